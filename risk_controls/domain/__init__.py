@@ -1,0 +1,42 @@
+"""The small shared domain model: orders, executions, instruments, decisions."""
+
+from risk_controls.domain.decisions import CheckOutcome, CheckResult, Denial, DenyCode
+from risk_controls.domain.instruments import Instrument, InstrumentBook
+from risk_controls.domain.orders import (
+    CancelRequest,
+    Capacity,
+    Channel,
+    MifidOverrides,
+    NewOrder,
+    OrderOrigin,
+    OrderStatus,
+    OrdType,
+    ReplaceRequest,
+    Side,
+    TimeInForce,
+    WorkingOrder,
+)
+from risk_controls.domain.executions import ExecType, ExecutionReport
+
+__all__ = [
+    "CancelRequest",
+    "Capacity",
+    "Channel",
+    "CheckOutcome",
+    "CheckResult",
+    "Denial",
+    "DenyCode",
+    "ExecType",
+    "ExecutionReport",
+    "Instrument",
+    "InstrumentBook",
+    "MifidOverrides",
+    "NewOrder",
+    "OrdType",
+    "OrderOrigin",
+    "OrderStatus",
+    "ReplaceRequest",
+    "Side",
+    "TimeInForce",
+    "WorkingOrder",
+]

@@ -1,0 +1,34 @@
+"""Execution reports coming back from a venue."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from decimal import Decimal
+from enum import StrEnum
+
+
+class ExecType(StrEnum):
+    NEW = "NEW"
+    PARTIAL_FILL = "PARTIAL_FILL"
+    FILL = "FILL"
+    CANCELED = "CANCELED"
+    REPLACED = "REPLACED"
+    REJECTED = "REJECTED"
+    EXPIRED = "EXPIRED"
+
+
+@dataclass(frozen=True, slots=True)
+class ExecutionReport:
+    """A venue's report on one of our orders, keyed by the gateway's order id."""
+
+    order_id: str
+    exec_id: str
+    exec_type: ExecType
+    venue: str
+    transact_time: datetime
+    last_qty: Decimal | None = None
+    last_px: Decimal | None = None
+    venue_order_id: str | None = None
+    trade_id: str | None = None
+    text: str | None = None

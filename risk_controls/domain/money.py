@@ -1,0 +1,48 @@
+"""Decimal helpers. Prices, quantities and notionals are never binary floats."""
+
+from __future__ import annotations
+
+from decimal import Decimal, InvalidOperation
+
+ZERO = Decimal(0)
+
+
+class MoneyError(ValueError):
+    """A value that should be a decimal number is not one."""
+
+
+def to_decimal(value: object) -> Decimal:
+    """Convert str/int/Decimal to Decimal; refuse floats, NaN and infinities.
+
+    Floats are refused outright: a float has already lost the exact value the
+    user typed, so accepting it would hide the error rather than report it.
+    """
+    if isinstance(value, bool) or isinstance(value, float):
+        raise MoneyError(f"binary floating point is not accepted for money: {value!r}")
+    if isinstance(value, Decimal):
+        result = value
+    elif isinstance(value, int):
+        result = Decimal(value)
+    elif isinstance(value, str):
+        try:
+            result = Decimal(value.strip())
+        except InvalidOperation as exc:
+            raise MoneyError(f"not a decimal number: {value!r}") from exc
+    else:
+        raise MoneyError(f"not a decimal number: {value!r}")
+    if not result.is_finite():
+        raise MoneyError(f"not a finite decimal number: {value!r}")
+    return result
+
+
+def fmt(value: Decimal) -> str:
+    """Canonical text of a decimal: plain notation, no exponent, trailing zeros kept off."""
+    if value == value.to_integral_value():
+        return str(value.quantize(Decimal(1)))
+    text = format(value.normalize(), "f")
+    return text
+
+
+def is_multiple(value: Decimal, step: Decimal) -> bool:
+    """True when value is an exact multiple of step (step > 0)."""
+    return step > 0 and (value % step) == 0

@@ -1,0 +1,207 @@
+"""Orders as they enter the gateway, and working orders as the gateway tracks them."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, replace
+from datetime import datetime
+from decimal import Decimal
+from enum import StrEnum
+
+from risk_controls.domain.money import ZERO
+
+
+class Side(StrEnum):
+    """Order side with Reg SHO 200(g) short marking."""
+
+    BUY = "BUY"
+    SELL = "SELL"
+    SELL_SHORT = "SELL_SHORT"
+    SELL_SHORT_EXEMPT = "SELL_SHORT_EXEMPT"
+
+    @property
+    def is_buy(self) -> bool:
+        return self is Side.BUY
+
+    @property
+    def is_short(self) -> bool:
+        return self in (Side.SELL_SHORT, Side.SELL_SHORT_EXEMPT)
+
+    @property
+    def sign(self) -> int:
+        """+1 for a buy, -1 for any sell: the direction of the position change."""
+        return 1 if self is Side.BUY else -1
+
+
+class OrdType(StrEnum):
+    MARKET = "MARKET"
+    LIMIT = "LIMIT"
+    STOP = "STOP"
+    STOP_LIMIT = "STOP_LIMIT"
+
+    @property
+    def needs_limit_price(self) -> bool:
+        return self in (OrdType.LIMIT, OrdType.STOP_LIMIT)
+
+    @property
+    def needs_stop_price(self) -> bool:
+        return self in (OrdType.STOP, OrdType.STOP_LIMIT)
+
+
+class TimeInForce(StrEnum):
+    DAY = "DAY"
+    GTC = "GTC"
+    IOC = "IOC"
+    FOK = "FOK"
+    GTD = "GTD"
+
+
+class OrderStatus(StrEnum):
+    PENDING_NEW = "PENDING_NEW"
+    NEW = "NEW"
+    PARTIALLY_FILLED = "PARTIALLY_FILLED"
+    FILLED = "FILLED"
+    PENDING_CANCEL = "PENDING_CANCEL"
+    CANCELED = "CANCELED"
+    REPLACED = "REPLACED"
+    REJECTED = "REJECTED"
+    EXPIRED = "EXPIRED"
+
+    @property
+    def is_working(self) -> bool:
+        return self in (
+            OrderStatus.PENDING_NEW,
+            OrderStatus.NEW,
+            OrderStatus.PARTIALLY_FILLED,
+            OrderStatus.PENDING_CANCEL,
+        )
+
+
+class Capacity(StrEnum):
+    """MiFID II RTS 22 field 29 trading capacity."""
+
+    DEAL = "DEAL"
+    MTCH = "MTCH"
+    AOTC = "AOTC"
+
+
+class Channel(StrEnum):
+    """The entry adapter an order came through."""
+
+    FIX = "FIX"
+    REST = "REST"
+    STRATEGY = "STRATEGY"
+    CLI = "CLI"
+
+
+@dataclass(frozen=True, slots=True)
+class OrderOrigin:
+    """Who entered an order and through which door.
+
+    ``session`` is the FIX session id, the REST client (token subject) or the
+    strategy id; ``user`` is the person or algorithm that entered it.
+    """
+
+    channel: Channel
+    session: str
+    user: str
+    strategy: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class MifidOverrides:
+    """MiFID II attributes an order may carry itself; policy decides if they win."""
+
+    client_id: str | None = None
+    investment_decision: str | None = None
+    execution_decision: str | None = None
+    capacity: Capacity | None = None
+    waiver: str | None = None
+    commodity_derivative: bool | None = None
+    sft: bool | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class NewOrder:
+    """A request for a new order, as normalised by an entry adapter."""
+
+    cl_ord_id: str
+    account: str
+    symbol: str
+    side: Side
+    quantity: Decimal
+    ord_type: OrdType
+    tif: TimeInForce
+    origin: OrderOrigin
+    limit_price: Decimal | None = None
+    stop_price: Decimal | None = None
+    expire_at: datetime | None = None
+    locate_id: str | None = None
+    venue: str | None = None
+    mifid: MifidOverrides = field(default_factory=MifidOverrides)
+
+
+@dataclass(frozen=True, slots=True)
+class CancelRequest:
+    """A request to cancel a working order, identified by its original client id."""
+
+    cl_ord_id: str
+    orig_cl_ord_id: str
+    account: str
+    origin: OrderOrigin
+
+
+@dataclass(frozen=True, slots=True)
+class ReplaceRequest:
+    """A request to change quantity / prices / TIF of a working order."""
+
+    cl_ord_id: str
+    orig_cl_ord_id: str
+    account: str
+    origin: OrderOrigin
+    quantity: Decimal
+    limit_price: Decimal | None = None
+    stop_price: Decimal | None = None
+    tif: TimeInForce | None = None
+    expire_at: datetime | None = None
+
+
+@dataclass(slots=True)
+class WorkingOrder:
+    """An accepted order as the gateway tracks it until it is done.
+
+    ``order`` is the order as currently in force (after any replace); the
+    quantities here are what the venue has reported.
+    """
+
+    order_id: str
+    order: NewOrder
+    status: OrderStatus
+    received_at: datetime
+    venue: str
+    cum_qty: Decimal = ZERO
+    cum_notional: Decimal = ZERO
+    venue_order_id: str | None = None
+
+    @property
+    def leaves_qty(self) -> Decimal:
+        if not self.status.is_working:
+            return ZERO
+        return max(self.order.quantity - self.cum_qty, ZERO)
+
+    @property
+    def avg_px(self) -> Decimal:
+        return self.cum_notional / self.cum_qty if self.cum_qty else ZERO
+
+    def replaced_by(self, request: ReplaceRequest) -> NewOrder:
+        """The order this one would become if ``request`` were applied."""
+        base = self.order
+        return replace(
+            base,
+            cl_ord_id=request.cl_ord_id,
+            quantity=request.quantity,
+            limit_price=request.limit_price if request.limit_price is not None else base.limit_price,
+            stop_price=request.stop_price if request.stop_price is not None else base.stop_price,
+            tif=request.tif or base.tif,
+            expire_at=request.expire_at or base.expire_at,
+            origin=request.origin,
+        )

@@ -1,0 +1,192 @@
+"""The audit event vocabulary: event types and their JSON payloads.
+
+The pipeline writes these, the replay rebuilds risk state from them, and the
+reports are projections of them. Decimals travel as strings and times as ISO
+8601 UTC with microseconds, so a payload means the same thing years later.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from decimal import Decimal
+from typing import Any
+
+from risk_controls.domain import (
+    Capacity,
+    Channel,
+    CheckResult,
+    Denial,
+    DenyCode,
+    ExecType,
+    ExecutionReport,
+    MifidOverrides,
+    NewOrder,
+    OrderOrigin,
+    OrdType,
+    Side,
+    TimeInForce,
+)
+from risk_controls.domain.clock import iso_utc, parse_iso_utc
+from risk_controls.domain.money import fmt
+
+# Order lifecycle
+ORDER_RECEIVED = "order.received"  # an entry adapter handed us a new order
+ORDER_ACCEPTED = "order.accepted"  # passed the chain, tagged, abuse-checked
+ORDER_DENIED = "order.denied"  # refused, with the denial and every evaluated check
+ORDER_ROUTED = "order.routed"  # handed to a venue by the router
+CANCEL_REQUESTED = "order.cancel_requested"
+CANCEL_DENIED = "order.cancel_denied"
+REPLACE_REQUESTED = "order.replace_requested"
+REPLACE_ACCEPTED = "order.replace_accepted"
+REPLACE_DENIED = "order.replace_denied"
+EXECUTION = "exec.report"  # venue ack, fill, cancel, replace, reject, expiry
+# Controls
+KILL_ENGAGED = "kill.engaged"
+KILL_RELEASED = "kill.released"
+EXEC_THROTTLE_TRIPPED = "throttle.execution_tripped"
+EXEC_THROTTLE_RESET = "throttle.execution_reset"
+ABUSE_ALERT = "abuse.alert"
+POLICY_LOADED = "policy.loaded"
+POLICY_REJECTED = "policy.rejected"
+GATEWAY_STARTED = "gateway.started"
+
+
+def dec(value: Decimal | None) -> str | None:
+    return None if value is None else fmt(value)
+
+
+def undec(value: str | None) -> Decimal | None:
+    return None if value is None else Decimal(value)
+
+
+def ts(value: datetime | None) -> str | None:
+    return None if value is None else iso_utc(value)
+
+
+def origin_payload(origin: OrderOrigin) -> dict[str, Any]:
+    return {
+        "channel": origin.channel.value,
+        "session": origin.session,
+        "user": origin.user,
+        "strategy": origin.strategy,
+    }
+
+
+def origin_from(payload: dict[str, Any]) -> OrderOrigin:
+    return OrderOrigin(
+        Channel(payload["channel"]), payload["session"], payload["user"], payload.get("strategy")
+    )
+
+
+def order_payload(order: NewOrder) -> dict[str, Any]:
+    """Every field of a new order, as JSON."""
+    m = order.mifid
+    return {
+        "cl_ord_id": order.cl_ord_id,
+        "account": order.account,
+        "symbol": order.symbol,
+        "side": order.side.value,
+        "quantity": fmt(order.quantity),
+        "ord_type": order.ord_type.value,
+        "tif": order.tif.value,
+        "limit_price": dec(order.limit_price),
+        "stop_price": dec(order.stop_price),
+        "expire_at": ts(order.expire_at),
+        "locate_id": order.locate_id,
+        "venue": order.venue,
+        "origin": origin_payload(order.origin),
+        "mifid_overrides": {
+            "client_id": m.client_id,
+            "investment_decision": m.investment_decision,
+            "execution_decision": m.execution_decision,
+            "capacity": m.capacity.value if m.capacity else None,
+            "waiver": m.waiver,
+            "commodity_derivative": m.commodity_derivative,
+            "sft": m.sft,
+        },
+    }
+
+
+def order_from(payload: dict[str, Any]) -> NewOrder:
+    m = payload.get("mifid_overrides") or {}
+    expire = payload.get("expire_at")
+    return NewOrder(
+        cl_ord_id=payload["cl_ord_id"],
+        account=payload["account"],
+        symbol=payload["symbol"],
+        side=Side(payload["side"]),
+        quantity=Decimal(payload["quantity"]),
+        ord_type=OrdType(payload["ord_type"]),
+        tif=TimeInForce(payload["tif"]),
+        origin=origin_from(payload["origin"]),
+        limit_price=undec(payload.get("limit_price")),
+        stop_price=undec(payload.get("stop_price")),
+        expire_at=parse_iso_utc(expire) if expire else None,
+        locate_id=payload.get("locate_id"),
+        venue=payload.get("venue"),
+        mifid=MifidOverrides(
+            client_id=m.get("client_id"),
+            investment_decision=m.get("investment_decision"),
+            execution_decision=m.get("execution_decision"),
+            capacity=Capacity(m["capacity"]) if m.get("capacity") else None,
+            waiver=m.get("waiver"),
+            commodity_derivative=m.get("commodity_derivative"),
+            sft=m.get("sft"),
+        ),
+    )
+
+
+def denial_payload(denial: Denial) -> dict[str, Any]:
+    return {
+        "code": denial.code.value,
+        "control": denial.control,
+        "context": denial.context_dict(),
+        "text": denial.text(),
+    }
+
+
+def denial_from(payload: dict[str, Any]) -> Denial:
+    return Denial(
+        DenyCode(payload["code"]), payload["control"], tuple(payload.get("context", {}).items())
+    )
+
+
+def checks_payload(results: list[CheckResult]) -> list[dict[str, Any]]:
+    out: list[dict[str, Any]] = []
+    for result in results:
+        item: dict[str, Any] = {"control": result.control, "outcome": result.outcome.value}
+        if result.denial is not None:
+            item["code"] = result.denial.code.value
+            item["context"] = result.denial.context_dict()
+        out.append(item)
+    return out
+
+
+def execution_payload(report: ExecutionReport) -> dict[str, Any]:
+    return {
+        "order_id": report.order_id,
+        "exec_id": report.exec_id,
+        "exec_type": report.exec_type.value,
+        "venue": report.venue,
+        "transact_time": iso_utc(report.transact_time),
+        "last_qty": dec(report.last_qty),
+        "last_px": dec(report.last_px),
+        "venue_order_id": report.venue_order_id,
+        "trade_id": report.trade_id,
+        "text": report.text,
+    }
+
+
+def execution_from(payload: dict[str, Any]) -> ExecutionReport:
+    return ExecutionReport(
+        order_id=payload["order_id"],
+        exec_id=payload["exec_id"],
+        exec_type=ExecType(payload["exec_type"]),
+        venue=payload["venue"],
+        transact_time=parse_iso_utc(payload["transact_time"]),
+        last_qty=undec(payload.get("last_qty")),
+        last_px=undec(payload.get("last_px")),
+        venue_order_id=payload.get("venue_order_id"),
+        trade_id=payload.get("trade_id"),
+        text=payload.get("text"),
+    )

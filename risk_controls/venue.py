@@ -1,0 +1,43 @@
+"""The venue seam. Only the gateway's router holds venues and calls them.
+
+A venue accepts orders that the pipeline has already approved and audited,
+and reports back asynchronously through the ``on_report`` callback it was
+given. Implementations: the simulated order book (gateway.venues) and the
+FIX initiator (fix.venue).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Protocol
+
+from risk_controls.domain import ExecutionReport, NewOrder
+
+ReportSink = Callable[[ExecutionReport], None]
+
+
+@dataclass(frozen=True, slots=True)
+class RoutedOrder:
+    """An approved order as handed to a venue: the gateway's id plus the order."""
+
+    order_id: str
+    order: NewOrder
+
+
+class Venue(Protocol):
+    """A market the router can send approved orders to."""
+
+    name: str
+
+    def connect(self, on_report: ReportSink) -> None:
+        """Start delivering execution reports to ``on_report``."""
+        ...
+
+    def submit(self, routed: RoutedOrder) -> None: ...
+
+    def cancel(self, order_id: str) -> None: ...
+
+    def replace(self, routed: RoutedOrder) -> None:
+        """Amend the working order ``routed.order_id`` to ``routed.order``."""
+        ...

@@ -190,3 +190,54 @@ def execution_from(payload: dict[str, Any]) -> ExecutionReport:
         trade_id=payload.get("trade_id"),
         text=payload.get("text"),
     )
+
+
+# --- payload builders: the exact shape of each record the pipeline writes ---
+
+
+def received_payload(order_id: str, order: NewOrder, isin: str | None) -> dict[str, Any]:
+    """``order.received``: the order as the adapter handed it in."""
+    return {"order_id": order_id, "isin": isin, "order": order_payload(order)}
+
+
+def accepted_payload(
+    order_id: str,
+    order: NewOrder,
+    checks: list[CheckResult],
+    tags: dict[str, Any],
+    alerts: list[dict[str, Any]],
+    policy_hash: str,
+) -> dict[str, Any]:
+    """``order.accepted``: every check result, the MiFID II tags and abuse alerts."""
+    return {
+        "order_id": order_id,
+        "cl_ord_id": order.cl_ord_id,
+        "account": order.account,
+        "checks": checks_payload(checks),
+        "tags": tags,
+        "alerts": alerts,
+        "policy_hash": policy_hash,
+    }
+
+
+def denied_payload(
+    order_id: str,
+    order: NewOrder,
+    denial: Denial,
+    checks: list[CheckResult],
+    policy_hash: str | None,
+) -> dict[str, Any]:
+    """``order.denied``: the denial and every check that was evaluated."""
+    return {
+        "order_id": order_id,
+        "cl_ord_id": order.cl_ord_id,
+        "account": order.account,
+        "denial": denial_payload(denial),
+        "checks": checks_payload(checks),
+        "policy_hash": policy_hash,
+    }
+
+
+def routed_payload(order_id: str, venue: str, mic: str | None) -> dict[str, Any]:
+    """``order.routed``: handed to a venue (CAT's MEOR)."""
+    return {"order_id": order_id, "venue": venue, "mic": mic}

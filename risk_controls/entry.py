@@ -1,0 +1,80 @@
+"""The one door for orders: what every entry adapter (FIX, REST, strategy) calls.
+
+The gateway's pipeline implements :class:`OrderEntry`. An adapter may only
+acknowledge an order to its client after ``submit`` returned an accepted
+result: by then the acceptance is durable in the audit log.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Protocol
+
+from risk_controls.domain import (
+    CancelRequest,
+    Denial,
+    ExecutionReport,
+    NewOrder,
+    OrderOrigin,
+    OrderStatus,
+    ReplaceRequest,
+)
+
+
+@dataclass(frozen=True, slots=True)
+class SubmitResult:
+    """Outcome of a new order. ``order_id`` is set even for a denial (it is audited)."""
+
+    order_id: str
+    accepted: bool
+    denial: Denial | None = None
+    audit_seq: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class AmendResult:
+    """Outcome of a cancel or replace request."""
+
+    order_id: str | None
+    accepted: bool
+    denial: Denial | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class OrderUpdate:
+    """A change to a working order, pushed to the adapter that entered it.
+
+    Sent after the execution report behind it is durable in the audit log.
+    """
+
+    order_id: str
+    cl_ord_id: str
+    orig_cl_ord_id: str | None
+    account: str
+    origin: OrderOrigin
+    status: OrderStatus
+    order: NewOrder
+    cum_qty: Decimal
+    leaves_qty: Decimal
+    avg_px: Decimal
+    report: ExecutionReport | None
+    text: str | None = None
+
+
+OrderListener = Callable[[OrderUpdate], None]
+
+
+class OrderEntry(Protocol):
+    """The pipeline as seen from an entry adapter."""
+
+    async def submit(self, order: NewOrder) -> SubmitResult: ...
+
+    async def cancel(self, request: CancelRequest) -> AmendResult: ...
+
+    async def replace(self, request: ReplaceRequest) -> AmendResult: ...
+
+    def subscribe(self, listener: OrderListener) -> None:
+        """Receive every order update (adapters filter by ``origin``)."""
+        ...

@@ -241,3 +241,107 @@ def denied_payload(
 def routed_payload(order_id: str, venue: str, mic: str | None) -> dict[str, Any]:
     """``order.routed``: handed to a venue (CAT's MEOR)."""
     return {"order_id": order_id, "venue": venue, "mic": mic}
+
+
+def kill_engaged_payload(
+    scope: str,
+    target: str,
+    mode: str,
+    reason: str,
+    actor: str,
+    cancelled_order_ids: list[str],
+) -> dict[str, Any]:
+    """``kill.engaged``: scope is firm/account/trader/strategy/instrument/session;
+    mode is HALT or REDUCING; the working orders it cancelled are listed."""
+    return {
+        "scope": scope,
+        "target": target,
+        "mode": mode,
+        "reason": reason,
+        "actor": actor,
+        "cancelled_order_ids": cancelled_order_ids,
+        "cancelled_count": len(cancelled_order_ids),
+    }
+
+
+def kill_released_payload(
+    scope: str, target: str, reason: str, actor: str, approved_by: str | None
+) -> dict[str, Any]:
+    """``kill.released``: ``approved_by`` is the second risk officer under four eyes."""
+    return {
+        "scope": scope,
+        "target": target,
+        "reason": reason,
+        "actor": actor,
+        "approved_by": approved_by,
+    }
+
+
+def policy_loaded_payload(
+    policy_hash: str,
+    previous_hash: str | None,
+    source: str,
+    triggered_by: str,
+    reason: str,
+    content: str,
+) -> dict[str, Any]:
+    """``policy.loaded``: the full policy text so any two versions can be diffed later."""
+    return {
+        "policy_hash": policy_hash,
+        "previous_hash": previous_hash,
+        "source": source,
+        "triggered_by": triggered_by,
+        "reason": reason,
+        "content": content,
+    }
+
+
+def policy_rejected_payload(
+    source: str, triggered_by: str, errors: list[dict[str, Any]], policy_in_force: str | None
+) -> dict[str, Any]:
+    """``policy.rejected``: errors are ``{file, line, field, message}``."""
+    return {
+        "source": source,
+        "triggered_by": triggered_by,
+        "errors": errors,
+        "policy_in_force": policy_in_force,
+    }
+
+
+def abuse_alert_payload(
+    monitor: str,
+    account: str,
+    symbol: str,
+    action: str,
+    order_id: str | None,
+    message: str,
+    metrics: dict[str, str],
+) -> dict[str, Any]:
+    """``abuse.alert``: monitor is layering/momentum_ignition/self_trade; action ALERT|BLOCK."""
+    return {
+        "monitor": monitor,
+        "account": account,
+        "symbol": symbol,
+        "action": action,
+        "order_id": order_id,
+        "message": message,
+        "metrics": metrics,
+    }
+
+
+# MiFID II tags written in ``order.accepted`` under "tags" (RTS 22 field names).
+MIFID_TAG_FIELDS = (
+    "client_id",  # F7/F16: LEI or short code
+    "client_id_type",  # LEI | SHORT_CODE
+    "investment_decision",  # F57
+    "investment_decision_type",  # PERSON | ALGO
+    "execution_decision",  # F59 (NORE when the client decided)
+    "execution_decision_type",  # PERSON | ALGO | NORE
+    "algo_indicator",  # bool
+    "algo_id",
+    "capacity",  # DEAL | MTCH | AOTC
+    "short_selling_indicator",  # SESH | SSEX | SELL | UNDI | None for buys
+    "waiver",
+    "commodity_derivative",  # bool
+    "sft",  # bool
+)

@@ -146,9 +146,7 @@ def denial_payload(denial: Denial) -> dict[str, Any]:
 
 
 def denial_from(payload: dict[str, Any]) -> Denial:
-    return Denial(
-        DenyCode(payload["code"]), payload["control"], tuple(payload.get("context", {}).items())
-    )
+    return Denial(DenyCode(payload["code"]), payload["control"], tuple(payload.get("context", {}).items()))
 
 
 def checks_payload(results: list[CheckResult]) -> list[dict[str, Any]]:

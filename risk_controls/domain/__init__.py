@@ -1,6 +1,7 @@
 """The small shared domain model: orders, executions, instruments, decisions."""
 
 from risk_controls.domain.decisions import CheckOutcome, CheckResult, Denial, DenyCode
+from risk_controls.domain.executions import ExecType, ExecutionReport
 from risk_controls.domain.instruments import Instrument, InstrumentBook
 from risk_controls.domain.orders import (
     CancelRequest,
@@ -16,7 +17,6 @@ from risk_controls.domain.orders import (
     TimeInForce,
     WorkingOrder,
 )
-from risk_controls.domain.executions import ExecType, ExecutionReport
 
 __all__ = [
     "CancelRequest",

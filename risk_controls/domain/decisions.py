@@ -67,6 +67,7 @@ class DenyCode(StrEnum):
     # fail-closed infrastructure
     AUDIT_UNAVAILABLE = "AUDIT_UNAVAILABLE"
     POLICY_UNAVAILABLE = "POLICY_UNAVAILABLE"
+    CHECK_FAILED = "CHECK_FAILED"  # a check raised: deny, never pass
 
 
 class CheckOutcome(StrEnum):

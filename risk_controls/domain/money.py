@@ -17,7 +17,7 @@ def to_decimal(value: object) -> Decimal:
     Floats are refused outright: a float has already lost the exact value the
     user typed, so accepting it would hide the error rather than report it.
     """
-    if isinstance(value, bool) or isinstance(value, float):
+    if isinstance(value, bool | float):
         raise MoneyError(f"binary floating point is not accepted for money: {value!r}")
     if isinstance(value, Decimal):
         result = value

@@ -1,0 +1,87 @@
+"""The SEC 15c3-5 control chain: run the checks in order, keep every result.
+
+Cheap checks first; the first denial stops the chain (fail closed), and the
+list of evaluated results goes into the audit record either way.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+
+from risk_controls.checks.context import CheckContext
+from risk_controls.domain import CheckOutcome, CheckResult, Denial, DenyCode
+from risk_controls.domain.decisions import deny
+
+CheckFn = Callable[[CheckContext], Denial | None]
+
+
+class ControlChain:
+    """An ordered list of named checks."""
+
+    def __init__(self, checks: Sequence[tuple[str, CheckFn]]) -> None:
+        self._checks = tuple(checks)
+        self._passes = {name: CheckResult(name, CheckOutcome.PASS) for name, _ in self._checks}
+
+    @property
+    def names(self) -> tuple[str, ...]:
+        return tuple(name for name, _ in self._checks)
+
+    def evaluate(self, ctx: CheckContext) -> tuple[Denial | None, list[CheckResult]]:
+        results: list[CheckResult] = []
+        passes = self._passes
+        for name, check in self._checks:
+            try:
+                denial = check(ctx)
+            except Exception as exc:  # a bug in a check must deny, never pass
+                denial = deny(DenyCode.CHECK_FAILED, name, error=type(exc).__name__)
+            if denial is None:
+                results.append(passes[name])
+            else:
+                results.append(CheckResult(name, CheckOutcome.DENY, denial))
+                return denial, results
+        return None, results
+
+
+def default_chain() -> ControlChain:
+    """The chain in the order of the product spec: cheap and decisive checks first."""
+    from risk_controls.checks import (
+        access,
+        collar,
+        credit,
+        duplicate,
+        exposure,
+        hours,
+        kill,
+        restricted,
+        sanity,
+        self_trade,
+        short_sale,
+        size,
+        throttle,
+    )
+
+    return ControlChain(
+        [
+            (kill.CONTROL, kill.check),
+            (access.ACCOUNT_CONTROL, access.account_enabled),
+            (access.AUTHORIZED_CONTROL, access.authorized),
+            (access.INSTRUMENT_CONTROL, access.instrument_permitted),
+            (access.VENUE_CONTROL, access.venue_permitted),
+            (hours.CONTROL, hours.check),
+            (sanity.CONTROL, sanity.check),
+            (restricted.CONTROL, restricted.check),
+            (size.QUANTITY_CONTROL, size.max_quantity),
+            (size.NOTIONAL_CONTROL, size.max_notional),
+            (collar.CONTROL, collar.check),
+            (duplicate.CONTROL, duplicate.check),
+            (throttle.SESSION_CONTROL, throttle.session_throttle),
+            (throttle.ACCOUNT_CONTROL, throttle.account_throttle),
+            (throttle.EXECUTION_CONTROL, throttle.execution_throttle),
+            (throttle.DAILY_CONTROL, throttle.daily_order_cap),
+            (credit.CONTROL, credit.check),
+            (exposure.POSITION_CONTROL, exposure.position_limit),
+            (exposure.EXPOSURE_CONTROL, exposure.gross_exposure),
+            (short_sale.CONTROL, short_sale.check),
+            (self_trade.CONTROL, self_trade.check),
+        ]
+    )

@@ -1,0 +1,264 @@
+"""Risk state: working orders, positions, credit used, exposure and rate windows.
+
+Checks read it; only the pipeline (and the replay, from the audit log) changes
+it, through the ``on_*`` methods. Amounts are in the firm's base currency.
+Open orders are valued at the price reserved when they were accepted (limit
+price, or the reference price for market and stop orders), so that releasing
+a reservation gives back exactly what was taken.
+"""
+
+from __future__ import annotations
+
+from collections import deque
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+from decimal import Decimal
+
+from risk_controls.domain import (
+    ExecType,
+    ExecutionReport,
+    NewOrder,
+    OrderStatus,
+    Side,
+    WorkingOrder,
+)
+from risk_controls.domain.money import ZERO
+
+
+@dataclass(slots=True)
+class SymbolExposure:
+    """An account's position in one instrument and its open orders there."""
+
+    position: Decimal = ZERO
+    open_buy: Decimal = ZERO
+    open_sell: Decimal = ZERO
+    value_price: Decimal = ZERO  # base-currency price used to value this line
+    gross_value: Decimal = ZERO  # cached: worst_case() * value_price
+
+    def worst_case(self) -> Decimal:
+        """Largest absolute position if every open order filled (on one side)."""
+        return max(abs(self.position + self.open_buy), abs(self.position - self.open_sell))
+
+    def worst_case_with(self, side: Side, quantity: Decimal) -> Decimal:
+        if side is Side.BUY:
+            return max(abs(self.position + self.open_buy + quantity), abs(self.position - self.open_sell))
+        return max(abs(self.position + self.open_buy), abs(self.position - self.open_sell - quantity))
+
+
+@dataclass(slots=True)
+class AccountBook:
+    symbols: dict[str, SymbolExposure] = field(default_factory=dict)
+    executed_notional: Decimal = ZERO  # today's gross traded notional
+    open_notional: Decimal = ZERO  # reserved by working orders
+    gross_exposure: Decimal = ZERO
+    orders_today: int = 0
+    fills: deque[datetime] = field(default_factory=deque)
+    messages: deque[datetime] = field(default_factory=deque)
+
+    @property
+    def credit_used(self) -> Decimal:
+        return self.executed_notional + self.open_notional
+
+
+@dataclass(slots=True)
+class Reservation:
+    """What an accepted order holds against credit: leaves x base-currency price."""
+
+    price_base: Decimal
+    valuation_price: Decimal
+
+
+class RiskState:
+    """All mutable risk state. Not thread-safe: the pipeline owns it on one thread."""
+
+    def __init__(self) -> None:
+        self.orders: dict[str, WorkingOrder] = {}
+        self.cl_ord_ids: dict[tuple[str, str], str] = {}
+        self.by_symbol: dict[tuple[str, str], dict[str, WorkingOrder]] = {}
+        self.accounts: dict[str, AccountBook] = {}
+        self.reservations: dict[str, Reservation] = {}
+        self.session_messages: dict[str, deque[datetime]] = {}
+        self.recent_orders: dict[tuple[str, str, str, Decimal, Decimal | None], deque[datetime]] = {}
+        self.execution_disabled: set[str] = set()
+        self.firm_executed_notional = ZERO
+        self.firm_open_notional = ZERO
+        self.firm_gross_exposure = ZERO
+        self.trading_day: date | None = None
+        self.order_sequence = 0
+
+    # ---- reads used by the checks -------------------------------------------
+
+    def book(self, account: str) -> AccountBook:
+        found = self.accounts.get(account)
+        if found is None:
+            found = self.accounts[account] = AccountBook()
+        return found
+
+    def exposure(self, account: str, symbol: str) -> SymbolExposure:
+        book = self.book(account)
+        found = book.symbols.get(symbol)
+        if found is None:
+            found = book.symbols[symbol] = SymbolExposure()
+        return found
+
+    @property
+    def firm_credit_used(self) -> Decimal:
+        return self.firm_executed_notional + self.firm_open_notional
+
+    def working_orders(self, account: str | None = None) -> list[WorkingOrder]:
+        return [
+            o
+            for o in self.orders.values()
+            if o.status.is_working and (account is None or o.order.account == account)
+        ]
+
+    def working_in(self, account: str, symbol: str) -> list[WorkingOrder]:
+        """Working orders of ``account`` in ``symbol``, oldest first (done ones are pruned)."""
+        index = self.by_symbol.get((account, symbol))
+        if not index:
+            return []
+        done = [oid for oid, w in index.items() if not w.status.is_working]
+        for oid in done:
+            del index[oid]
+        return list(index.values())
+
+    def order_by_cl_ord_id(self, account: str, cl_ord_id: str) -> WorkingOrder | None:
+        order_id = self.cl_ord_ids.get((account, cl_ord_id))
+        return self.orders.get(order_id) if order_id else None
+
+    @staticmethod
+    def duplicate_key(order: NewOrder) -> tuple[str, str, str, Decimal, Decimal | None]:
+        return (order.account, order.symbol, order.side.value, order.quantity, order.limit_price)
+
+    def count_recent(self, window: deque[datetime], now: datetime, span: timedelta) -> int:
+        horizon = now - span
+        while window and window[0] <= horizon:
+            window.popleft()
+        return len(window)
+
+    # ---- updates ---------------------------------------------------------------
+
+    def roll_day(self, now: datetime) -> None:
+        """Daily counters (traded notional, order count) restart on a new UTC day."""
+        today = now.date()
+        if self.trading_day == today:
+            return
+        self.trading_day = today
+        self.firm_executed_notional = ZERO
+        for book in self.accounts.values():
+            book.executed_notional = ZERO
+            book.orders_today = 0
+
+    def next_order_id(self, now: datetime) -> str:
+        self.order_sequence += 1
+        return f"{now:%Y%m%d}-{self.order_sequence:08d}"
+
+    def note_message(self, session: str, account: str, now: datetime) -> None:
+        """Every inbound order message counts against the session and account throttles."""
+        self.session_messages.setdefault(session, deque()).append(now)
+        self.book(account).messages.append(now)
+
+    def on_accepted(
+        self,
+        order_id: str,
+        order: NewOrder,
+        now: datetime,
+        venue: str,
+        price_base: Decimal,
+        valuation_price: Decimal,
+    ) -> WorkingOrder:
+        """Reserve credit and exposure for a newly accepted order."""
+        working = WorkingOrder(order_id, order, OrderStatus.PENDING_NEW, now, venue)
+        self.orders[order_id] = working
+        self.cl_ord_ids[(order.account, order.cl_ord_id)] = order_id
+        self.by_symbol.setdefault((order.account, order.symbol), {})[order_id] = working
+        self.reservations[order_id] = Reservation(price_base, valuation_price)
+        book = self.book(order.account)
+        book.orders_today += 1
+        self.recent_orders.setdefault(self.duplicate_key(order), deque()).append(now)
+        self._reserve(working, order.quantity, +1)
+        return working
+
+    def on_replaced(
+        self, order_id: str, new_order: NewOrder, price_base: Decimal, valuation_price: Decimal
+    ) -> None:
+        """Swap the reservation of the old version for the new version's."""
+        working = self.orders[order_id]
+        self._reserve(working, working.leaves_qty, -1)
+        working.order = new_order
+        self.cl_ord_ids[(new_order.account, new_order.cl_ord_id)] = order_id
+        self.reservations[order_id] = Reservation(price_base, valuation_price)
+        self._reserve(working, working.leaves_qty, +1)
+
+    def on_execution(self, report: ExecutionReport, fx: Decimal) -> WorkingOrder | None:
+        """Apply a venue report: fills move reservation into position and traded notional."""
+        working = self.orders.get(report.order_id)
+        if working is None:
+            return None
+        kind = report.exec_type
+        if report.venue_order_id:
+            working.venue_order_id = report.venue_order_id
+        if kind is ExecType.NEW:
+            if working.status is OrderStatus.PENDING_NEW:
+                working.status = OrderStatus.NEW
+        elif kind in (ExecType.PARTIAL_FILL, ExecType.FILL):
+            self._apply_fill(working, report, fx)
+        elif kind in (ExecType.CANCELED, ExecType.EXPIRED, ExecType.REJECTED):
+            self._reserve(working, working.leaves_qty, -1)
+            working.status = {
+                ExecType.CANCELED: OrderStatus.CANCELED,
+                ExecType.EXPIRED: OrderStatus.EXPIRED,
+                ExecType.REJECTED: OrderStatus.REJECTED,
+            }[kind]
+        return working
+
+    def _apply_fill(self, working: WorkingOrder, report: ExecutionReport, fx: Decimal) -> None:
+        qty = report.last_qty or ZERO
+        px = report.last_px or ZERO
+        order = working.order
+        self._reserve(working, min(qty, working.leaves_qty), -1)
+        working.cum_qty += qty
+        working.cum_notional += qty * px
+        exposure = self.exposure(order.account, order.symbol)
+        exposure.position += qty * order.side.sign
+        self._revalue(order.account, exposure, self.reservations[working.order_id].valuation_price)
+        traded = qty * px * fx
+        self.book(order.account).executed_notional += traded
+        self.firm_executed_notional += traded
+        working.status = (
+            OrderStatus.FILLED if working.cum_qty >= order.quantity else OrderStatus.PARTIALLY_FILLED
+        )
+
+    def _reserve(self, working: WorkingOrder, quantity: Decimal, direction: int) -> None:
+        if quantity <= 0:
+            return
+        order = working.order
+        reservation = self.reservations[working.order_id]
+        notional = quantity * reservation.price_base * direction
+        book = self.book(order.account)
+        book.open_notional += notional
+        self.firm_open_notional += notional
+        exposure = self.exposure(order.account, order.symbol)
+        if order.side is Side.BUY:
+            exposure.open_buy += quantity * direction
+        else:
+            exposure.open_sell += quantity * direction
+        self._revalue(order.account, exposure, reservation.valuation_price)
+
+    def _revalue(self, account: str, exposure: SymbolExposure, valuation_price: Decimal) -> None:
+        if valuation_price > 0:
+            exposure.value_price = valuation_price
+        new_value = exposure.worst_case() * exposure.value_price
+        delta = new_value - exposure.gross_value
+        exposure.gross_value = new_value
+        self.book(account).gross_exposure += delta
+        self.firm_gross_exposure += delta
+
+    def on_fill_window(self, account: str, now: datetime, span: timedelta, limit: int) -> bool:
+        """Count a fill in the repeated-execution window; True when it trips the throttle."""
+        fills = self.book(account).fills
+        fills.append(now)
+        if self.count_recent(fills, now, span) >= limit and account not in self.execution_disabled:
+            self.execution_disabled.add(account)
+            return True
+        return False

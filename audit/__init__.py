@@ -5,5 +5,6 @@ JSON records in a hash chain and proves that nothing was lost or rewritten.
 """
 
 from audit.api import AppendTicket, AuditLog, AuditRecord, AuditUnavailable
+from audit.factory import open_audit_log
 
-__all__ = ["AppendTicket", "AuditLog", "AuditRecord", "AuditUnavailable"]
+__all__ = ["AppendTicket", "AuditLog", "AuditRecord", "AuditUnavailable", "open_audit_log"]

@@ -6,15 +6,21 @@ that must not acknowledge before durability waits on the ticket, in threads
 with :meth:`AppendTicket.result` or in asyncio with ``await ticket``. Records
 are durable in append order, so waiting on the last ticket of a group is
 enough for the whole group.
+
+A backend that completes tickets in batches calls :func:`complete_batch` or
+:func:`fail_batch`, which wake every asyncio waiter of the batch with one
+``call_soon_threadsafe`` per event loop instead of one per ticket.
 """
 
 from __future__ import annotations
 
 import asyncio
 import threading
-from collections.abc import Callable, Generator, Iterator, Mapping
+from collections.abc import Callable, Generator, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
+
+_Waiter = tuple[asyncio.AbstractEventLoop, "asyncio.Future[None]"]
 
 
 class AuditUnavailable(RuntimeError):
@@ -27,6 +33,9 @@ class AuditRecord:
 
     ``ts`` is ISO 8601 UTC with microseconds (``2026-11-22T16:48:32.123456Z``).
     ``payload`` holds JSON values only: money and quantities as decimal strings.
+    ``retention`` is the retention class; ``None`` means the default class
+    (six years, see docs/audit-format.md) and is then absent from the
+    canonical bytes.
     """
 
     seq: int
@@ -35,12 +44,13 @@ class AuditRecord:
     payload: Mapping[str, Any]
     prev_hash: str
     record_hash: str
+    retention: str | None = None
 
 
 class AppendTicket:
     """Completes when its record is durable, or fails with AuditUnavailable."""
 
-    __slots__ = ("_callbacks", "_done", "_error", "_lock", "_record")
+    __slots__ = ("_callbacks", "_done", "_error", "_lock", "_record", "_waiters")
 
     def __init__(self) -> None:
         self._done = threading.Event()
@@ -48,6 +58,7 @@ class AppendTicket:
         self._record: AuditRecord | None = None
         self._error: BaseException | None = None
         self._callbacks: list[Callable[[AppendTicket], None]] = []
+        self._waiters: list[_Waiter] = []
 
     def done(self) -> bool:
         return self._done.is_set()
@@ -69,37 +80,70 @@ class AppendTicket:
         callback(self)
 
     def set_result(self, record: AuditRecord) -> None:
-        self._finish(record, None)
+        _wake(self._finish(record, None))
 
     def set_error(self, error: BaseException) -> None:
-        self._finish(None, error)
+        _wake(self._finish(None, error))
 
-    def _finish(self, record: AuditRecord | None, error: BaseException | None) -> None:
+    def _finish(self, record: AuditRecord | None, error: BaseException | None) -> list[_Waiter]:
+        """Complete the ticket, run callbacks, and hand back the asyncio waiters to wake."""
         with self._lock:
             if self._done.is_set():
-                return
+                return []
             self._record, self._error = record, error
             self._done.set()
             callbacks, self._callbacks = self._callbacks, []
+            waiters, self._waiters = self._waiters, []
         for callback in callbacks:
             callback(self)
+        return waiters
 
     def __await__(self) -> Generator[Any, None, AuditRecord]:
         if not self._done.is_set():
             loop = asyncio.get_running_loop()
             future: asyncio.Future[None] = loop.create_future()
-
-            def wake(_: AppendTicket) -> None:
-                loop.call_soon_threadsafe(_resolve, future)
-
-            self.add_done_callback(wake)
-            yield from future.__await__()
+            with self._lock:
+                pending = not self._done.is_set()
+                if pending:
+                    self._waiters.append((loop, future))
+            if pending:
+                yield from future.__await__()
         return self.result(0)
 
 
-def _resolve(future: asyncio.Future[None]) -> None:
-    if not future.done():
-        future.set_result(None)
+def complete_batch(tickets: Sequence[AppendTicket], records: Sequence[AuditRecord]) -> None:
+    """Complete many tickets at once, waking each event loop once."""
+    waiters: list[_Waiter] = []
+    for ticket, record in zip(tickets, records, strict=True):
+        waiters.extend(ticket._finish(record, None))
+    _wake(waiters)
+
+
+def fail_batch(tickets: Iterable[AppendTicket], error: BaseException) -> None:
+    """Fail many tickets at once, waking each event loop once."""
+    waiters: list[_Waiter] = []
+    for ticket in tickets:
+        waiters.extend(ticket._finish(None, error))
+    _wake(waiters)
+
+
+def _wake(waiters: list[_Waiter]) -> None:
+    if not waiters:
+        return
+    by_loop: dict[asyncio.AbstractEventLoop, list[asyncio.Future[None]]] = {}
+    for loop, future in waiters:
+        by_loop.setdefault(loop, []).append(future)
+    for loop, futures in by_loop.items():
+        try:
+            loop.call_soon_threadsafe(_resolve_all, futures)
+        except RuntimeError:  # the loop was closed: nobody is waiting any more
+            continue
+
+
+def _resolve_all(futures: list[asyncio.Future[None]]) -> None:
+    for future in futures:
+        if not future.done():
+            future.set_result(None)
 
 
 class AuditLog(Protocol):

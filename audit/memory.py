@@ -24,7 +24,9 @@ class MemoryAuditLog:
         self._now = now
         self.available = True
 
-    def append(self, event_type: str, payload: Mapping[str, Any]) -> AppendTicket:
+    def append(
+        self, event_type: str, payload: Mapping[str, Any], *, retention: str | None = None
+    ) -> AppendTicket:
         ticket = AppendTicket()
         if not self.available:
             ticket.set_error(AuditUnavailable("audit store unavailable"))
@@ -33,8 +35,9 @@ class MemoryAuditLog:
             seq, prev = self.head()
             seq += 1
             ts = self._now()
-            canonical = canonical_bytes(seq, ts, event_type, payload)
-            record = AuditRecord(seq, ts, event_type, payload, prev, chain_hash(prev, canonical))
+            canonical = canonical_bytes(seq, ts, event_type, payload, retention)
+            digest = chain_hash(prev, canonical)
+            record = AuditRecord(seq, ts, event_type, payload, prev, digest, retention)
             self._records.append(record)
         ticket.set_result(record)
         return ticket

@@ -1,0 +1,107 @@
+"""One group-commit batch: records chained in commit order, not yet durable.
+
+The writer builds a batch from the queue, writes its rows in one
+transaction, and only then adopts the batch's head as the store's head, so a
+failed commit leaves the store's head at the last durable record.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Mapping
+from typing import Any
+
+from audit.api import AppendTicket, AuditRecord
+from audit.backends import LogRow, NodeRow
+from audit.checkpoint import CHECKPOINT_EVENT, Checkpoint
+from audit.merkle import Frontier, Hash, leaf_hash
+from audit.record import assemble, chain_digest, json_string, payload_json
+from audit.store_state import StoreState
+
+_CHECKPOINT_JSON = json_string(CHECKPOINT_EVENT)
+SignFn = Callable[[Frontier, Hash], Checkpoint | None]
+
+
+class Batch:
+    """Rows, Merkle nodes and tickets of one transaction, chained from ``state``."""
+
+    __slots__ = (
+        "checkpoint_seq",
+        "checkpoint_time",
+        "frontier",
+        "nodes",
+        "now",
+        "prev",
+        "records",
+        "rows",
+        "seq",
+        "state",
+        "tickets",
+    )
+
+    def __init__(self, state: StoreState, now: Callable[[], str]) -> None:
+        self.state = state
+        self.now = now
+        self.frontier = state.frontier.copy()
+        self.seq = state.seq
+        self.prev = state.head
+        self.rows: list[LogRow] = []
+        self.nodes: list[NodeRow] = []
+        self.tickets: list[AppendTicket] = []
+        self.records: list[AuditRecord] = []
+        self.checkpoint_seq = state.checkpoint_seq
+        self.checkpoint_time = state.checkpoint_time
+
+    def add(
+        self,
+        event_type: str,
+        et_json: bytes,
+        payload: Mapping[str, Any],
+        pj: bytes,
+        retention: str | None,
+        ticket: AppendTicket | None,
+    ) -> AuditRecord:
+        self.seq = seq = self.seq + 1
+        ts = self.now()
+        rj = None if retention is None else json_string(retention)
+        body = assemble(seq, ts, et_json, pj, rj)
+        prev = self.prev
+        digest = chain_digest(prev, body)
+        self.rows.append((seq, ts, event_type, retention, body, prev, digest))
+        completed = self.frontier.append(leaf_hash(body))
+        if completed:
+            self.nodes.extend(completed)
+        record = AuditRecord(seq, ts, event_type, payload, prev.hex(), digest.hex(), retention)
+        self.prev = digest
+        if ticket is not None:
+            self.tickets.append(ticket)
+            self.records.append(record)
+        return record
+
+    def since_checkpoint(self) -> int:
+        return self.seq - self.checkpoint_seq
+
+    def add_checkpoint(self, sign: SignFn, ticket: AppendTicket | None) -> AuditRecord | None:
+        """Sign the tree as it stands and append the checkpoint record; None if signing failed."""
+        signed = sign(self.frontier, self.prev)
+        if signed is None:
+            return None
+        payload = signed.payload()
+        record = self.add(CHECKPOINT_EVENT, _CHECKPOINT_JSON, payload, payload_json(payload), None, ticket)
+        self.checkpoint_seq = record.seq
+        self.checkpoint_time = time.monotonic()
+        return record
+
+    def committed_state(self) -> StoreState:
+        """The store's state once this batch is durable."""
+        if not self.rows:
+            return self.state
+        return StoreState(
+            self.seq,
+            self.prev,
+            self.frontier,
+            self.state.log_id,
+            self.rows[-1][1],
+            self.checkpoint_seq,
+            self.checkpoint_time,
+        )

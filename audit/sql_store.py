@@ -1,0 +1,415 @@
+"""The durable audit store on SQLite or PostgreSQL, with group commit.
+
+One background writer thread owns the chain. Appending threads (or event
+loops) only serialise their payload and enqueue it; the writer drains the
+queue, assigns sequence numbers, timestamps and hashes in commit order,
+writes the whole batch in one transaction, and only then completes the
+batch's tickets (one wake-up per event loop per batch). The in-memory head
+only advances after a commit: when a commit fails, every ticket of the batch
+and of the queue fails with AuditUnavailable, new appends fail at once, and
+the writer reconnects in the background, re-reading the head from the
+database (a commit that failed in flight may or may not have landed).
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import threading
+import time
+from collections import deque
+from collections.abc import Iterator, Mapping
+from typing import Any
+
+from sqlalchemy import Engine
+
+from audit.api import (
+    AppendTicket,
+    AuditRecord,
+    AuditUnavailable,
+    complete_batch,
+    fail_batch,
+)
+from audit.backends import Backend, backend_for
+from audit.batch import Batch
+from audit.checkpoint import Checkpoint, Signer, sign_checkpoint
+from audit.clock import ChainClock
+from audit.merkle import Frontier, Hash
+from audit.record import GENESIS_HASH, json_string, payload_json
+from audit.store_state import StoreState, load_state
+
+_log = logging.getLogger(__name__)
+
+_GENESIS = bytes.fromhex(GENESIS_HASH)
+
+
+class _Append:
+    __slots__ = ("et_json", "event_type", "payload", "payload_json", "retention", "ticket")
+
+    def __init__(
+        self,
+        ticket: AppendTicket,
+        event_type: str,
+        payload: Mapping[str, Any],
+        pj: bytes,
+        retention: str | None,
+    ) -> None:
+        self.ticket = ticket
+        self.event_type = event_type
+        self.et_json = json_string(event_type)
+        self.payload = payload
+        self.payload_json = pj
+        self.retention = retention
+
+
+class _Flush:
+    __slots__ = ("done",)
+
+    def __init__(self) -> None:
+        self.done = threading.Event()
+
+
+class _CheckpointRequest:
+    __slots__ = ("ticket",)
+
+    def __init__(self) -> None:
+        self.ticket = AppendTicket()
+
+
+_Item = _Append | _Flush | _CheckpointRequest
+
+
+class CheckpointPolicy:
+    """Write a signed checkpoint every ``every`` records or ``interval`` seconds."""
+
+    __slots__ = ("every", "interval", "signer")
+
+    def __init__(self, signer: Signer, every: int | None = 10_000, interval: float | None = 60.0) -> None:
+        self.signer = signer
+        self.every = every
+        self.interval = interval
+
+
+class SqlAuditLog:
+    """An :class:`audit.api.AuditLog` on SQLAlchemy; see the module docstring."""
+
+    def __init__(
+        self,
+        engine: Engine,
+        *,
+        checkpoints: CheckpointPolicy | None = None,
+        max_batch: int = 2000,
+        retry_interval: float = 0.5,
+        commit_timeout: float = 5.0,
+        clock: ChainClock | None = None,
+    ) -> None:
+        self.engine = engine
+        self.dialect = engine.dialect.name
+        self._backend: Backend = backend_for(self.dialect)
+        self._checkpoints = checkpoints
+        self._max_batch = max_batch
+        self._retry_interval = retry_interval
+        self._commit_timeout = commit_timeout
+        self._clock = clock or ChainClock()
+        self._queue: deque[_Item] = deque()
+        self._wakeup = threading.Event()
+        self._closed = False
+        self._available = False
+        self._unavailable_reason = "audit store not yet connected"
+        self._raw: Any = None
+        self._state = StoreState(0, _GENESIS, Frontier(), "", "", 0, time.monotonic())
+        self._inflight: tuple[float, list[AppendTicket]] | None = None
+        self._inflight_lock = threading.Lock()
+        self._connect()  # fail loudly at start-up when the store is unreachable
+        self._writer = threading.Thread(target=self._run, name="audit-writer", daemon=True)
+        self._writer.start()
+        self._watchdog = threading.Thread(target=self._watch, name="audit-watchdog", daemon=True)
+        self._watchdog.start()
+
+    # --- the AuditLog interface ---
+
+    def append(
+        self, event_type: str, payload: Mapping[str, Any], *, retention: str | None = None
+    ) -> AppendTicket:
+        """Queue a record; the ticket completes once its batch has committed."""
+        pj = payload_json(payload)  # a bad payload raises here, in the caller
+        ticket = AppendTicket()
+        if self._closed:
+            ticket.set_error(AuditUnavailable("audit store closed"))
+        elif not self._available:
+            ticket.set_error(AuditUnavailable(self._unavailable_reason))
+        else:
+            self._queue.append(_Append(ticket, event_type, payload, pj, retention))
+            if not self._wakeup.is_set():
+                self._wakeup.set()
+        return ticket
+
+    def read(self, start_seq: int = 1, end_seq: int | None = None) -> Iterator[AuditRecord]:
+        for seq, body, prev, digest in self.rows(start_seq, end_seq):
+            doc = json.loads(body)
+            yield AuditRecord(
+                seq,
+                doc["ts"],
+                doc["event_type"],
+                doc["payload"],
+                bytes(prev).hex(),
+                bytes(digest).hex(),
+                doc.get("retention"),
+            )
+
+    def head(self) -> tuple[int, str]:
+        state = self._state
+        return state.seq, state.head.hex()
+
+    def flush(self, timeout: float | None = None) -> None:
+        if self._closed:
+            raise AuditUnavailable("audit store closed")
+        marker = _Flush()
+        self._enqueue(marker)
+        if not marker.done.wait(timeout):
+            raise AuditUnavailable("timed out flushing the audit log")
+        if not self._available:
+            raise AuditUnavailable(self._unavailable_reason)
+
+    def close(self) -> None:
+        if self._closed:
+            return
+        try:
+            self.flush(self._commit_timeout * 2)
+        except AuditUnavailable:
+            _log.warning("audit store closed with appends still pending")
+        self._closed = True
+        self._wakeup.set()
+        self._writer.join(self._commit_timeout * 2)
+        self._release_connection(invalidate=False)
+        self.engine.dispose()
+
+    # --- beyond the protocol ---
+
+    @property
+    def available(self) -> bool:
+        """False while the database is unreachable; appends then fail at once."""
+        return self._available and not self._closed
+
+    @property
+    def log_id(self) -> str:
+        return self._state.log_id
+
+    def checkpoint_now(self) -> AppendTicket:
+        """Queue a signed checkpoint of everything appended before it."""
+        if self._checkpoints is None:
+            raise ValueError("this store has no checkpoint signer configured")
+        request = _CheckpointRequest()
+        if not self._available:
+            request.ticket.set_error(AuditUnavailable(self._unavailable_reason))
+        else:
+            self._enqueue(request)
+        return request.ticket
+
+    def rows(
+        self, start_seq: int = 1, end_seq: int | None = None
+    ) -> Iterator[tuple[int, bytes, bytes, bytes]]:
+        """Stream raw (seq, canonical bytes, prev hash, record hash) rows in sequence order."""
+        sql = "SELECT seq, body, prev_hash, record_hash FROM audit_log WHERE seq >= ?"
+        params: list[Any] = [start_seq]
+        if end_seq is not None:
+            sql += " AND seq <= ?"
+            params.append(end_seq)
+        yield from self.query(sql + " ORDER BY seq", params)
+
+    def query(self, sql: str, params: list[Any]) -> Iterator[tuple[Any, ...]]:
+        """Stream the rows of a read-only query (``?`` placeholders) on a connection of its own."""
+        raw = self.engine.raw_connection()
+        try:
+            yield from self._backend.stream(raw.driver_connection, self._backend.sql(sql), params)
+        finally:
+            raw.close()
+
+    # --- the writer thread ---
+
+    def _enqueue(self, item: _Item) -> None:
+        self._queue.append(item)
+        self._wakeup.set()
+
+    def _run(self) -> None:
+        while not (self._closed and not self._queue):
+            if not self._available:
+                self._fail_queued()
+                if self._closed:
+                    break
+                if not self._try_connect():
+                    self._wakeup.wait(self._retry_interval)
+                    self._wakeup.clear()
+                continue
+            self._wakeup.clear()
+            batch = self._drain()
+            due = self._timed_checkpoint_due()
+            if not batch and not due:
+                self._wakeup.wait(self._idle_timeout())
+                continue
+            self._write(batch, due)
+        self._fail_queued()
+
+    def _drain(self) -> list[_Item]:
+        batch: list[_Item] = []
+        queue = self._queue
+        appends = 0
+        while queue and appends < self._max_batch:
+            item = queue.popleft()
+            batch.append(item)
+            if type(item) is _Append:
+                appends += 1
+        return batch
+
+    def _idle_timeout(self) -> float | None:
+        policy = self._checkpoints
+        if policy is None or policy.interval is None:
+            return 1.0 if self._closed else None
+        remaining = self._state.checkpoint_time + policy.interval - time.monotonic()
+        return max(0.01, min(remaining, policy.interval))
+
+    def _timed_checkpoint_due(self) -> bool:
+        policy = self._checkpoints
+        if policy is None or policy.interval is None:
+            return False
+        state = self._state
+        pending = state.seq > state.checkpoint_seq
+        return pending and time.monotonic() - state.checkpoint_time >= policy.interval
+
+    def _write(self, items: list[_Item], timed_checkpoint: bool) -> None:
+        batch = Batch(self._state, self._clock.now)
+        every = self._checkpoints.every if self._checkpoints else None
+        flushes: list[_Flush] = []
+        for item in items:
+            if type(item) is _Append:
+                batch.add(
+                    item.event_type,
+                    item.et_json,
+                    item.payload,
+                    item.payload_json,
+                    item.retention,
+                    item.ticket,
+                )
+                if every is not None and batch.since_checkpoint() >= every:
+                    batch.add_checkpoint(self._sign, None)
+            elif type(item) is _CheckpointRequest:
+                if batch.add_checkpoint(self._sign, item.ticket) is None:
+                    item.ticket.set_error(AuditUnavailable("checkpoint signing failed"))
+            elif type(item) is _Flush:
+                flushes.append(item)
+        if timed_checkpoint and batch.since_checkpoint() > 0:
+            batch.add_checkpoint(self._sign, None)
+        if not batch.rows or self._commit(batch):
+            self._state = batch.committed_state()
+            if timed_checkpoint and not batch.rows:  # nothing new to sign: restart the timer
+                self._state = self._state.with_checkpoint_time(time.monotonic())
+            complete_batch(batch.tickets, batch.records)
+        for marker in flushes:
+            marker.done.set()
+
+    def _sign(self, frontier: Frontier, head: Hash) -> Checkpoint | None:
+        assert self._checkpoints is not None
+        try:
+            return sign_checkpoint(
+                self._checkpoints.signer,
+                self._state.log_id,
+                frontier.size,
+                frontier.root(),
+                head,
+                self._clock.now(),
+            )
+        except Exception:
+            _log.exception("audit checkpoint signing failed; the log goes on unsigned for now")
+            return None
+
+    def _commit(self, batch: Batch) -> bool:
+        """Write the batch; on failure fail its tickets and the queue and go unavailable."""
+        tickets = batch.tickets
+        with self._inflight_lock:
+            self._inflight = (time.monotonic(), tickets)
+        error: BaseException | None = None
+        try:
+            self._backend.write(self._raw.driver_connection, batch.rows, batch.nodes)
+        except Exception as exc:
+            error = exc
+        with self._inflight_lock:
+            timed_out = self._inflight is None
+            self._inflight = None
+        if error is None and not timed_out:
+            return True
+        reason = f"audit commit failed: {error!r}" if error else "audit commit timed out"
+        self._go_unavailable(reason)
+        fail_batch(tickets, AuditUnavailable(reason))
+        self._fail_queued()
+        return False
+
+    def _watch(self) -> None:
+        """Fail a batch whose commit hangs (a frozen server, a dead network) after the timeout."""
+        while not self._closed:
+            time.sleep(min(0.25, self._commit_timeout / 4))
+            with self._inflight_lock:
+                inflight = self._inflight
+                if inflight is None or time.monotonic() - inflight[0] < self._commit_timeout:
+                    continue
+                self._inflight = None
+            reason = f"audit commit took longer than {self._commit_timeout}s"
+            self._unavailable_reason = reason
+            self._available = False
+            fail_batch(inflight[1], AuditUnavailable(reason))
+            self._fail_queued()
+
+    def _go_unavailable(self, reason: str) -> None:
+        _log.error("audit store unavailable: %s", reason)
+        self._unavailable_reason = reason
+        self._available = False
+        self._release_connection(invalidate=True)
+
+    def _fail_queued(self) -> None:
+        error = AuditUnavailable(self._unavailable_reason if not self._closed else "closed")
+        tickets: list[AppendTicket] = []
+        while self._queue:
+            item = self._queue.popleft()
+            if isinstance(item, _Flush):
+                item.done.set()
+            else:
+                tickets.append(item.ticket)
+        fail_batch(tickets, error)
+
+    # --- connection management ---
+
+    def _connect(self) -> None:
+        raw = self.engine.raw_connection()
+        try:
+            state = load_state(raw.driver_connection, self._backend, self._state)
+        except BaseException:
+            raw.invalidate()
+            raise
+        self._raw = raw
+        self._state = state
+        self._clock.hold_at_least(state.last_ts)
+        self._available = True
+
+    def _try_connect(self) -> bool:
+        self._release_connection(invalidate=True)
+        try:
+            self._connect()
+        except Exception as exc:
+            self._unavailable_reason = f"audit store unreachable: {exc!r}"
+            return False
+        _log.warning("audit store reconnected at seq %d", self._state.seq)
+        return True
+
+    def _release_connection(self, invalidate: bool) -> None:
+        raw, self._raw = self._raw, None
+        if raw is None:
+            return
+        try:
+            if invalidate:
+                raw.invalidate()
+            else:
+                raw.close()
+        except Exception:  # the connection is already gone
+            _log.debug("closing a dead audit connection failed", exc_info=True)
+
+
+__all__ = ["CheckpointPolicy", "SqlAuditLog"]

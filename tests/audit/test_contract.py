@@ -1,0 +1,143 @@
+"""The AuditLog contract, run against SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+
+import pytest
+
+from audit.api import AuditRecord
+from audit.record import GENESIS_HASH, canonical_bytes, chain_hash
+from audit.sql_store import SqlAuditLog
+from tests.audit.conftest import StoreTarget
+
+
+def expected_hash(record: AuditRecord) -> str:
+    body = canonical_bytes(record.seq, record.ts, record.event_type, record.payload, record.retention)
+    return chain_hash(record.prev_hash, body)
+
+
+def assert_chain(records: list[AuditRecord]) -> None:
+    prev = GENESIS_HASH
+    for index, record in enumerate(records, start=1):
+        assert record.seq == index
+        assert record.prev_hash == prev
+        assert record.record_hash == expected_hash(record)
+        prev = record.record_hash
+
+
+def test_first_append_is_seq_1_chained_to_genesis(store: SqlAuditLog) -> None:
+    record = store.append("order.received", {"qty": "100", "name": "Zürich"}).result(5)
+
+    assert record.seq == 1
+    assert record.prev_hash == GENESIS_HASH
+    assert record.record_hash == expected_hash(record)
+    assert store.head() == (1, record.record_hash)
+    assert list(store.read()) == [record]
+
+
+def test_timestamps_are_utc_with_microseconds_and_never_go_back(store: SqlAuditLog) -> None:
+    tickets = [store.append("e", {"i": i}) for i in range(50)]
+    stamps = [t.result(5).ts for t in tickets]
+
+    assert all(len(ts) == 27 and ts.endswith("Z") and ts[19] == "." for ts in stamps)
+    assert stamps == sorted(stamps)
+
+
+def test_concurrent_appenders_get_gapless_seqs_and_one_valid_chain(store: SqlAuditLog) -> None:
+    results: dict[tuple[int, int], AuditRecord] = {}
+    lock = threading.Lock()
+
+    def worker(thread: int) -> None:
+        tickets = [store.append("t", {"thread": thread, "n": n}) for n in range(200)]
+        for n, ticket in enumerate(tickets):
+            record = ticket.result(10)
+            with lock:
+                results[(thread, n)] = record
+
+    threads = [threading.Thread(target=worker, args=(t,)) for t in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+
+    stored = list(store.read())
+    assert_chain(stored)
+    assert len(stored) == 1600
+    assert {r.seq for r in results.values()} == set(range(1, 1601))
+    by_seq = {r.seq: r for r in stored}
+    for (thread, n), record in results.items():
+        assert by_seq[record.seq] == record
+        assert record.payload == {"thread": thread, "n": n}
+    for thread in range(8):  # one appender's records keep its order
+        seqs = [results[(thread, n)].seq for n in range(200)]
+        assert seqs == sorted(seqs)
+
+
+def test_awaiting_tickets_from_asyncio(store: SqlAuditLog) -> None:
+    async def main() -> list[AuditRecord]:
+        tickets = [store.append("a", {"n": n}) for n in range(500)]
+        return list(await asyncio.gather(*tickets))
+
+    records = asyncio.run(main())
+
+    assert [r.seq for r in records] == list(range(1, 501))
+    assert list(store.read()) == records
+
+
+def test_read_streams_an_inclusive_range(store: SqlAuditLog) -> None:
+    for n in range(30):
+        store.append("r", {"n": n})
+    store.flush(5)
+
+    assert [r.seq for r in store.read(10, 12)] == [10, 11, 12]
+    assert [r.payload["n"] for r in store.read(29)] == [28, 29]
+    assert list(store.read(31)) == []
+
+
+def test_reopening_continues_the_chain(target: StoreTarget) -> None:
+    first = target.open()
+    for n in range(300):
+        first.append("x", {"n": n})
+    first.flush(5)
+    head = first.head()
+    first.close()
+
+    second = target.open()
+    assert second.head() == head
+    record = second.append("x", {"n": 300}).result(5)
+
+    assert record.seq == 301
+    assert record.prev_hash == head[1]
+    assert_chain(list(second.read()))
+
+
+def test_a_float_payload_is_refused_before_anything_is_written(store: SqlAuditLog) -> None:
+    with pytest.raises(TypeError):
+        store.append("bad", {"price": 1.5})
+    with pytest.raises(TypeError):
+        store.append("bad", {"nested": [{"x": float("nan")}]})
+
+    assert store.append("good", {"price": "1.5"}).result(5).seq == 1
+
+
+def test_retention_class_is_part_of_the_hashed_record(store: SqlAuditLog) -> None:
+    default = store.append("a", {"n": 1}).result(5)
+    short = store.append("b", {"n": 2}, retention="3y").result(5)
+
+    assert default.retention is None
+    assert short.retention == "3y"
+    assert b'"retention":"3y"' in canonical_bytes(
+        short.seq, short.ts, short.event_type, short.payload, short.retention
+    )
+    assert list(store.read()) == [default, short]
+    assert_chain([default, short])
+
+
+def test_flush_waits_for_everything_appended(store: SqlAuditLog) -> None:
+    tickets = [store.append("f", {"n": n}) for n in range(1000)]
+    store.flush(10)
+
+    assert all(t.done() for t in tickets)
+    assert store.head()[0] == 1000

@@ -137,3 +137,13 @@ def target(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[StoreTarg
 @pytest.fixture
 def store(target: StoreTarget) -> SqlAuditLog:
     return target.open()
+
+
+@pytest.fixture
+def pg_target(pg_cluster: PgCluster) -> Iterator[StoreTarget]:
+    """A PostgreSQL-only target, for what SQLite has no notion of (roles, TRUNCATE)."""
+    made = _pg_target(pg_cluster)
+    try:
+        yield made
+    finally:
+        made.close_all()

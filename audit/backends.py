@@ -8,7 +8,10 @@ server-side (named) cursor, so memory stays flat whatever the range.
 
 from __future__ import annotations
 
+import contextlib
 import itertools
+import os
+import socket
 from collections.abc import Iterator, Sequence
 from typing import Any, Protocol
 
@@ -25,9 +28,25 @@ _FETCH = 5000
 _cursor_names = itertools.count()
 
 
+class NotCommitted(Exception):
+    """The batch failed before COMMIT was sent: it certainly did not land, so a retry is safe."""
+
+
 class Backend(Protocol):
     def write(self, raw: Any, rows: Sequence[LogRow], nodes: Sequence[NodeRow]) -> None:
-        """Insert the rows and nodes in one durable transaction."""
+        """Insert the rows and nodes in one durable transaction.
+
+        Raises :class:`NotCommitted` when the failure came before COMMIT; any
+        other exception leaves the outcome unknown.
+        """
+        ...
+
+    def probe(self, raw: Any) -> None:
+        """Raise unless this connection can write right now."""
+        ...
+
+    def abort(self, raw: Any) -> None:
+        """From another thread: make a hung call on this connection return with an error."""
         ...
 
     def stream(self, raw: Any, sql: str, params: Sequence[Any]) -> Iterator[tuple[Any, ...]]:
@@ -39,18 +58,31 @@ class Backend(Protocol):
         ...
 
 
+_INSERT_NODE = "INSERT INTO audit_merkle_node (level, idx, hash) VALUES (?,?,?)"
+
+
 class SqliteBackend:
     def write(self, raw: Any, rows: Sequence[LogRow], nodes: Sequence[NodeRow]) -> None:
-        raw.execute("BEGIN IMMEDIATE")
         try:
+            raw.execute("BEGIN IMMEDIATE")
             raw.executemany(_INSERT_LOG, rows)
             if nodes:
-                raw.executemany("INSERT INTO audit_merkle_node (level, idx, hash) VALUES (?,?,?)", nodes)
+                raw.executemany(_INSERT_NODE, nodes)
+        except Exception as exc:
+            _rollback_quietly(raw)
+            raise NotCommitted(repr(exc)) from exc
+        try:
             raw.execute("COMMIT")
         except BaseException:
-            if raw.in_transaction:
-                raw.execute("ROLLBACK")
+            _rollback_quietly(raw)
             raise
+
+    def probe(self, raw: Any) -> None:
+        raw.execute("BEGIN IMMEDIATE")  # can we take the write lock?
+        raw.execute("ROLLBACK")
+
+    def abort(self, raw: Any) -> None:
+        raw.interrupt()
 
     def stream(self, raw: Any, sql: str, params: Sequence[Any]) -> Iterator[tuple[Any, ...]]:
         cursor = raw.execute(sql, tuple(params))
@@ -86,11 +118,28 @@ class PostgresBackend:
                         "INSERT INTO audit_merkle_node (level, idx, hash) VALUES (%s,%s,%s)",
                         nodes,
                     )
+        except Exception as exc:
+            _rollback_quietly(raw)
+            raise NotCommitted(repr(exc)) from exc
+        try:
             raw.commit()
         except BaseException:
-            if not raw.closed:
-                raw.rollback()
+            _rollback_quietly(raw)
             raise
+
+    def probe(self, raw: Any) -> None:
+        with raw.cursor() as cursor:
+            cursor.execute("SELECT pg_is_in_recovery()")
+            row = cursor.fetchone()
+        raw.rollback()
+        if row is None or row[0]:
+            raise RuntimeError("the audit database is a read-only standby")
+
+    def abort(self, raw: Any) -> None:
+        """Shut the socket down under libpq: a server that stopped answering cannot cancel."""
+        fd = raw.pgconn.socket
+        with contextlib.closing(socket.socket(fileno=os.dup(fd))) as sock:
+            sock.shutdown(socket.SHUT_RDWR)
 
     def stream(self, raw: Any, sql: str, params: Sequence[Any]) -> Iterator[tuple[Any, ...]]:
         with raw.cursor(name=f"audit_stream_{next(_cursor_names)}", binary=True) as cursor:
@@ -105,6 +154,13 @@ class PostgresBackend:
 
     def sql(self, query: str) -> str:
         return query.replace("%", "%%").replace("?", "%s")
+
+
+def _rollback_quietly(raw: Any) -> None:
+    try:
+        raw.rollback()
+    except Exception:  # the connection is already broken; the transaction died with it
+        return
 
 
 def backend_for(dialect: str) -> Backend:

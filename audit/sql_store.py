@@ -30,7 +30,7 @@ from audit.api import (
     complete_batch,
     fail_batch,
 )
-from audit.backends import Backend, backend_for
+from audit.backends import Backend, NotCommitted, backend_for
 from audit.batch import Batch
 from audit.checkpoint import Checkpoint, Signer, sign_checkpoint
 from audit.clock import ChainClock
@@ -323,13 +323,23 @@ class SqlAuditLog:
             return None
 
     def _commit(self, batch: Batch) -> bool:
-        """Write the batch; on failure fail its tickets and the queue and go unavailable."""
+        """Write the batch; on failure fail its tickets and the queue and go unavailable.
+
+        A failure before COMMIT (typically a pooled connection the server
+        dropped while idle) is retried once on a fresh connection, provided
+        the database's head is still the batch's starting point.
+        """
         tickets = batch.tickets
         with self._inflight_lock:
             self._inflight = (time.monotonic(), tickets)
         error: BaseException | None = None
         try:
-            self._backend.write(self._raw.driver_connection, batch.rows, batch.nodes)
+            try:
+                self._backend.write(self._raw.driver_connection, batch.rows, batch.nodes)
+            except NotCommitted:
+                if self._timed_out() or not self._reconnect_for_retry(batch):
+                    raise
+                self._backend.write(self._raw.driver_connection, batch.rows, batch.nodes)
         except Exception as exc:
             error = exc
         with self._inflight_lock:
@@ -342,6 +352,18 @@ class SqlAuditLog:
         fail_batch(tickets, AuditUnavailable(reason))
         self._fail_queued()
         return False
+
+    def _timed_out(self) -> bool:
+        """True once the watchdog has failed the batch in flight (never retry it then)."""
+        with self._inflight_lock:
+            return self._inflight is None
+
+    def _reconnect_for_retry(self, batch: Batch) -> bool:
+        base = batch.state
+        if not self._try_connect():
+            return False
+        state = self._state
+        return state.seq == base.seq and state.head == base.head
 
     def _watch(self) -> None:
         """Fail a batch whose commit hangs (a frozen server, a dead network) after the timeout."""
@@ -357,6 +379,16 @@ class SqlAuditLog:
             self._available = False
             fail_batch(inflight[1], AuditUnavailable(reason))
             self._fail_queued()
+            self._abort_hung_call()
+
+    def _abort_hung_call(self) -> None:
+        raw = self._raw
+        if raw is None:
+            return
+        try:
+            self._backend.abort(raw.driver_connection)
+        except Exception:  # best effort: the writer will still fail when the OS gives up
+            _log.warning("could not abort the hung audit commit", exc_info=True)
 
     def _go_unavailable(self, reason: str) -> None:
         _log.error("audit store unavailable: %s", reason)
@@ -380,6 +412,7 @@ class SqlAuditLog:
     def _connect(self) -> None:
         raw = self.engine.raw_connection()
         try:
+            self._backend.probe(raw.driver_connection)
             state = load_state(raw.driver_connection, self._backend, self._state)
         except BaseException:
             raw.invalidate()

@@ -104,9 +104,9 @@ def _render(value: object) -> str:
     from decimal import Decimal
 
     if isinstance(value, Decimal):
-        from risk_controls.domain.money import fmt
+        from risk_controls.domain.money import plain
 
-        return fmt(value)
+        return plain(value)
     return str(value)
 
 

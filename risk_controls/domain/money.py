@@ -36,11 +36,18 @@ def to_decimal(value: object) -> Decimal:
 
 
 def fmt(value: Decimal) -> str:
-    """Canonical text of a decimal: plain notation, no exponent, trailing zeros kept off."""
+    """Exact text of a decimal for records: plain notation, the scale kept (``62.00`` stays).
+
+    Replaying a record must give back the very value that was entered.
+    """
+    return format(value, "f")
+
+
+def plain(value: Decimal) -> str:
+    """Short text for people (denial messages): ``6855000.00`` reads ``6855000``."""
     if value == value.to_integral_value():
-        return str(value.quantize(Decimal(1)))
-    text = format(value.normalize(), "f")
-    return text
+        return format(value.quantize(Decimal(1)), "f")
+    return format(value.normalize(), "f")
 
 
 def is_multiple(value: Decimal, step: Decimal) -> bool:

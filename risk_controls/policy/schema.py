@@ -9,9 +9,9 @@ from __future__ import annotations
 
 from datetime import time
 from decimal import Decimal
-from typing import Annotated, Literal
+from typing import TYPE_CHECKING, Annotated, Literal
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, PrivateAttr, model_validator
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, model_validator
 
 from risk_controls.domain.money import to_decimal
 
@@ -215,14 +215,6 @@ class Policy(Strict):
     restricted: list[str] = []
     abuse: AbusePolicy = AbusePolicy()
 
-    _accounts: dict[str, AccountPolicy] = PrivateAttr(default_factory=dict)
-    _instruments: dict[str, InstrumentPolicy] = PrivateAttr(default_factory=dict)
-    _traders: dict[str, TraderPolicy] = PrivateAttr(default_factory=dict)
-    _strategies: dict[str, StrategyPolicy] = PrivateAttr(default_factory=dict)
-    _sessions: dict[str, SessionPolicy] = PrivateAttr(default_factory=dict)
-    _restricted: frozenset[str] = PrivateAttr(default=frozenset())
-    _owners: dict[str, tuple[str, ...]] = PrivateAttr(default_factory=dict)
-
     @model_validator(mode="after")
     def _unique_ids(self) -> Policy:
         for label, items in (
@@ -242,16 +234,31 @@ class Policy(Strict):
         return self
 
     def model_post_init(self, context: object, /) -> None:
-        self._accounts = {a.id: a for a in self.accounts}
-        self._instruments = {i.symbol: i for i in self.instruments}
-        self._traders = {t.id: t for t in self.traders}
-        self._strategies = {s.id: s for s in self.strategies}
-        self._sessions = {s.id: s for s in self.sessions}
-        self._restricted = frozenset(self.restricted)
+        # Lookup tables go straight into the instance dict: pydantic private attributes
+        # are read through __getattr__, which costs microseconds on the order path.
         owners: dict[str, list[str]] = {}
         for account in self.accounts:
             owners.setdefault(account.beneficial_owner or account.id, []).append(account.id)
-        self._owners = {owner: tuple(ids) for owner, ids in owners.items()}
+        index = {
+            "_accounts": {a.id: a for a in self.accounts},
+            "_instruments": {i.symbol: i for i in self.instruments},
+            "_traders": {t.id: t for t in self.traders},
+            "_strategies": {s.id: s for s in self.strategies},
+            "_sessions": {s.id: s for s in self.sessions},
+            "_restricted": frozenset(self.restricted),
+            "_owners": {owner: tuple(ids) for owner, ids in owners.items()},
+        }
+        for name, value in index.items():
+            object.__setattr__(self, name, value)
+
+    if TYPE_CHECKING:
+        _accounts: dict[str, AccountPolicy]
+        _instruments: dict[str, InstrumentPolicy]
+        _traders: dict[str, TraderPolicy]
+        _strategies: dict[str, StrategyPolicy]
+        _sessions: dict[str, SessionPolicy]
+        _restricted: frozenset[str]
+        _owners: dict[str, tuple[str, ...]]
 
     def account(self, account_id: str) -> AccountPolicy | None:
         return self._accounts.get(account_id)

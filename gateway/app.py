@@ -1,0 +1,147 @@
+"""The composition root: build every component from settings and wire the one path.
+
+Start-up order matters: open the audit log, replay it into risk state, install
+the policy (the file, or the last one recorded if the file is now invalid),
+then build venues, router and pipeline. Orders only flow once all of that is
+done.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import datetime
+
+from audit.api import AuditLog
+from gateway.kill import KillSwitchService
+from gateway.pipeline import OrderPipeline
+from gateway.policy_manager import PolicyManager
+from gateway.replay import Replayed, replay
+from gateway.router import Router
+from gateway.settings import Settings
+from gateway.venues.simulated import SimulatedVenue
+from risk_controls import events as ev
+from risk_controls.abuse import AbuseMonitors
+from risk_controls.chain import default_chain
+from risk_controls.domain import ExecType, ExecutionReport, InstrumentBook
+from risk_controls.domain.clock import Clock, SystemClock
+from risk_controls.policy import LoadedPolicy, PolicyError, parse_policy
+from risk_controls.policy.schema import AbusePolicy
+from risk_controls.venue import Venue
+
+log = logging.getLogger(__name__)
+VERSION = "0.1.0"
+
+
+@dataclass
+class Gateway:
+    settings: Settings
+    audit: AuditLog
+    instruments: InstrumentBook
+    policies: PolicyManager
+    pipeline: OrderPipeline
+    kill: KillSwitchService
+    venues: Mapping[str, Venue]
+    replayed: Replayed
+
+    def close(self) -> None:
+        self.audit.close()
+
+
+def open_audit(settings: Settings) -> AuditLog:
+    from audit.factory import open_audit_log
+
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    return open_audit_log(settings.resolved_audit_url)
+
+
+def build_gateway(
+    settings: Settings,
+    *,
+    audit: AuditLog | None = None,
+    clock: Clock | None = None,
+    venues: Mapping[str, Venue] | None = None,
+) -> Gateway:
+    clock = clock or SystemClock()
+    audit = audit or open_audit(settings)
+    replayed = replay(audit.read())
+    instruments = InstrumentBook.from_csv(settings.instruments_path)
+    policies = PolicyManager(audit, settings.policy_path)
+    policies.restore_hash(replayed.policy_hash)
+    _install_policy(policies, audit, replayed)
+    if venues is None:
+        stamp = clock.now().strftime("%Y%m%d%H%M%S%f")
+        venues = {"SIM": SimulatedVenue(instruments, clock=clock, id_prefix=f"SIM{stamp}")}
+    router = Router(venues, default=next(iter(venues)))
+    loaded = policies.current
+    abuse = AbuseMonitors(loaded.policy.abuse if loaded else AbusePolicy())
+    policies.on_change(lambda new: abuse.update_policy(new.policy.abuse))
+    pipeline = OrderPipeline(
+        audit=audit,
+        policy=policies,
+        instruments=instruments,
+        router=router,
+        chain=default_chain(),
+        state=replayed.state,
+        kill_switch=replayed.kill_switch,
+        clock=clock,
+        abuse=abuse,
+    )
+    _expire_orders_lost_by_venues(pipeline, clock.now())
+    audit.append(
+        ev.GATEWAY_STARTED,
+        {
+            "version": VERSION,
+            "policy_hash": loaded.content_hash if loaded else None,
+            "replayed_records": replayed.records,
+            "working_orders": len(pipeline.state.working_orders()),
+        },
+    ).result(timeout=10)
+    return Gateway(
+        settings, audit, instruments, policies, pipeline, KillSwitchService(pipeline), venues, replayed
+    )
+
+
+def _install_policy(policies: PolicyManager, audit: AuditLog, replayed: Replayed) -> None:
+    """The file in force if valid; else the last policy the log recorded; else none (fail closed)."""
+    try:
+        policies.reload(triggered_by="startup", reason="gateway start")
+        return
+    except PolicyError as exc:
+        log.error("policy file refused at start:\n%s", exc)
+    last = _last_recorded_policy(audit, replayed)
+    if last is not None:
+        policies.install(last, triggered_by="startup", reason="file invalid: last recorded policy kept")
+    else:
+        log.error("no valid policy: every order will be denied with POLICY_UNAVAILABLE")
+
+
+def _last_recorded_policy(audit: AuditLog, replayed: Replayed) -> LoadedPolicy | None:
+    if replayed.policy_hash is None:
+        return None
+    content: str | None = None
+    for record in audit.read():
+        if record.event_type == ev.POLICY_LOADED and record.payload["policy_hash"] == replayed.policy_hash:
+            content, source = record.payload["content"], record.payload["source"]
+    if content is None:
+        return None
+    try:
+        return parse_policy(content.encode("utf-8"), f"{source} (from audit log)")
+    except PolicyError:
+        return None
+
+
+def _expire_orders_lost_by_venues(pipeline: OrderPipeline, now: datetime) -> None:
+    """The simulated venue keeps no orders across a restart: record that they are gone."""
+    for working in pipeline.state.working_orders():
+        pipeline.on_venue_report(  # the same path as any venue report: state, audit, adapters
+            ExecutionReport(
+                working.order_id,
+                f"{working.order_id}-restart",
+                ExecType.EXPIRED,
+                working.venue,
+                now,
+                text="venue session lost on gateway restart",
+            )
+        )

@@ -1,0 +1,183 @@
+"""The ``gateway`` command: serve, demo, verify, policy check, kill, bench.
+
+Exit codes: 0 success, 1 a check failed (invalid policy, broken chain), 2 usage.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from gateway.settings import Settings
+
+
+def _settings(args: argparse.Namespace) -> Settings:
+    return Settings.from_env(
+        data_dir=Path(args.data_dir) if getattr(args, "data_dir", None) else None,
+        audit_url=getattr(args, "audit_url", None),
+        policy_path=Path(args.policy) if getattr(args, "policy", None) else None,
+    )
+
+
+def cmd_serve(args: argparse.Namespace) -> int:
+    from gateway.server import serve
+
+    settings = _settings(args)
+    if args.port:
+        settings = Settings.from_env(**{**_asdict(settings), "rest_port": args.port})
+    return asyncio.run(serve(settings))
+
+
+def _asdict(settings: Settings) -> dict[str, object]:
+    return {name: getattr(settings, name) for name in settings.__slots__}
+
+
+def cmd_demo(args: argparse.Namespace) -> int:
+    from gateway.demo import main
+
+    return main(sys.stdout)
+
+
+def cmd_verify(args: argparse.Namespace) -> int:
+    from audit.verify import verify_log
+
+    from gateway.app import open_audit
+
+    audit = open_audit(_settings(args))
+    try:
+        result = verify_log(audit, start_seq=args.start, end_seq=args.end)
+    finally:
+        audit.close()
+    print(result)
+    return 0 if result.ok else 1
+
+
+def cmd_policy_check(args: argparse.Namespace) -> int:
+    from risk_controls.policy import PolicyError, load_policy_file
+
+    try:
+        loaded = load_policy_file(Path(args.file))
+    except PolicyError as exc:
+        print(f"REFUSED {args.file}", file=sys.stderr)
+        for issue in exc.issues:
+            print(f"  {issue}", file=sys.stderr)
+        return 1
+    policy = loaded.policy
+    print(
+        f"OK {args.file} version={policy.version} sha256={loaded.content_hash} "
+        f"accounts={len(policy.accounts)} restricted={len(policy.restricted)}"
+    )
+    return 0
+
+
+def cmd_kill(args: argparse.Namespace) -> int:
+    from gateway.app import build_gateway
+    from gateway.server import ServerAlreadyRunning, single_instance
+    from risk_controls.kill_switch import KillMode, KillScope
+
+    settings = _settings(args)
+    scope = KillScope(args.scope)
+
+    async def act() -> int:
+        gateway = build_gateway(settings)
+        try:
+            if args.action == "engage":
+                outcome = await gateway.kill.engage(
+                    scope, args.target or "*", args.reason, args.actor, KillMode(args.mode)
+                )
+                print(
+                    f"ENGAGED {scope.value}={outcome.target} mode={outcome.mode.value} "
+                    f"cancelled={outcome.cancelled} audit_seq={outcome.audit_seq}"
+                )
+            else:
+                outcome = await gateway.kill.release(
+                    scope, args.target or "*", args.reason, args.actor, args.approved_by
+                )
+                print(f"RELEASED {scope.value}={outcome.target} audit_seq={outcome.audit_seq}")
+            return 0
+        finally:
+            gateway.close()
+
+    try:
+        with single_instance(settings.data_dir):
+            return asyncio.run(act())
+    except ServerAlreadyRunning:
+        print(
+            "the gateway is running on this data directory: use its REST kill-switch API "
+            "(POST /v1/kill-switch) so the running process acts at once",
+            file=sys.stderr,
+        )
+        return 1
+
+
+def cmd_bench(args: argparse.Namespace) -> int:
+    from gateway.bench import main
+
+    return main(args.orders, sys.stdout)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="gateway", description=__doc__)
+    parser.add_argument("-v", "--verbose", action="store_true")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    def common(p: argparse.ArgumentParser) -> None:
+        p.add_argument("--data-dir", help="state directory (default ./var or $GATEWAY_DATA_DIR)")
+        p.add_argument("--audit-url", help="sqlite:///path.db or postgresql+psycopg://...")
+        p.add_argument("--policy", help="policy file (default policies/default.toml)")
+
+    p = sub.add_parser("serve", help="run the appliance until stopped")
+    common(p)
+    p.add_argument("--port", type=int, help="REST port (default 8080)")
+    p.set_defaults(func=cmd_serve)
+
+    p = sub.add_parser("demo", help="a scripted session in a temporary directory")
+    p.set_defaults(func=cmd_demo)
+
+    p = sub.add_parser("verify", help="verify the audit hash chain")
+    common(p)
+    p.add_argument("--start", type=int, default=1)
+    p.add_argument("--end", type=int)
+    p.set_defaults(func=cmd_verify)
+
+    p = sub.add_parser("policy", help="policy tools")
+    psub = p.add_subparsers(dest="policy_command", required=True)
+    pc = psub.add_parser("check", help="validate a policy file")
+    pc.add_argument("file")
+    pc.set_defaults(func=cmd_policy_check)
+
+    p = sub.add_parser("kill", help="engage or release the kill switch (gateway not running)")
+    p.add_argument("action", choices=["engage", "release"])
+    common(p)
+    p.add_argument(
+        "--scope", required=True, choices=["firm", "account", "trader", "strategy", "instrument", "session"]
+    )
+    p.add_argument("--target", help="account id, trader, strategy, symbol or session (not for firm)")
+    p.add_argument("--reason", required=True)
+    p.add_argument("--actor", required=True)
+    p.add_argument("--mode", default="HALT", choices=["HALT", "REDUCING"])
+    p.add_argument("--approved-by", help="second risk officer, where policy requires four eyes")
+    p.set_defaults(func=cmd_kill)
+
+    p = sub.add_parser("bench", help="chain and full-path throughput and latency")
+    p.add_argument("--orders", type=int, default=20000)
+    p.set_defaults(func=cmd_bench)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    logging.basicConfig(
+        level=logging.INFO if args.verbose else logging.WARNING,
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+    )
+    return int(args.func(args))
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,88 @@
+"""Kill switch service (RTS 6 Art 12, FIA guidance).
+
+Engaging blocks new orders in scope at once (before anything else happens),
+records the engagement, then cancels the scope's working orders at the venues.
+Releasing is recorded first and applied after the record is durable; policy
+can require a second risk officer (four eyes).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from audit.api import AuditUnavailable
+from gateway.pipeline import OrderPipeline
+from risk_controls import events as ev
+from risk_controls.domain import OrderStatus
+from risk_controls.kill_switch import KillEntry, KillMode, KillScope
+
+
+class KillSwitchError(ValueError):
+    """A release that policy does not allow (e.g. four eyes) or an unknown scope."""
+
+
+@dataclass(frozen=True, slots=True)
+class KillOutcome:
+    scope: KillScope
+    target: str
+    mode: KillMode
+    cancelled: int
+    audit_seq: int | None
+
+
+class KillSwitchService:
+    def __init__(self, pipeline: OrderPipeline) -> None:
+        self._pipeline = pipeline
+
+    def state(self) -> list[KillEntry]:
+        return list(self._pipeline.kill_switch.entries.values())
+
+    async def engage(
+        self, scope: KillScope, target: str, reason: str, actor: str, mode: KillMode = KillMode.HALT
+    ) -> KillOutcome:
+        if not reason.strip():
+            raise KillSwitchError("a reason is mandatory")
+        pipeline = self._pipeline
+        target = "*" if scope is KillScope.FIRM else target
+        entry = KillEntry(scope, target, mode, reason, actor, pipeline.clock.now())
+        pipeline.kill_switch.engage(entry)  # blocks new orders from this instant
+        doomed = [
+            w for w in pipeline.state.working_orders() if pipeline.kill_switch.covers(scope, target, w.order)
+        ]
+        ticket = pipeline.audit.append(
+            ev.KILL_ENGAGED,
+            ev.kill_engaged_payload(
+                scope.value, target, mode.value, reason, actor, [w.order_id for w in doomed]
+            ),
+        )
+        for working in doomed:
+            if working.status.is_working and working.status is not OrderStatus.PENDING_CANCEL:
+                working.status = OrderStatus.PENDING_CANCEL
+                pipeline.router.cancel(working.order_id)
+        try:
+            seq: int | None = (await ticket).seq
+        except AuditUnavailable:
+            seq = None  # engaged and cancelling anyway: halting is the safe side
+        return KillOutcome(scope, target, mode, len(doomed), seq)
+
+    async def release(
+        self, scope: KillScope, target: str, reason: str, actor: str, approved_by: str | None = None
+    ) -> KillOutcome:
+        pipeline = self._pipeline
+        target = "*" if scope is KillScope.FIRM else target
+        entry = pipeline.kill_switch.entries.get((scope, target))
+        if entry is None:
+            raise KillSwitchError(f"no kill switch engaged for {scope.value}={target}")
+        loaded = pipeline.current_policy()
+        if (
+            loaded is not None
+            and loaded.policy.firm.kill_release_needs_second_officer
+            and (approved_by is None or approved_by == actor)
+        ):
+            raise KillSwitchError("policy requires a second risk officer to approve the release")
+        ticket = pipeline.audit.append(
+            ev.KILL_RELEASED, ev.kill_released_payload(scope.value, target, reason, actor, approved_by)
+        )
+        record = await ticket  # raises AuditUnavailable: stay engaged rather than release unaudited
+        pipeline.kill_switch.release(scope, target)
+        return KillOutcome(scope, target, entry.mode, 0, record.seq)

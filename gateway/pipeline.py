@@ -1,0 +1,561 @@
+"""The order pipeline: the one path from every entry adapter to a venue.
+
+    entry adapter -> control chain -> MiFID II tagging -> abuse checks
+                  -> durable audit record -> router -> venue
+
+Every step lands in the audit log. An order is routed, and its acceptance
+returned, only after its acceptance record is durable; if the audit store
+cannot make it durable the order is denied (AUDIT_UNAVAILABLE). Venue reports
+update risk state at once and reach the adapters only once their own record
+is durable. All state is owned by the event-loop thread.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import threading
+from collections import deque
+from collections.abc import Callable
+from dataclasses import replace as dc_replace
+from datetime import datetime, timedelta
+from decimal import Decimal
+from typing import Any
+
+from audit.api import AppendTicket, AuditLog, AuditUnavailable
+from gateway.router import Router, UnknownVenue
+from risk_controls import events as ev
+from risk_controls.abuse import AbuseAlert, AbuseMonitors, action_for
+from risk_controls.chain import ControlChain
+from risk_controls.checks.context import CheckContext, SelfTradeAction
+from risk_controls.domain import (
+    CancelRequest,
+    CheckResult,
+    Denial,
+    DenyCode,
+    ExecType,
+    ExecutionReport,
+    InstrumentBook,
+    NewOrder,
+    OrderStatus,
+    ReplaceRequest,
+    WorkingOrder,
+)
+from risk_controls.domain.clock import Clock
+from risk_controls.domain.decisions import deny
+from risk_controls.entry import AmendResult, OrderListener, OrderUpdate, SubmitResult
+from risk_controls.kill_switch import KillSwitch
+from risk_controls.mifid import tag_order
+from risk_controls.policy import LoadedPolicy
+from risk_controls.state import RiskState
+from risk_controls.venue import RoutedOrder
+
+log = logging.getLogger(__name__)
+
+PolicySource = Callable[[], LoadedPolicy | None]
+
+
+class OrderPipeline:
+    """Implements :class:`risk_controls.entry.OrderEntry` for every adapter."""
+
+    def __init__(
+        self,
+        *,
+        audit: AuditLog,
+        policy: PolicySource,
+        instruments: InstrumentBook,
+        router: Router,
+        chain: ControlChain,
+        state: RiskState,
+        kill_switch: KillSwitch,
+        clock: Clock,
+        abuse: AbuseMonitors,
+    ) -> None:
+        self.audit = audit
+        self.instruments = instruments
+        self.router = router
+        self.chain = chain
+        self.state = state
+        self.kill_switch = kill_switch
+        self.clock = clock
+        self.abuse = abuse
+        self._policy = policy
+        self._listeners: list[OrderListener] = []
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._pending: deque[tuple[AppendTicket, OrderUpdate | None]] = deque()
+        self._drain_lock = threading.Lock()
+        self._drain_scheduled = False
+        router.connect(self.on_venue_report)
+
+    # ---- OrderEntry ---------------------------------------------------------------
+
+    def subscribe(self, listener: OrderListener) -> None:
+        self._listeners.append(listener)
+
+    async def submit(self, order: NewOrder) -> SubmitResult:
+        self._loop = self._loop or asyncio.get_running_loop()
+        now = self.clock.now()
+        self.state.roll_day(now)
+        order_id = self.state.next_order_id(now)
+        instrument = self.instruments.get(order.symbol)
+        received = self.audit.append(
+            ev.ORDER_RECEIVED, ev.received_payload(order_id, order, instrument.isin if instrument else None)
+        )
+        self.state.note_message(order.origin.session, order.account, now)
+        loaded = self._policy()
+        if loaded is None:
+            return await self._deny(order_id, order, deny(DenyCode.POLICY_UNAVAILABLE, "policy"), [], None)
+        if self.state.order_by_cl_ord_id(order.account, order.cl_ord_id) is not None:
+            denial = deny(DenyCode.DUPLICATE_CL_ORD_ID, "order_entry", cl_ord_id=order.cl_ord_id)
+            return await self._deny(order_id, order, denial, [], loaded.content_hash)
+        try:
+            ctx = self._context(order, now, loaded, None)
+        except UnknownVenue as exc:
+            denial = deny(DenyCode.VENUE_NOT_PERMITTED, "router", venue=str(exc))
+            return await self._deny(order_id, order, denial, [], loaded.content_hash)
+        denial, results = self.chain.evaluate(ctx)
+        tags: dict[str, Any] | None = None
+        alerts: list[AbuseAlert] = []
+        if denial is None and ctx.account is not None:
+            if ctx.incoming_quantity_override is not None:
+                order = dc_replace(order, quantity=ctx.incoming_quantity_override)
+                ctx.order = order
+            tags, denial = tag_order(order, loaded.policy, ctx.account)
+            if denial is None:
+                alerts = self.abuse.on_order(order_id, order, now, ctx.reference_price)
+                if alerts and action_for(loaded.policy, ctx.account) == "block":
+                    denial = deny(DenyCode.MARKET_ABUSE_BLOCKED, "market_abuse", monitor=alerts[0].monitor)
+        self._apply_self_trade_actions(ctx.self_trade_actions, order.origin.user)
+        if denial is not None or tags is None:
+            self._record_alerts(alerts, order_id, "BLOCK")
+            denial = denial or deny(DenyCode.MIFID_FIELD_MISSING, "mifid_tagging")
+            return await self._deny(order_id, order, denial, results, loaded.content_hash)
+        return await self._accept(order_id, ctx, results, tags, alerts, loaded, received)
+
+    async def cancel(self, request: CancelRequest) -> AmendResult:
+        self._loop = self._loop or asyncio.get_running_loop()
+        working = self.state.order_by_cl_ord_id(request.account, request.orig_cl_ord_id)
+        payload = {
+            "order_id": working.order_id if working else None,
+            "cl_ord_id": request.cl_ord_id,
+            "orig_cl_ord_id": request.orig_cl_ord_id,
+            "account": request.account,
+            "origin": ev.origin_payload(request.origin),
+            "reason": "client request",
+        }
+        ticket = self.audit.append(ev.CANCEL_REQUESTED, payload)
+        denial: Denial | None = None
+        if working is None:
+            denial = deny(DenyCode.UNKNOWN_ORDER, "order_entry", orig_cl_ord_id=request.orig_cl_ord_id)
+        elif not working.status.is_working:
+            denial = deny(DenyCode.ORDER_NOT_WORKING, "order_entry", status=working.status.value)
+        if denial is not None:
+            order_id = working.order_id if working else None
+            await self._settle(
+                self._append_denied_amend(ev.CANCEL_DENIED, order_id, request.cl_ord_id, denial)
+            )
+            return AmendResult(order_id, False, denial)
+        assert working is not None
+        if not await self._settle(ticket):
+            return AmendResult(working.order_id, False, deny(DenyCode.AUDIT_UNAVAILABLE, "audit"))
+        if working.status.is_working:
+            working.status = OrderStatus.PENDING_CANCEL
+            self.abuse.on_cancel(working.order_id, self.clock.now())
+            self.router.cancel(working.order_id)
+        return AmendResult(working.order_id, True)
+
+    async def replace(self, request: ReplaceRequest) -> AmendResult:
+        """A replace is checked as the order it would become, then amended at the venue."""
+        self._loop = self._loop or asyncio.get_running_loop()
+        now = self.clock.now()
+        self.state.roll_day(now)
+        working = self.state.order_by_cl_ord_id(request.account, request.orig_cl_ord_id)
+        order_id = working.order_id if working else None
+        loaded = self._policy()
+        denial: Denial | None = None
+        results: list[CheckResult] = []
+        if working is None:
+            denial = deny(DenyCode.UNKNOWN_ORDER, "order_entry", orig_cl_ord_id=request.orig_cl_ord_id)
+        elif not working.status.is_working:
+            denial = deny(DenyCode.ORDER_NOT_WORKING, "order_entry", status=working.status.value)
+        elif loaded is None:
+            denial = deny(DenyCode.POLICY_UNAVAILABLE, "policy")
+        elif request.quantity <= working.cum_qty:
+            denial = deny(
+                DenyCode.REPLACE_BELOW_FILLED,
+                "order_entry",
+                quantity=request.quantity,
+                filled=working.cum_qty,
+            )
+        elif self.state.order_by_cl_ord_id(request.account, request.cl_ord_id) is not None:
+            denial = deny(DenyCode.DUPLICATE_CL_ORD_ID, "order_entry", cl_ord_id=request.cl_ord_id)
+        new_order = working.replaced_by(request) if working else None
+        if working is not None and new_order is not None:
+            self.audit.append(
+                ev.REPLACE_REQUESTED,
+                {
+                    "order_id": order_id,
+                    "cl_ord_id": request.cl_ord_id,
+                    "orig_cl_ord_id": request.orig_cl_ord_id,
+                    "order": ev.order_payload(new_order),
+                },
+            )
+        if denial is None and working is not None and new_order is not None and loaded is not None:
+            self.state.note_message(request.origin.session, request.account, now)
+            ctx = self._context(new_order, now, loaded, working)
+            denial, results = self.chain.evaluate(ctx)
+            self._apply_self_trade_actions(ctx.self_trade_actions, request.origin.user)
+            if denial is None:
+                return await self._accept_replace(working, ctx, results)
+        assert denial is not None
+        await self._settle(
+            self._append_denied_amend(ev.REPLACE_DENIED, order_id, request.cl_ord_id, denial, results)
+        )
+        return AmendResult(order_id, False, denial)
+
+    # ---- the steps ----------------------------------------------------------------
+
+    def _context(
+        self, order: NewOrder, now: datetime, loaded: LoadedPolicy, replacing: WorkingOrder | None
+    ) -> CheckContext:
+        policy = loaded.policy
+        instrument = self.instruments.get(order.symbol)
+        venue = self.router.venue_for(order, instrument.mic if instrument else None)
+        return CheckContext(
+            order=order,
+            now=now,
+            policy=policy,
+            state=self.state,
+            kill_switch=self.kill_switch,
+            venue=instrument.mic if instrument and not order.venue else venue,
+            account=policy.account(order.account),
+            instrument=instrument,
+            instrument_policy=policy.instrument(order.symbol),
+            reference_price=self.instruments.reference_price(order.symbol),
+            fx_rate=policy.fx_rate(instrument.currency) if instrument else None,
+            replacing=replacing,
+        )
+
+    async def _deny(
+        self,
+        order_id: str,
+        order: NewOrder,
+        denial: Denial,
+        results: list[CheckResult],
+        policy_hash: str | None,
+    ) -> SubmitResult:
+        ticket = self.audit.append(
+            ev.ORDER_DENIED, ev.denied_payload(order_id, order, denial, results, policy_hash)
+        )
+        durable = await self._settle(ticket)
+        seq = ticket.result(0).seq if durable else None
+        return SubmitResult(order_id, False, denial, seq)
+
+    async def _accept(
+        self,
+        order_id: str,
+        ctx: CheckContext,
+        results: list[CheckResult],
+        tags: dict[str, Any],
+        alerts: list[AbuseAlert],
+        loaded: LoadedPolicy,
+        received: AppendTicket,
+    ) -> SubmitResult:
+        order = ctx.order
+        price_base = ctx.price_base
+        valuation = ctx.pricing_price
+        assert price_base is not None and valuation is not None  # the chain denies otherwise
+        instrument = ctx.instrument
+        venue = self.router.venue_for(order, instrument.mic if instrument else None)
+        # Reserve first, so that orders evaluated while this one waits for the disk see it.
+        working = self.state.on_accepted(
+            order_id, order, ctx.now, venue, price_base, valuation * (ctx.fx_rate or 1)
+        )
+        payload = ev.accepted_payload(
+            order_id,
+            order,
+            results,
+            tags,
+            [_alert_payload(a, order_id, "ALERT") for a in alerts],
+            loaded.content_hash,
+        )
+        payload["reservation"] = {
+            "venue": venue,
+            "price_base": ev.dec(price_base),
+            "valuation_price": ev.dec(valuation * (ctx.fx_rate or 1)),
+        }
+        accepted = self.audit.append(ev.ORDER_ACCEPTED, payload)
+        self._record_alerts(alerts, order_id, "ALERT")
+        if not await self._settle(accepted):
+            self._rollback(working)
+            return SubmitResult(order_id, False, deny(DenyCode.AUDIT_UNAVAILABLE, "audit"))
+        self.audit.append(
+            ev.ORDER_ROUTED, ev.routed_payload(order_id, venue, instrument.mic if instrument else None)
+        )
+        self.router.submit(venue, RoutedOrder(order_id, order))
+        return SubmitResult(order_id, True, None, accepted.result(0).seq)
+
+    async def _accept_replace(
+        self, working: WorkingOrder, ctx: CheckContext, results: list[CheckResult]
+    ) -> AmendResult:
+        new_order = ctx.order
+        if ctx.incoming_quantity_override is not None:
+            new_order = dc_replace(new_order, quantity=working.cum_qty + ctx.incoming_quantity_override)
+        price_base = ctx.price_base
+        valuation = ctx.pricing_price
+        assert price_base is not None and valuation is not None
+        valuation_base = valuation * (ctx.fx_rate or 1)
+        ticket = self.audit.append(
+            ev.REPLACE_ACCEPTED,
+            {
+                "order_id": working.order_id,
+                "cl_ord_id": new_order.cl_ord_id,
+                "checks": ev.checks_payload(results),
+                "order": ev.order_payload(new_order),
+                "reservation": {
+                    "venue": working.venue,
+                    "price_base": ev.dec(price_base),
+                    "valuation_price": ev.dec(valuation_base),
+                },
+            },
+        )
+        if not await self._settle(ticket):
+            return AmendResult(working.order_id, False, deny(DenyCode.AUDIT_UNAVAILABLE, "audit"))
+        if not working.status.is_working:  # filled or cancelled while we waited for the disk
+            return AmendResult(working.order_id, False, deny(DenyCode.ORDER_NOT_WORKING, "order_entry"))
+        self.state.on_replaced(working.order_id, new_order, price_base, valuation_base)
+        self.router.replace(RoutedOrder(working.order_id, new_order))
+        return AmendResult(working.order_id, True)
+
+    def _rollback(self, working: WorkingOrder) -> None:
+        """Undo the reservation of an order whose acceptance could not be made durable."""
+        self.state.on_execution(
+            ExecutionReport(
+                working.order_id,
+                f"{working.order_id}-rb",
+                ExecType.REJECTED,
+                working.venue,
+                self.clock.now(),
+                text="audit unavailable",
+            ),
+            Decimal(1),
+        )
+
+    def _apply_self_trade_actions(self, actions: list[SelfTradeAction], actor: str) -> None:
+        for action in actions:
+            working = self.state.orders.get(action.order_id)
+            if working is None or not working.status.is_working:
+                continue
+            self.audit.append(
+                ev.CANCEL_REQUESTED,
+                {
+                    "order_id": working.order_id,
+                    "cl_ord_id": working.order.cl_ord_id,
+                    "orig_cl_ord_id": working.order.cl_ord_id,
+                    "account": working.order.account,
+                    "origin": ev.origin_payload(working.order.origin),
+                    "reason": "self-trade prevention" + (" (decrement)" if action.new_quantity else ""),
+                    "requested_by": actor,
+                },
+            )
+            if action.new_quantity is None:
+                working.status = OrderStatus.PENDING_CANCEL
+                self.router.cancel(working.order_id)
+            else:
+                smaller = dc_replace(working.order, quantity=action.new_quantity)
+                self.state.on_replaced(
+                    working.order_id,
+                    smaller,
+                    self.state.reservations[working.order_id].price_base,
+                    self.state.reservations[working.order_id].valuation_price,
+                )
+                self.router.replace(RoutedOrder(working.order_id, smaller))
+
+    def _record_alerts(self, alerts: list[AbuseAlert], order_id: str | None, action: str) -> None:
+        for alert in alerts:
+            self.audit.append(ev.ABUSE_ALERT, _alert_payload(alert, order_id, action))
+
+    def _append_denied_amend(
+        self,
+        event: str,
+        order_id: str | None,
+        cl_ord_id: str,
+        denial: Denial,
+        results: list[CheckResult] | None = None,
+    ) -> AppendTicket:
+        return self.audit.append(
+            event,
+            {
+                "order_id": order_id,
+                "cl_ord_id": cl_ord_id,
+                "denial": ev.denial_payload(denial),
+                "checks": ev.checks_payload(results or []),
+            },
+        )
+
+    @staticmethod
+    async def _settle(ticket: AppendTicket) -> bool:
+        try:
+            await ticket
+        except AuditUnavailable:
+            log.error("audit store unavailable: failing closed")
+            return False
+        return True
+
+    # ---- venue reports --------------------------------------------------------------
+
+    def on_venue_report(self, report: ExecutionReport) -> None:
+        """Called by a venue (on the loop thread) for each report on one of our orders."""
+        working = self.state.orders.get(report.order_id)
+        if working is None:
+            log.warning("report for unknown order %s", report.order_id)
+            return
+        fx = self._fx(working)
+        self.state.on_execution(report, fx)
+        now = report.transact_time
+        if report.exec_type is ExecType.REPLACED:
+            working.status = OrderStatus.PARTIALLY_FILLED if working.cum_qty else OrderStatus.NEW
+        payload = ev.execution_payload(report)
+        payload.update(
+            {
+                "cl_ord_id": working.order.cl_ord_id,
+                "account": working.order.account,
+                "symbol": working.order.symbol,
+                "side": working.order.side.value,
+                "cum_qty": ev.dec(working.cum_qty),
+                "leaves_qty": ev.dec(working.leaves_qty),
+                "avg_px": ev.dec(working.avg_px),
+                "status": working.status.value,
+                "fx_rate": ev.dec(fx),
+            }
+        )
+        ticket = self.audit.append(ev.EXECUTION, payload)
+        alerts: list[AbuseAlert] = []
+        if report.exec_type in (ExecType.PARTIAL_FILL, ExecType.FILL):
+            alerts = self.abuse.on_fill(report.order_id, report.last_qty or Decimal(0), now)
+            self._count_fill(working, now)
+        self._record_alerts(alerts, report.order_id, "ALERT")
+        if not working.status.is_working:
+            self.router.forget(report.order_id)
+        update = OrderUpdate(
+            order_id=working.order_id,
+            cl_ord_id=working.order.cl_ord_id,
+            orig_cl_ord_id=None,
+            account=working.order.account,
+            origin=working.order.origin,
+            status=working.status,
+            order=working.order,
+            cum_qty=working.cum_qty,
+            leaves_qty=working.leaves_qty,
+            avg_px=working.avg_px,
+            report=report,
+            text=report.text,
+        )
+        self._publish_when_durable(ticket, update)
+
+    def _fx(self, working: WorkingOrder) -> Decimal:
+        loaded = self._policy()
+        instrument = self.instruments.get(working.order.symbol)
+        rate = loaded.policy.fx_rate(instrument.currency) if loaded and instrument else None
+        return rate if rate is not None else Decimal(1)
+
+    def _count_fill(self, working: WorkingOrder, now: datetime) -> None:
+        loaded = self._policy()
+        throttle = loaded.policy.firm.execution_throttle if loaded else None
+        if throttle is None:
+            return
+        span = timedelta(seconds=float(throttle.window_seconds))
+        account = working.order.account
+        if self.state.on_fill_window(account, now, span, throttle.max_fills):
+            self.audit.append(
+                ev.EXEC_THROTTLE_TRIPPED,
+                {
+                    "account": account,
+                    "max_fills": throttle.max_fills,
+                    "window_seconds": ev.dec(throttle.window_seconds),
+                },
+            )
+
+    async def reenable_executions(self, account: str, actor: str, reason: str) -> bool:
+        """A person re-enables an account after the repeated-execution throttle tripped."""
+        if account not in self.state.execution_disabled:
+            return False
+        ticket = self.audit.append(
+            ev.EXEC_THROTTLE_RESET, {"account": account, "actor": actor, "reason": reason}
+        )
+        if not await self._settle(ticket):
+            return False
+        self.state.execution_disabled.discard(account)
+        return True
+
+    # ---- durable-then-publish ----------------------------------------------------------
+
+    def _publish_when_durable(self, ticket: AppendTicket, update: OrderUpdate | None) -> None:
+        self._pending.append((ticket, update))
+        ticket.add_done_callback(self._schedule_drain)
+
+    def _schedule_drain(self, _: AppendTicket) -> None:
+        with self._drain_lock:
+            if self._drain_scheduled:
+                return
+            self._drain_scheduled = True
+        loop = self._loop
+        if loop is None or loop.is_closed():
+            return
+        loop.call_soon_threadsafe(self._drain)
+
+    def _drain(self) -> None:
+        """Deliver, in order, every update whose record is durable; retry failed ones."""
+        with self._drain_lock:
+            self._drain_scheduled = False
+        while self._pending and self._pending[0][0].done():
+            ticket, update = self._pending.popleft()
+            try:
+                ticket.result(0)
+            except AuditUnavailable:
+                self._retry_later(ticket, update)
+                return
+            if update is not None:
+                for listener in self._listeners:
+                    try:
+                        listener(update)
+                    except Exception:  # one broken adapter must not stop the others
+                        log.exception("order listener failed")
+
+    def _retry_later(self, failed: AppendTicket, update: OrderUpdate | None) -> None:
+        """A venue fact could not be recorded: keep it and everything after it, append it again."""
+        log.error("audit append of an execution report failed; retrying")
+        assert self._loop is not None
+        rest = list(self._pending)
+        self._pending.clear()
+
+        def again() -> None:
+            if update is not None and update.report is not None:
+                working = self.state.orders.get(update.order_id)
+                payload: dict[str, Any] = ev.execution_payload(update.report)
+                payload["retried"] = True
+                if working is not None:
+                    payload["status"] = working.status.value
+                self._publish_when_durable(self.audit.append(ev.EXECUTION, payload), update)
+            for ticket, item in rest:
+                self._publish_when_durable(ticket, item)
+
+        self._loop.call_later(0.5, again)
+
+    # ---- read side for adapters and the API ---------------------------------------------
+
+    def working_orders(self, *, account: str | None = None, session: str | None = None) -> list[WorkingOrder]:
+        return [
+            w
+            for w in self.state.working_orders(account)
+            if session is None or w.order.origin.session == session
+        ]
+
+    def current_policy(self) -> LoadedPolicy | None:
+        return self._policy()
+
+
+def _alert_payload(alert: AbuseAlert, order_id: str | None, action: str) -> dict[str, Any]:
+    return ev.abuse_alert_payload(
+        alert.monitor, alert.account, alert.symbol, action, order_id, alert.message, dict(alert.metrics)
+    )

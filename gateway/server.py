@@ -1,0 +1,99 @@
+"""``gateway serve``: run the appliance until SIGINT/SIGTERM.
+
+One process: the pipeline, the policy watcher, the REST API and the FIX
+acceptor share one event loop, so every entry point reaches the same state.
+A lock file stops a second process (or the offline kill CLI) from writing the
+same audit log at the same time.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import fcntl
+import logging
+import signal
+from collections.abc import Iterator
+from pathlib import Path
+
+from gateway.app import Gateway, build_gateway
+from gateway.settings import Settings
+
+log = logging.getLogger(__name__)
+
+
+class ServerAlreadyRunning(RuntimeError):
+    pass
+
+
+@contextlib.contextmanager
+def single_instance(data_dir: Path) -> Iterator[None]:
+    data_dir.mkdir(parents=True, exist_ok=True)
+    handle = (data_dir / "gateway.lock").open("w")
+    try:
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError as exc:
+            raise ServerAlreadyRunning(str(data_dir)) from exc
+        yield
+    finally:
+        handle.close()
+
+
+async def serve(settings: Settings, ready: asyncio.Event | None = None) -> int:
+    try:
+        with single_instance(settings.data_dir):
+            return await _serve(settings, ready)
+    except ServerAlreadyRunning:
+        print(f"another gateway is already running on {settings.data_dir}")
+        return 1
+
+
+async def _serve(settings: Settings, ready: asyncio.Event | None) -> int:
+    gateway = build_gateway(settings)
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        with contextlib.suppress(NotImplementedError):
+            loop.add_signal_handler(sig, stop.set)
+    tasks: list[asyncio.Task[object]] = []
+    closers: list[object] = []
+    if settings.watch_policy:
+        tasks.append(asyncio.create_task(gateway.policies.watch()))
+    closers.extend(await _start_adapters(gateway, tasks))
+    loaded = gateway.policies.current
+    print(
+        f"gateway serving: audit={settings.resolved_audit_url} "
+        f"policy={loaded.content_hash[:12] if loaded else 'NONE (failing closed)'} "
+        f"replayed={gateway.replayed.records} records; Ctrl-C to stop",
+        flush=True,
+    )
+    if ready is not None:
+        ready.set()
+    await stop.wait()
+    for task in tasks:
+        task.cancel()
+    for closer in closers:
+        result = closer.close()  # type: ignore[attr-defined]
+        if asyncio.iscoroutine(result):
+            await result
+    gateway.close()
+    print("gateway stopped; audit log flushed", flush=True)
+    return 0
+
+
+async def _start_adapters(gateway: Gateway, tasks: list[asyncio.Task[object]]) -> list[object]:
+    """Start the REST API and FIX acceptor where they are configured."""
+    closers: list[object] = []
+    settings = gateway.settings
+    try:
+        from gateway.api.server import start_rest
+    except ImportError:
+        start_rest = None  # type: ignore[assignment]
+    if start_rest is not None:
+        closers.append(await start_rest(gateway, settings.rest_host, settings.rest_port))
+    if settings.fix_config is not None and settings.fix_config.exists():
+        from gateway.fix_entry import start_fix
+
+        closers.append(await start_fix(gateway, settings.fix_config))
+    return closers

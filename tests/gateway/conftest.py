@@ -1,0 +1,118 @@
+"""Fixtures for the composed gateway: real pipeline, real simulated venue, chosen audit log."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+
+from audit.api import AuditLog
+from audit.memory import MemoryAuditLog
+from gateway.app import Gateway, build_gateway
+from gateway.settings import PACKAGE_DATA, Settings
+from gateway.venues.simulated import SimulatedVenue
+from risk_controls import events as ev
+from risk_controls.domain import (
+    Channel,
+    InstrumentBook,
+    NewOrder,
+    OrderOrigin,
+    OrdType,
+    Side,
+    TimeInForce,
+)
+from risk_controls.domain.clock import ManualClock
+from risk_controls.venue import ReportSink, RoutedOrder
+
+ROOT = Path(__file__).resolve().parents[2]
+POLICY = ROOT / "policies" / "default.toml"
+DESK = OrderOrigin(Channel.FIX, "DESK1", "jsmith")
+
+
+@dataclass
+class SpyVenue:
+    """A real simulated venue that also checks, at the moment an order arrives,
+    that the audit log already holds a durable acceptance with every check passed."""
+
+    inner: SimulatedVenue
+    audit: AuditLog
+    name: str = "SIM"
+    received: list[RoutedOrder] = field(default_factory=list)
+    violations: list[str] = field(default_factory=list)
+
+    def connect(self, on_report: ReportSink) -> None:
+        self.inner.connect(on_report)
+
+    def submit(self, routed: RoutedOrder) -> None:
+        accepted = [
+            r
+            for r in self.audit.read()
+            if r.event_type == ev.ORDER_ACCEPTED and r.payload["order_id"] == routed.order_id
+        ]
+        if not accepted:
+            self.violations.append(f"{routed.order_id} reached the venue without a durable acceptance")
+        elif any(c["outcome"] != "PASS" for c in accepted[0].payload["checks"]):
+            self.violations.append(f"{routed.order_id} reached the venue with a failed check")
+        self.received.append(routed)
+        self.inner.submit(routed)
+
+    def cancel(self, order_id: str) -> None:
+        self.inner.cancel(order_id)
+
+    def replace(self, routed: RoutedOrder) -> None:
+        self.inner.replace(routed)
+
+
+@pytest.fixture
+def clock() -> ManualClock:
+    return ManualClock(datetime(2026, 11, 23, 14, 30, 0, 123456, tzinfo=UTC))
+
+
+@pytest.fixture
+def instruments() -> InstrumentBook:
+    return InstrumentBook.from_csv(PACKAGE_DATA / "instruments.csv")
+
+
+def make_gateway(
+    tmp_path: Path, audit: AuditLog, clock: ManualClock, policy: Path = POLICY
+) -> tuple[Gateway, SpyVenue]:
+    instruments = InstrumentBook.from_csv(PACKAGE_DATA / "instruments.csv")
+    spy = SpyVenue(SimulatedVenue(instruments, clock=clock, id_prefix=f"S{clock.now():%H%M%S%f}"), audit)
+    settings = Settings(data_dir=tmp_path, policy_path=policy, fix_config=None)
+    gateway = build_gateway(settings, audit=audit, clock=clock, venues={"SIM": spy})
+    return gateway, spy
+
+
+@pytest.fixture
+def memory_gateway(tmp_path: Path, clock: ManualClock) -> Iterator[tuple[Gateway, SpyVenue]]:
+    gateway, spy = make_gateway(tmp_path, MemoryAuditLog(), clock)
+    yield gateway, spy
+    assert spy.violations == []
+
+
+def order(
+    cl: str,
+    symbol: str = "AAPL",
+    side: Side = Side.BUY,
+    qty: str = "100",
+    price: str | None = "228.50",
+    account: str = "ACC-APPLE-TSY",
+    origin: OrderOrigin = DESK,
+    **extra: object,
+) -> NewOrder:
+    return NewOrder(
+        cl_ord_id=cl,
+        account=account,
+        symbol=symbol,
+        side=side,
+        quantity=Decimal(qty),
+        ord_type=OrdType.LIMIT if price else OrdType.MARKET,
+        tif=TimeInForce.DAY if price else TimeInForce.IOC,
+        origin=origin,
+        limit_price=Decimal(price) if price else None,
+        **extra,  # type: ignore[arg-type]
+    )

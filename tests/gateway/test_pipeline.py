@@ -1,0 +1,211 @@
+"""The one path: chain, tags, abuse, durable audit, router, venue."""
+
+from __future__ import annotations
+
+import asyncio
+from decimal import Decimal
+from pathlib import Path
+
+from audit.memory import MemoryAuditLog
+from gateway.app import Gateway
+from risk_controls import events as ev
+from risk_controls.domain import CancelRequest, DenyCode, OrderStatus, ReplaceRequest, Side
+from risk_controls.domain.clock import ManualClock
+from risk_controls.entry import OrderUpdate
+from risk_controls.kill_switch import KillMode, KillScope
+from tests.gateway.conftest import DESK, SpyVenue, make_gateway, order
+
+
+def events_of(gateway: Gateway, kind: str) -> list[dict]:
+    return [dict(r.payload) for r in gateway.audit.read() if r.event_type == kind]
+
+
+def test_accepted_order_is_routed_after_its_acceptance_is_durable(
+    memory_gateway: tuple[Gateway, SpyVenue],
+) -> None:
+    gateway, spy = memory_gateway
+
+    async def scenario() -> None:
+        result = await gateway.pipeline.submit(order("a-1", price="228.00"))
+        assert result.accepted and result.denial is None
+        assert [r.order_id for r in spy.received] == [result.order_id]
+        accepted = events_of(gateway, ev.ORDER_ACCEPTED)[0]
+        assert accepted["order_id"] == result.order_id
+        assert {c["control"] for c in accepted["checks"]} >= {"kill_switch", "credit_limit", "price_collar"}
+        assert accepted["tags"]["client_id"] == "HWUPKR0MPOU8FGXBT394"
+        assert accepted["tags"]["capacity"] == "AOTC"
+        kinds = [r.event_type for r in gateway.audit.read() if r.payload.get("order_id") == result.order_id]
+        assert kinds[:3] == [ev.ORDER_RECEIVED, ev.ORDER_ACCEPTED, ev.ORDER_ROUTED]
+
+    asyncio.run(scenario())
+
+
+def test_denied_order_never_reaches_the_venue_and_records_its_checks(
+    memory_gateway: tuple[Gateway, SpyVenue],
+) -> None:
+    gateway, spy = memory_gateway
+
+    async def scenario() -> None:
+        result = await gateway.pipeline.submit(order("d-1", qty="5000", price="228.50"))  # 1.14M > 5M? no
+        big = await gateway.pipeline.submit(order("d-2", qty="30000", price="228.50"))
+        assert result.accepted
+        assert not big.accepted and big.denial is not None
+        assert big.denial.code is DenyCode.NOTIONAL_EXCEEDS_MAX_PER_ORDER
+        assert big.denial.text() == "NOTIONAL_EXCEEDS_MAX_PER_ORDER max=5000000 notional=6855000"
+        assert big.order_id not in [r.order_id for r in spy.received]
+        denied = events_of(gateway, ev.ORDER_DENIED)[0]
+        assert denied["denial"]["code"] == "NOTIONAL_EXCEEDS_MAX_PER_ORDER"
+        assert denied["checks"][-1] == {
+            "control": "max_order_notional",
+            "outcome": "DENY",
+            "code": "NOTIONAL_EXCEEDS_MAX_PER_ORDER",
+            "context": {"max": "5000000", "notional": "6855000"},
+        }
+
+    asyncio.run(scenario())
+
+
+def test_audit_outage_denies_with_audit_unavailable_and_routes_nothing(
+    tmp_path: Path, clock: ManualClock
+) -> None:
+    audit = MemoryAuditLog()
+    gateway, spy = make_gateway(tmp_path, audit, clock)
+
+    async def scenario() -> None:
+        audit.available = False
+        result = await gateway.pipeline.submit(order("o-1", price="228.00"))
+        assert not result.accepted
+        assert result.denial is not None and result.denial.code is DenyCode.AUDIT_UNAVAILABLE
+        assert spy.received == []
+        assert gateway.pipeline.state.working_orders() == []  # the reservation was rolled back
+        assert gateway.pipeline.state.book("ACC-APPLE-TSY").open_notional == 0
+        audit.available = True
+        clock.advance(2)
+        again = await gateway.pipeline.submit(order("o-2", price="228.00"))
+        assert again.accepted  # recovers by itself once the store is back
+
+    asyncio.run(scenario())
+
+
+def test_no_policy_fails_closed(tmp_path: Path, clock: ManualClock) -> None:
+    broken = tmp_path / "broken.toml"
+    broken.write_text("version = 'x'\n[firm]\nid = 1\n")
+    gateway, spy = make_gateway(tmp_path, MemoryAuditLog(), clock, policy=broken)
+
+    async def scenario() -> None:
+        result = await gateway.pipeline.submit(order("p-1"))
+        assert result.denial is not None and result.denial.code is DenyCode.POLICY_UNAVAILABLE
+        assert spy.received == []
+        rejected = events_of(gateway, ev.POLICY_REJECTED)
+        assert rejected and rejected[0]["errors"][0]["file"] == str(broken)
+
+    asyncio.run(scenario())
+
+
+def test_fills_update_position_and_reach_listeners_only_after_durability(
+    memory_gateway: tuple[Gateway, SpyVenue],
+) -> None:
+    gateway, _ = memory_gateway
+    updates: list[OrderUpdate] = []
+    gateway.pipeline.subscribe(updates.append)
+
+    async def scenario() -> None:
+        result = await gateway.pipeline.submit(order("f-1", symbol="MSFT", qty="500", price=None))
+        assert result.accepted
+        await asyncio.sleep(0.01)
+        fills = [u for u in updates if u.report is not None and u.report.last_qty]
+        assert sum(u.report.last_qty for u in fills if u.report) == Decimal(500)
+        assert fills[-1].status is OrderStatus.FILLED
+        exposure = gateway.pipeline.state.exposure("ACC-APPLE-TSY", "MSFT")
+        assert exposure.position == Decimal(500) and exposure.open_buy == 0
+        recorded = events_of(gateway, ev.EXECUTION)
+        assert {r["exec_type"] for r in recorded} >= {"NEW", "FILL"} or {"PARTIAL_FILL"} <= {
+            r["exec_type"] for r in recorded
+        }
+
+    asyncio.run(scenario())
+
+
+def test_kill_switch_cancels_working_orders_and_blocks_new_ones(
+    memory_gateway: tuple[Gateway, SpyVenue], clock: ManualClock
+) -> None:
+    gateway, spy = memory_gateway
+
+    async def scenario() -> None:
+        for i, price in enumerate(["62.00", "61.90", "61.80"]):
+            assert (await gateway.pipeline.submit(order(f"k-{i}", symbol="KO", price=price))).accepted
+        other = await gateway.pipeline.submit(
+            order("k-x", symbol="KO", price="62.00", account="ACC-MSFT-TSY")
+        )
+        assert other.accepted
+        outcome = await gateway.kill.engage(KillScope.ACCOUNT, "ACC-APPLE-TSY", "test", "ro1")
+        assert outcome.cancelled == 3
+        assert gateway.pipeline.working_orders(account="ACC-APPLE-TSY") == []
+        assert len(gateway.pipeline.working_orders(account="ACC-MSFT-TSY")) == 1  # out of scope
+        blocked = await gateway.pipeline.submit(order("k-9", symbol="KO", price="62.00"))
+        assert blocked.denial is not None and blocked.denial.code is DenyCode.KILL_SWITCH_ENGAGED
+        assert blocked.order_id not in [r.order_id for r in spy.received]
+        engaged = events_of(gateway, ev.KILL_ENGAGED)[0]
+        assert engaged["cancelled_count"] == 3 and engaged["actor"] == "ro1"
+        await gateway.kill.release(KillScope.ACCOUNT, "ACC-APPLE-TSY", "clear", "ro1")
+        clock.advance(2)  # outside the duplicate-order window of k-0
+        assert (await gateway.pipeline.submit(order("k-10", symbol="KO", price="62.00"))).accepted
+
+    asyncio.run(scenario())
+
+
+def test_reducing_mode_lets_only_risk_reducing_orders_through(
+    memory_gateway: tuple[Gateway, SpyVenue],
+) -> None:
+    gateway, _ = memory_gateway
+
+    async def scenario() -> None:
+        assert (await gateway.pipeline.submit(order("r-1", symbol="MSFT", qty="300", price=None))).accepted
+        await gateway.kill.engage(KillScope.FIRM, "*", "test", "ro1", KillMode.REDUCING)
+        buy_more = await gateway.pipeline.submit(order("r-2", symbol="MSFT", qty="10", price=None))
+        assert buy_more.denial is not None and buy_more.denial.code is DenyCode.KILL_SWITCH_ENGAGED
+        close = await gateway.pipeline.submit(
+            order("r-3", symbol="MSFT", side=Side.SELL, qty="300", price=None)
+        )
+        assert close.accepted
+
+    asyncio.run(scenario())
+
+
+def test_replace_is_checked_as_the_order_it_would_become(memory_gateway: tuple[Gateway, SpyVenue]) -> None:
+    gateway, _ = memory_gateway
+
+    async def scenario() -> None:
+        first = await gateway.pipeline.submit(order("x-1", symbol="JPM", qty="100", price="240.00"))
+        assert first.accepted
+        too_big = await gateway.pipeline.replace(
+            ReplaceRequest(
+                "x-2", "x-1", "ACC-APPLE-TSY", DESK, quantity=Decimal(60000), limit_price=Decimal("240.00")
+            )
+        )
+        assert too_big.denial is not None and too_big.denial.code is DenyCode.QUANTITY_EXCEEDS_MAX_PER_ORDER
+        ok = await gateway.pipeline.replace(
+            ReplaceRequest(
+                "x-3", "x-1", "ACC-APPLE-TSY", DESK, quantity=Decimal(200), limit_price=Decimal("239.00")
+            )
+        )
+        assert ok.accepted
+        working = gateway.pipeline.state.orders[first.order_id]
+        assert working.order.quantity == 200 and working.order.limit_price == Decimal("239.00")
+        assert gateway.pipeline.state.exposure("ACC-APPLE-TSY", "JPM").open_buy == 200
+        cancel = await gateway.pipeline.cancel(CancelRequest("x-4", "x-3", "ACC-APPLE-TSY", DESK))
+        assert cancel.accepted
+        assert gateway.pipeline.state.exposure("ACC-APPLE-TSY", "JPM").open_buy == 0
+
+    asyncio.run(scenario())
+
+
+def test_duplicate_client_order_id_is_denied(memory_gateway: tuple[Gateway, SpyVenue]) -> None:
+    gateway, _ = memory_gateway
+
+    async def scenario() -> None:
+        assert (await gateway.pipeline.submit(order("dup", price="228.00"))).accepted
+        again = await gateway.pipeline.submit(order("dup", price="227.00"))
+        assert again.denial is not None and again.denial.code is DenyCode.DUPLICATE_CL_ORD_ID
+
+    asyncio.run(scenario())

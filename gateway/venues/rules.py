@@ -15,6 +15,12 @@ from risk_controls.domain.decisions import deny
 from risk_controls.domain.money import is_multiple
 
 CONTROL = "venue"
+# Membership in frozensets is several times cheaper than the enum properties on the hot path.
+LIMIT_PRICED = frozenset({OrdType.LIMIT, OrdType.STOP_LIMIT})
+STOP_TRIGGERED = frozenset({OrdType.STOP, OrdType.STOP_LIMIT})
+MARKET_LIKE = frozenset({OrdType.MARKET, OrdType.STOP})  # take any price once in the book
+CLOSING_TIFS = frozenset({TimeInForce.IOC, TimeInForce.FOK})
+GTD = TimeInForce.GTD
 REPLACE_REJECT = "REPLACE_REJECT"
 CANCEL_REJECT = "CANCEL_REJECT"
 
@@ -32,15 +38,15 @@ def check_order(order: NewOrder, instrument: Instrument | None, now: datetime) -
             quantity=order.quantity,
             lot=instrument.lot_size,
         )
-    if order.ord_type.needs_limit_price:
+    if order.ord_type in LIMIT_PRICED:
         problem = _check_price("limit_price", order.limit_price, instrument.tick_size)
         if problem is not None:
             return problem
-    if order.ord_type.needs_stop_price:
+    if order.ord_type in STOP_TRIGGERED:
         problem = _check_price("stop_price", order.stop_price, instrument.tick_size)
         if problem is not None:
             return problem
-    if order.tif is TimeInForce.GTD:
+    if order.tif is GTD:
         if order.expire_at is None:
             return deny(DenyCode.GTD_NOT_IN_FUTURE, CONTROL, expire_at="missing")
         if order.expire_at <= now:
@@ -61,16 +67,11 @@ def check_replace(old: NewOrder, new: NewOrder, filled: Decimal) -> Denial | Non
             CONTROL,
             reason="replace may change only quantity, prices, tif and expiry",
         )
-    if new.tif in (TimeInForce.IOC, TimeInForce.FOK):
+    if new.tif in CLOSING_TIFS:
         return deny(DenyCode.UNSUPPORTED_TIME_IN_FORCE, CONTROL, tif=new.tif.value, on="replace")
     if new.quantity < filled:
         return deny(DenyCode.REPLACE_BELOW_FILLED, CONTROL, quantity=new.quantity, filled=filled)
     return None
-
-
-def is_market_like(ord_type: OrdType) -> bool:
-    """Orders that take any price once they reach the book (market, triggered stop)."""
-    return ord_type in (OrdType.MARKET, OrdType.STOP)
 
 
 def _check_price(field: str, price: Decimal | None, tick: Decimal) -> Denial | None:

@@ -31,11 +31,15 @@ from gateway.venues.book import ZERO, BookOrder, Fill, Level, OrderBook
 from gateway.venues.liquidity import LiquidityConfig, ladder
 from gateway.venues.rules import (
     CANCEL_REJECT,
+    CLOSING_TIFS,
     CONTROL,
+    GTD,
+    LIMIT_PRICED,
+    MARKET_LIKE,
     REPLACE_REJECT,
+    STOP_TRIGGERED,
     check_order,
     check_replace,
-    is_market_like,
 )
 from risk_controls.domain import (
     Denial,
@@ -51,7 +55,7 @@ from risk_controls.domain.decisions import deny
 from risk_controls.venue import ReportSink, RoutedOrder
 
 DEFAULT_LIQUIDITY = LiquidityConfig()
-_CLOSING_TIFS = (TimeInForce.IOC, TimeInForce.FOK)
+_FOK = TimeInForce.FOK
 
 
 @dataclass(frozen=True, slots=True)
@@ -290,13 +294,13 @@ class SimulatedVenue:
         self._book(order.symbol)  # every accepted order's symbol has a book from here on
         self._known.add(routed.order_id)
         self._order_seq += 1
-        price = order.limit_price if order.ord_type.needs_limit_price else None
+        price = order.limit_price if order.ord_type in LIMIT_PRICED else None
         book_order = BookOrder(routed.order_id, order.side.is_buy, price, order.quantity)
         working = _Working(routed.order_id, order, book_order, f"{self._prefix}-{self._order_seq}")
         self._working[routed.order_id] = working
         self._report(working, ExecType.NEW, now)
         self._track_expiry(working)
-        if order.ord_type.needs_stop_price and not self._crossed_by_last(order):
+        if order.ord_type in STOP_TRIGGERED and not self._crossed_by_last(order):
             working.parked = True
             self._stops.setdefault(order.symbol, []).append(working)
         else:
@@ -308,31 +312,34 @@ class SimulatedVenue:
         order = working.order
         incoming = working.book_order
         book = self._books[order.symbol]
-        limit = None if is_market_like(order.ord_type) else incoming.price
-        if order.tif is TimeInForce.FOK:
+        limit = None if order.ord_type in MARKET_LIKE else incoming.price
+        if order.tif is _FOK:
             available = book.available(incoming.is_buy, limit, incoming.leaves)
             if available < incoming.leaves:
                 text = f"FOK_NOT_FILLABLE available={available} leaves={incoming.leaves}"
                 self._finish(working, ExecType.CANCELED, now, text)
                 return
+        filled_before = incoming.filled
         fills = book.match(incoming, limit)
         if fills:
             first, last = fills[0].price, fills[-1].price
             self._passes.append((min(first, last), max(first, last)))
-            self._report_fills(working, fills, now)
+            self._report_fills(working, fills, filled_before, now)
         if incoming.leaves <= 0:
             return
         if limit is None:
             self._finish(working, ExecType.CANCELED, now, "MARKET_REMAINDER_NO_LIQUIDITY")
-        elif order.tif in _CLOSING_TIFS:
+        elif order.tif in CLOSING_TIFS:
             self._finish(working, ExecType.CANCELED, now, "IOC_REMAINDER")
         else:
             book.add(incoming)
 
-    def _report_fills(self, working: _Working, fills: list[Fill], now: datetime) -> None:
+    def _report_fills(
+        self, working: _Working, fills: list[Fill], cum: Decimal, now: datetime
+    ) -> None:
+        """Report each fill to our side(s) and print it on the tape; ``cum`` is filled before."""
         incoming = working.book_order
         symbol = working.order.symbol
-        cum = incoming.filled - sum((f.quantity for f in fills), ZERO)
         for fill in fills:
             self._trade_seq += 1
             trade_id = f"{self._prefix}-T{self._trade_seq}"
@@ -410,7 +417,7 @@ class SimulatedVenue:
 
     def _amend(self, working: _Working, new: NewOrder, now: datetime) -> None:
         book_order = working.book_order
-        new_price = new.limit_price if new.ord_type.needs_limit_price else None
+        new_price = new.limit_price if new.ord_type in LIMIT_PRICED else None
         expiry_changed = new.expire_at != working.order.expire_at
         working.order = new
         if expiry_changed:
@@ -452,7 +459,7 @@ class SimulatedVenue:
 
     def _track_expiry(self, working: _Working) -> None:
         order = working.order
-        if order.tif is TimeInForce.GTD and order.expire_at is not None:
+        if order.tif is GTD and order.expire_at is not None:
             self._expiry_seq += 1
             heapq.heappush(self._expiries, (order.expire_at, self._expiry_seq, working.order_id))
 
@@ -461,7 +468,7 @@ class SimulatedVenue:
         while heap and heap[0][0] <= now:
             expire_at, _, order_id = heapq.heappop(heap)
             working = self._working.get(order_id)
-            if working is None or working.order.tif is not TimeInForce.GTD:
+            if working is None or working.order.tif is not GTD:
                 continue
             if working.order.expire_at != expire_at:
                 continue  # amended since; a newer heap entry stands for it

@@ -489,3 +489,32 @@ def test_callback_that_calls_back_into_the_venue_sees_reports_in_order(make_venu
         ("s", E.FILL),
         ("b", E.CANCELED),
     ]
+
+
+def test_stop_fires_on_any_print_of_a_sweep_not_only_the_last_one(venue: Pair):
+    sim, reports = venue
+    _trade_at(sim, "100.00", "t")
+    sim.submit(order("stop", "SELL", 1, None, ord_type=OrdType.STOP, stop="99.97"))
+    sim.submit(order("bid", "BUY", 5, "99.90"))
+    sim.submit(order("a1", "SELL", 1, "99.97"))
+    sim.submit(order("a2", "SELL", 1, "100.05"))
+
+    sim.submit(order("sweep", "BUY", 2))  # prints 99.97 then 100.05: last is above the stop
+
+    assert sim.trades()[-1].sell_order_id == "stop"
+    assert reports.fills("stop") == [(D(1), D("99.90"))]
+
+
+def test_id_prefix_keeps_ids_apart_between_runs(make_venue: VenueFactory, clock: ManualClock):
+    from tests.venues.conftest import make_instruments
+
+    ids = []
+    for prefix in ("SIM-run1", "SIM-run2"):
+        sim = SimulatedVenue(make_instruments(), clock=clock, liquidity=None, id_prefix=prefix)
+        reports = Reports()
+        sim.connect(reports)
+        sim.submit(order("s", "SELL", 1, "100.00"))
+        sim.submit(order("b", "BUY", 1, "100.00"))
+        ids += [r.exec_id for r in reports.all] + sorted({r.trade_id for r in reports.all if r.trade_id})
+        assert all(r.venue == "SIM" for r in reports.all)
+    assert len(set(ids)) == len(ids)

@@ -15,12 +15,13 @@ from __future__ import annotations
 import asyncio
 import logging
 import threading
+import time
 from collections import deque
 from collections.abc import Callable
 from dataclasses import replace as dc_replace
 from datetime import datetime, timedelta
 from decimal import Decimal
-from typing import Any
+from typing import Any, Protocol
 
 from audit.api import AppendTicket, AuditLog, AuditUnavailable
 from gateway.router import Router, UnknownVenue
@@ -55,6 +56,12 @@ log = logging.getLogger(__name__)
 PolicySource = Callable[[], LoadedPolicy | None]
 
 
+class PipelineObserver(Protocol):
+    """Told about every decision, whatever the entry point (metrics, monitoring)."""
+
+    def order_decided(self, order: NewOrder, result: SubmitResult, chain_seconds: float) -> None: ...
+
+
 class OrderPipeline:
     """Implements :class:`risk_controls.entry.OrderEntry` for every adapter."""
 
@@ -81,10 +88,12 @@ class OrderPipeline:
         self.abuse = abuse
         self._policy = policy
         self._listeners: list[OrderListener] = []
+        self.observers: list[PipelineObserver] = []
         self._loop: asyncio.AbstractEventLoop | None = None
         self._pending: deque[tuple[AppendTicket, OrderUpdate | None]] = deque()
         self._drain_lock = threading.Lock()
         self._drain_scheduled = False
+        self._chain_timings: dict[str, float] = {}
         router.connect(self.on_venue_report)
 
     # ---- OrderEntry ---------------------------------------------------------------
@@ -94,6 +103,13 @@ class OrderPipeline:
 
     async def submit(self, order: NewOrder) -> SubmitResult:
         self._loop = self._loop or asyncio.get_running_loop()
+        result = await self._submit(order)
+        chain_seconds = self._chain_timings.pop(result.order_id, 0.0)
+        for observer in self.observers:
+            observer.order_decided(order, result, chain_seconds)
+        return result
+
+    async def _submit(self, order: NewOrder) -> SubmitResult:
         now = self.clock.now()
         self.state.roll_day(now)
         order_id = self.state.next_order_id(now)
@@ -106,14 +122,16 @@ class OrderPipeline:
         if loaded is None:
             return await self._deny(order_id, order, deny(DenyCode.POLICY_UNAVAILABLE, "policy"), [], None)
         if self.state.order_by_cl_ord_id(order.account, order.cl_ord_id) is not None:
-            denial = deny(DenyCode.DUPLICATE_CL_ORD_ID, "order_entry", cl_ord_id=order.cl_ord_id)
-            return await self._deny(order_id, order, denial, [], loaded.content_hash)
+            duplicate = deny(DenyCode.DUPLICATE_CL_ORD_ID, "order_entry", cl_ord_id=order.cl_ord_id)
+            return await self._deny(order_id, order, duplicate, [], loaded.content_hash)
         try:
             ctx = self._context(order, now, loaded, None)
         except UnknownVenue as exc:
-            denial = deny(DenyCode.VENUE_NOT_PERMITTED, "router", venue=str(exc))
-            return await self._deny(order_id, order, denial, [], loaded.content_hash)
+            no_venue = deny(DenyCode.VENUE_NOT_PERMITTED, "router", venue=str(exc))
+            return await self._deny(order_id, order, no_venue, [], loaded.content_hash)
+        started = time.perf_counter()
         denial, results = self.chain.evaluate(ctx)
+        self._chain_timings[order_id] = time.perf_counter() - started
         tags: dict[str, Any] | None = None
         alerts: list[AbuseAlert] = []
         if denial is None and ctx.account is not None:
@@ -128,8 +146,8 @@ class OrderPipeline:
         self._apply_self_trade_actions(ctx.self_trade_actions, order.origin.user)
         if denial is not None or tags is None:
             self._record_alerts(alerts, order_id, "BLOCK")
-            denial = denial or deny(DenyCode.MIFID_FIELD_MISSING, "mifid_tagging")
-            return await self._deny(order_id, order, denial, results, loaded.content_hash)
+            final = denial if denial is not None else deny(DenyCode.MIFID_FIELD_MISSING, "mifid_tagging")
+            return await self._deny(order_id, order, final, results, loaded.content_hash)
         return await self._accept(order_id, ctx, results, tags, alerts, loaded, received)
 
     async def cancel(self, request: CancelRequest) -> AmendResult:

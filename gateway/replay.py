@@ -81,9 +81,9 @@ def _apply(  # noqa: C901 - one flat dispatch over the event vocabulary reads be
                 Decimal(reservation["valuation_price"]),
             )
     elif kind == ev.CANCEL_REQUESTED:
-        working = state.orders.get(payload.get("order_id") or "")
-        if working is not None and working.status.is_working:
-            working.status = OrderStatus.PENDING_CANCEL
+        cancelling = state.orders.get(payload.get("order_id") or "")
+        if cancelling is not None and cancelling.status.is_working:
+            cancelling.status = OrderStatus.PENDING_CANCEL
     elif kind == ev.EXECUTION:
         _apply_execution(state, payload, when)
     elif kind == ev.KILL_ENGAGED:

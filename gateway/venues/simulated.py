@@ -131,6 +131,7 @@ class SimulatedVenue:
         self._stops: dict[str, list[_Working]] = {}
         self._expiries: list[tuple[datetime, int, str]] = []
         self._provider_quotes: dict[tuple[str, bool], int] = {}
+        self._provider_emptied: list[tuple[str, bool]] = []  # sides whose last quote was taken
         self._tape: deque[Trade] = deque(maxlen=tape_size)
         self._pending: deque[ExecutionReport] = deque()
         self._passes: deque[tuple[Decimal, Decimal]] = deque()  # (low, high) of each sweep
@@ -355,7 +356,10 @@ class SimulatedVenue:
                 if resting_done:
                     self._done(other)
             elif resting_done:
-                self._provider_quotes[(symbol, resting.is_buy)] -= 1
+                key = (symbol, resting.is_buy)
+                self._provider_quotes[key] -= 1
+                if self._provider_quotes[key] == 0:
+                    self._provider_emptied.append(key)
             buyer, seller = (incoming, resting) if incoming.is_buy else (resting, incoming)
             self._tape.append(
                 Trade(
@@ -394,11 +398,12 @@ class SimulatedVenue:
             for working in fired:
                 working.parked = False
                 self._enter(working, now)
-        anchor = book.last_price
-        if self._liquidity is not None and self._liquidity.replenish and anchor is not None:
-            for is_buy in (True, False):
-                if self._provider_quotes.get((symbol, is_buy), 0) <= 0:
-                    self._quote_side(symbol, is_buy, anchor)
+        if self._provider_emptied:
+            emptied, self._provider_emptied = self._provider_emptied, []
+            anchor = book.last_price
+            if self._liquidity is not None and self._liquidity.replenish and anchor is not None:
+                for sym, is_buy in emptied:
+                    self._quote_side(sym, is_buy, anchor)
 
     def _quote_side(self, symbol: str, is_buy: bool, anchor: Decimal) -> None:
         instrument = self._instruments.get(symbol)

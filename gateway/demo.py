@@ -156,11 +156,14 @@ async def _script(gw: Gateway, say: Narrator) -> int:
     for label, order in cases:
         say.result(label, await p.submit(order))
 
-    say.section("3. Market-abuse monitor: layering on one side, then cancelled")
+    say.section("3. Market abuse: bids layered at nine prices, a sale on the other side, bids cancelled")
     alerts_before = len([r for r in gw.audit.read() if r.event_type == "abuse.alert"])
+    await p.submit(_order("lay-long", "ACC-APPLE-TSY", "IBM", Side.BUY, "100"))
     prices = ["221.90", "221.80", "221.70", "221.60", "221.50", "221.40", "221.30", "221.20", "221.10"]
     for i, price in enumerate(prices):
         await p.submit(_order(f"lay-{i}", "ACC-APPLE-TSY", "IBM", Side.BUY, "100", price))
+    # the sale hits the provider's best bid; the layered bids below are never meant to trade
+    await p.submit(_order("lay-sell", "ACC-APPLE-TSY", "IBM", Side.SELL, "100", "222.39"))
     for i in range(len(prices)):
         await p.cancel(CancelRequest(f"lay-c{i}", f"lay-{i}", "ACC-APPLE-TSY", DESK))
     await asyncio.sleep(0.05)
@@ -176,7 +179,9 @@ async def _script(gw: Gateway, say: Narrator) -> int:
     say.section("4. A TWAP strategy sends its slices through the same pipeline")
     twap = TwapExecutor(
         p,
-        TwapPlan("twap-1", "ACC-HOUSE", "NVDA", Side.BUY, Decimal(1200), slices=4, interval_seconds=0.01),
+        # slices 1.05 s apart: identical child orders closer than the policy's one-second
+        # duplicate window would (rightly) be denied as duplicative
+        TwapPlan("twap-1", "ACC-HOUSE", "NVDA", Side.BUY, Decimal(900), slices=3, interval_seconds=1.05),
         gw.instruments.reference_price,
     )
     report = await twap.run(cl_ord_prefix="demo-")

@@ -178,7 +178,6 @@ class OrderPipeline:
             return AmendResult(working.order_id, False, deny(DenyCode.AUDIT_UNAVAILABLE, "audit"))
         if working.status.is_working:
             working.status = OrderStatus.PENDING_CANCEL
-            self.abuse.on_cancel(working.order_id, self.clock.now())
             self.router.cancel(working.order_id)
         return AmendResult(working.order_id, True)
 
@@ -452,6 +451,8 @@ class OrderPipeline:
         if report.exec_type in (ExecType.PARTIAL_FILL, ExecType.FILL):
             alerts = self.abuse.on_fill(report.order_id, report.last_qty or Decimal(0), now)
             self._count_fill(working, now)
+        elif report.exec_type is ExecType.CANCELED:  # whoever asked: client, kill switch, STP, IOC
+            alerts = self.abuse.on_cancel(report.order_id, now)
         self._record_alerts(alerts, report.order_id, "ALERT")
         if not working.status.is_working:
             self.router.forget(report.order_id)

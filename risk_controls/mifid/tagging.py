@@ -52,7 +52,7 @@ def _level(defaults: MifidDefaults) -> dict[str, Any]:
     return {k: v for k, v in defaults.model_dump().items() if v is not None}
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, eq=False)
 class _Base:
     """Defaults resolved for one (account, session, user, strategy), before order overrides."""
 
@@ -70,6 +70,8 @@ class MifidTagger:
         self.policy = policy
         self._registry = _decision_registry(policy)
         self._bases: dict[tuple[int, str, str, str, str | None], _Base] = {}
+        # FIX clients tend to repeat the same party ids on every order: memoise those too
+        self._overridden: dict[tuple[_Base, MifidOverrides], dict[str, Any] | Denial] = {}
 
     def tag(self, order: NewOrder, account: AccountPolicy) -> TagResult:
         """The complete tag dict (keys = ``events.MIFID_TAG_FIELDS``), or the denial."""
@@ -83,7 +85,14 @@ class MifidTagger:
             self._bases[key] = base
         result = base.result
         if order.mifid != _NO_OVERRIDES:
-            result = self._with_overrides(order, base)
+            memo_key = (base, order.mifid)
+            memo = self._overridden.get(memo_key)
+            if memo is None:
+                memo = self._with_overrides(order, base)
+                if len(self._overridden) >= _MAX_BASES:
+                    self._overridden.clear()
+                self._overridden[memo_key] = memo
+            result = memo
         if isinstance(result, Denial):
             return None, result
         tags = dict(result)

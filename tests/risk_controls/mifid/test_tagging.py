@@ -380,3 +380,20 @@ def test_sample_policy_tags_every_authorized_entry_point(make_order: OrderFactor
                 assert tags["algo_indicator"] is True
                 tagged += 1
     assert tagged > 10
+
+
+def test_successive_orders_with_different_overrides_each_get_their_own(
+    policy: Policy, make_order: OrderFactory
+) -> None:
+    first = tags_of(policy, make_order(session="S-OPEN", client_id=OTHER_LEI, side=Side.SELL))
+    second = tags_of(policy, make_order(session="S-OPEN", client_id="12345"))
+    again = tags_of(policy, make_order(session="S-OPEN", client_id=OTHER_LEI, side=Side.SELL_SHORT))
+    plain = tags_of(policy, make_order(session="S-OPEN"))
+    assert [t["client_id"] for t in (first, second, again, plain)] == [
+        OTHER_LEI,
+        "12345",
+        OTHER_LEI,
+        CLIENT_LEI,
+    ]
+    assert (first["short_selling_indicator"], again["short_selling_indicator"]) == ("SELL", "SESH")
+    assert denial_of(policy, make_order(client_id=OTHER_LEI))[0] is DenyCode.MIFID_OVERRIDE_NOT_ALLOWED

@@ -7,7 +7,7 @@ pipeline, so the same surveillance logic serves alert-only and blocking desks.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
@@ -35,7 +35,7 @@ class AbuseAlert:
     account: str
     symbol: str
     message: str
-    metrics: Mapping[str, str]
+    metrics: dict[str, str]
 
     def to_payload(self, action: AbuseAction, order_id: str | None) -> dict[str, Any]:
         """The ``abuse.alert`` audit payload; ``action`` is recorded as ALERT or BLOCK."""

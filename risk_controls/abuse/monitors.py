@@ -86,11 +86,14 @@ class AbuseMonitors:
         return self._order_alerts(order, buy, now, reference_price)
 
     def on_cancel(self, order_id: str, now: datetime) -> list[AbuseAlert]:
-        """A cancel the account asked for, once the venue confirmed it.
+        """A cancel the venue confirmed; it counts towards the cancel ratio of the order's pair.
 
-        Cancels that say nothing about the trader's intent — an IOC/FOK
-        remainder, an expiry, a kill-switch or self-trade-prevention cancel,
-        a venue reject — go to :meth:`forget` instead.
+        Feeding every venue cancel (client, kill switch, self-trade prevention,
+        IOC/FOK remainder) is the safe choice: a spoofer can get layers pulled
+        by self-trade prevention, and the extra cancels of honest IOC flow do not
+        make an alert alone (one-sided layers and a trade on the other side are
+        also needed). An order the caller wants dropped without counting a
+        cancel goes to :meth:`forget`.
         """
         self._tick(now)
         known = self._live.pop(order_id, None)
@@ -112,7 +115,7 @@ class AbuseMonitors:
         return [] if alert is None else [alert]
 
     def forget(self, order_id: str) -> None:
-        """The order is done for a reason that is not the trader's cancel (see :meth:`on_cancel`)."""
+        """Stop tracking an order without counting a cancel (e.g. it was denied after ``on_order``)."""
         self._live.pop(order_id, None)
 
     def active_alerts(self, account: str, symbol: str, now: datetime) -> list[AbuseAlert]:

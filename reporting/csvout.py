@@ -1,0 +1,68 @@
+"""CSV the way regulators ask for it: comma-separated, one header row, RFC 4180 quoting.
+
+Rows are written as they are produced (never held in memory). Cells are text:
+decimals in plain notation, times as the ISO 8601 UTC strings the log holds,
+booleans as ``Y``/``N`` and missing values as empty cells.
+"""
+
+from __future__ import annotations
+
+import csv
+from collections.abc import Sequence
+from decimal import Decimal
+from pathlib import Path
+from typing import Protocol
+
+
+class RowSink(Protocol):
+    """Where a projection sends its CSV rows."""
+
+    def write(self, row: Sequence[object]) -> None: ...
+
+
+def decimal_text(value: Decimal) -> str:
+    """Plain notation without trailing zeros: computed sums and averages read the same
+    however they were reached (``40220.00`` and ``40220`` are one value)."""
+    if value == value.to_integral_value():
+        return format(value.quantize(Decimal(1)), "f")
+    return format(value.normalize(), "f")
+
+
+def cell(value: object) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "Y" if value else "N"
+    if isinstance(value, Decimal):
+        return decimal_text(value)
+    return str(value)
+
+
+class CsvSink:
+    """Writes a header and rows to ``path``; counts the rows it wrote."""
+
+    def __init__(self, path: Path, header: Sequence[str]) -> None:
+        self.path = path
+        self.rows = 0
+        self._handle = open(path, "w", encoding="utf-8", newline="")  # noqa: SIM115
+        self._writer = csv.writer(self._handle, lineterminator="\r\n")
+        self._writer.writerow(header)
+
+    def write(self, row: Sequence[object]) -> None:
+        self._writer.writerow([cell(value) for value in row])
+        self.rows += 1
+
+    def close(self) -> None:
+        self._handle.close()
+
+
+class NullSink:
+    """For a run that only wants the PDF."""
+
+    rows = 0
+
+    def write(self, row: Sequence[object]) -> None:
+        return None
+
+    def close(self) -> None:
+        return None

@@ -1,0 +1,55 @@
+"""Order-ticket fields read off an order version, shared by the blotters and the MiFID report."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from reporting.orders import OrderState
+
+_SHORT_MARKING = {"SELL_SHORT": "SESH", "SELL_SHORT_EXEMPT": "SSEX", "SELL": "SELL"}
+
+
+def tag(state: OrderState, name: str) -> Any:
+    """A MiFID II tag from ``order.accepted``; falls back to the order's own override."""
+    value = state.tags.get(name)
+    if value is None and state.order is not None:
+        value = (state.order.get("mifid_overrides") or {}).get(name)
+    return value
+
+
+def origin(state: OrderState, name: str) -> str | None:
+    if state.order is None:
+        return None
+    value: str | None = (state.order.get("origin") or {}).get(name)
+    return value
+
+
+def short_selling_indicator(state: OrderState) -> str | None:
+    """RTS 22 field 62 as tagged, or derived from the Reg SHO marking of the side."""
+    tagged: str | None = state.tags.get("short_selling_indicator")
+    if tagged:
+        return tagged
+    side = state.field("side")
+    return _SHORT_MARKING.get(side) if side else None
+
+
+def checks_text(checks: list[dict[str, Any]]) -> str:
+    """``collar:PASS; credit:DENY:CREDIT_LIMIT_EXCEEDED`` — every evaluated check, in order."""
+    parts = []
+    for check in checks:
+        text = f"{check.get('control')}:{check.get('outcome')}"
+        if check.get("code"):
+            text += f":{check['code']}"
+        parts.append(text)
+    return "; ".join(parts)
+
+
+def denial_field(state: OrderState, name: str) -> str | None:
+    if state.denial is None:
+        return None
+    value: str | None = state.denial.get(name)
+    return value
+
+
+def venue_mic(state: OrderState) -> str | None:
+    return state.mic or state.venue

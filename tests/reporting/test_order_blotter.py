@@ -1,0 +1,108 @@
+"""The order blotter CSV against the records of the day, read independently."""
+
+from __future__ import annotations
+
+import re
+from decimal import Decimal
+
+from risk_controls import events as ev
+from tests.reporting.conftest import Generated
+
+ISO = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{6}Z$")
+TIME_COLUMNS = (
+    "received_at", "accepted_at", "routed_at", "acknowledged_at", "first_executed_at",
+    "last_executed_at", "cancel_requested_at", "cancelled_at", "closed_at",
+)
+
+
+def test_one_row_per_order_version_received_in_or_before_the_day(generated: Generated) -> None:
+    rows = generated.csv("order-blotter")
+    received = {r.payload["order_id"] for r in generated.of(ev.ORDER_RECEIVED)}
+    replaced = list(generated.of(ev.REPLACE_ACCEPTED))
+    fresh = [r for r in rows if r["received_before_period"] == "N"]
+    assert len(fresh) == len(received) + len(replaced)
+    assert {r["order_id"] for r in fresh} == received
+    carried = [r for r in rows if r["received_before_period"] == "Y"]
+    assert len(carried) == 1 and carried[0]["status"] == "FILLED"
+    assert carried[0]["symbol"] == ""
+
+
+def test_denied_orders_carry_their_control_code_and_every_check(generated: Generated) -> None:
+    by_id = {r["order_id"]: r for r in generated.csv("order-blotter")}
+    denied = list(generated.of(ev.ORDER_DENIED))
+    assert len(denied) >= 5
+    for record in denied:
+        row = by_id[record.payload["order_id"]]
+        assert row["status"] == "DENIED"
+        assert row["denial_code"] == record.payload["denial"]["code"]
+        assert row["denial_control"] == record.payload["denial"]["control"]
+        assert row["reason"] == record.payload["denial"]["text"]
+        assert row["checks"].count(":") >= len(record.payload["checks"])
+        assert row["checks"].split("; ")[-1].startswith(
+            f"{record.payload['denial']['control']}:DENY:"
+        )
+
+
+def test_executed_quantity_totals_match_the_fills(generated: Generated) -> None:
+    rows = generated.csv("order-blotter")
+    fills = [
+        r.payload for r in generated.of(ev.EXECUTION)
+        if r.payload["exec_type"] in ("FILL", "PARTIAL_FILL")
+    ]
+    final = [r for r in rows if r["status"] != "REPLACED"]
+    assert sum(Decimal(r["cum_qty"]) for r in final) == sum(Decimal(f["last_qty"]) for f in fills)
+    filled = {r["order_id"] for r in rows if r["status"] == "FILLED"}
+    completed = {f["order_id"] for f in fills if f["exec_type"] == "FILL"}
+    assert filled == completed
+
+
+def test_a_replace_is_marked_as_a_corrected_version(generated: Generated) -> None:
+    rows = generated.csv("order-blotter")
+    (accepted,) = generated.of(ev.REPLACE_ACCEPTED)
+    versions = [r for r in rows if r["order_id"] == accepted.payload["order_id"]]
+    assert [v["version"] for v in versions] == ["1", "2"]
+    old, new = versions
+    assert old["status"] == "REPLACED"
+    assert old["replaced_by_cl_ord_id"] == new["cl_ord_id"] == accepted.payload["cl_ord_id"]
+    assert new["prior_cl_ord_id"] == old["cl_ord_id"]
+    assert Decimal(new["quantity"]) != Decimal(old["quantity"])
+    assert new["status"] == "FILLED" and Decimal(new["cum_qty"]) == Decimal(new["quantity"])
+
+
+def test_orders_cancelled_by_the_kill_switch_say_so(generated: Generated) -> None:
+    by_id = {r["order_id"]: r for r in generated.csv("order-blotter")}
+    (kill,) = generated.of(ev.KILL_ENGAGED)
+    for order_id in kill.payload["cancelled_order_ids"]:
+        row = by_id[order_id]
+        assert row["status"] == "CANCELED"
+        assert "kill switch" in row["reason"] and kill.payload["reason"] in row["reason"]
+        assert row["cancelled_at"] == row["closed_at"] != ""
+
+
+def test_working_orders_come_last_in_arrival_order(generated: Generated) -> None:
+    rows = generated.csv("order-blotter")
+    flags = [r["working_at_period_end"] for r in rows]
+    first_working = flags.index("Y")
+    assert all(f == "Y" for f in flags[first_working:])
+    working = rows[first_working:]
+    assert [int(r["received_seq"]) for r in working] == sorted(int(r["received_seq"]) for r in working)
+    terminal = {
+        r.payload["order_id"] for r in generated.of(ev.EXECUTION)
+        if r.payload["exec_type"] in ("FILL", "CANCELED", "REJECTED", "EXPIRED")
+    } | {r.payload["order_id"] for r in generated.of(ev.ORDER_DENIED)}
+    received = {r.payload["order_id"] for r in generated.of(ev.ORDER_RECEIVED)}
+    assert {r["order_id"] for r in working} == received - terminal
+
+
+def test_ticket_fields_and_times(generated: Generated) -> None:
+    rows = generated.csv("order-blotter")
+    for row in rows:
+        for column in TIME_COLUMNS:
+            assert row[column] == "" or ISO.match(row[column]), (column, row[column])
+    short = [r for r in rows if r["side"] == "SELL_SHORT" and r["status"] != "DENIED"]
+    assert short and all(r["short_selling_indicator"] == "SESH" for r in short)
+    algo = [r for r in rows if r["strategy"] == "twap-1" and r["status"] != "DENIED"]
+    assert algo and all(r["algo_indicator"] == "Y" and r["algo_id"] for r in algo)
+    routed = [r for r in rows if r["routed_at"]]
+    assert routed and all(r["venue_mic"] == "XNAS" for r in routed)
+    assert all(r["isin"] for r in rows if r["received_before_period"] == "N")

@@ -260,3 +260,32 @@ class SqliteSessionStore:
         self._created = now
         self._owner._delete_outbound(self.session_id)
         self._owner._mark(self)
+
+
+class StoreFile(Protocol):
+    """Where the sessions of one engine keep their stores; ``flush`` makes writes durable."""
+
+    def session(self, session_id: str, now: datetime | None = None) -> SessionStore: ...
+
+    def flush(self) -> None: ...
+
+    def close(self) -> None: ...
+
+
+class MemoryStoreFile:
+    """:class:`StoreFile` of :class:`MemoryStore` objects (nothing survives a restart)."""
+
+    def __init__(self) -> None:
+        self._stores: dict[str, MemoryStore] = {}
+
+    def session(self, session_id: str, now: datetime | None = None) -> MemoryStore:
+        store = self._stores.get(session_id)
+        if store is None:
+            store = self._stores[session_id] = MemoryStore(now)
+        return store
+
+    def flush(self) -> None:
+        return None
+
+    def close(self) -> None:
+        return None

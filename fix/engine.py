@@ -1,0 +1,207 @@
+"""What the acceptor and the initiator share: sessions, timers and group-committed writes.
+
+Every byte a session produces waits in the session until the engine's flush,
+scheduled once per event-loop turn: it first makes the store durable (one
+SQLite transaction for all sessions: sequence numbers and sent messages),
+then writes each session's bytes to its transport, then closes the
+transports whose session asked to disconnect. So nothing is sent under a
+sequence number that a crash could hand out again, and the fsync is shared
+by everything produced in the same turn.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import Iterable
+
+from fix.application import Application
+from fix.config import SessionSettings
+from fix.ids import SessionID
+from fix.journal import Journal, null_journal
+from fix.message import Field
+from fix.session import Authenticator, Session, deny_all
+from fix.store import MemoryStoreFile, StoreFile
+from risk_controls.domain.clock import Clock, SystemClock
+
+log = logging.getLogger(__name__)
+
+
+class Engine:
+    """Owns the sessions of one acceptor or initiator and drives their I/O."""
+
+    def __init__(
+        self,
+        sessions: Iterable[SessionSettings],
+        application: Application,
+        *,
+        store: StoreFile | None = None,
+        authenticator: Authenticator = deny_all,
+        journal: Journal = null_journal,
+        clock: Clock | None = None,
+        passwords: dict[SessionID, str] | None = None,
+    ) -> None:
+        self.application = application
+        self.store = store or MemoryStoreFile()
+        self.clock = clock or SystemClock()
+        self._sessions: dict[SessionID, Session] = {}
+        self._transports: dict[SessionID, asyncio.Transport] = {}
+        self._dirty: set[Session] = set()
+        self._flush_handle: asyncio.Handle | None = None
+        self._ticker: asyncio.Task[None] | None = None
+        self._loop: asyncio.AbstractEventLoop | None = None
+        now = self.clock.now()
+        for settings in sessions:
+            sid = settings.session_id
+            if sid in self._sessions:
+                raise ValueError(f"session {sid} configured twice")
+            session = Session(
+                settings,
+                self.store.session(str(sid), now),
+                application,
+                clock=self.clock,
+                authenticator=authenticator,
+                journal=journal,
+                password=(passwords or {}).get(sid),
+            )
+            session.on_output = self._marker(session)
+            self._sessions[sid] = session
+
+    # ------------------------------------------------------------------ Sender
+
+    def send(self, session_id: SessionID, msg_type: bytes, body: Iterable[Field]) -> bool:
+        """Send an application message (stored and numbered even while disconnected)."""
+        session = self._sessions.get(session_id)
+        if session is None:
+            return False
+        session.send(msg_type, body)
+        return True
+
+    def is_logged_on(self, session_id: SessionID) -> bool:
+        session = self._sessions.get(session_id)
+        return session is not None and session.logged_on
+
+    def session(self, session_id: SessionID) -> Session | None:
+        return self._sessions.get(session_id)
+
+    @property
+    def sessions(self) -> dict[SessionID, Session]:
+        return dict(self._sessions)
+
+    def logout(self, session_id: SessionID, text: str | None = None) -> None:
+        session = self._sessions.get(session_id)
+        if session is not None:
+            session.logout(text)
+
+    # ------------------------------------------------------------------ plumbing
+
+    def _marker(self, session: Session) -> _Mark:
+        return _Mark(self, session)
+
+    def _mark(self, session: Session) -> None:
+        self._dirty.add(session)
+        if self._flush_handle is None and self._loop is not None:
+            self._flush_handle = self._loop.call_soon(self.flush)
+
+    def flush(self) -> None:
+        """Durable store first, then the bytes, then the requested disconnects."""
+        self._flush_handle = None
+        if not self._dirty:
+            return
+        dirty, self._dirty = self._dirty, set()
+        try:
+            self.store.flush()
+        except Exception:
+            log.exception("FIX store flush failed: holding output, closing sessions")
+            for session in dirty:
+                session.take_output()
+                self._close(session, "sequence store unavailable")
+            return
+        for session in dirty:
+            data = session.take_output()
+            transport = self._transports.get(session.session_id)
+            if transport is None:
+                continue
+            if data:
+                transport.write(data)
+            if session.disconnect_reason is not None:
+                self._close(session, session.disconnect_reason)
+
+    def _attach(self, session: Session, transport: asyncio.Transport, peer: str | None) -> None:
+        self._transports[session.session_id] = transport
+        session.connection_made(peer)
+        self._mark(session)
+
+    def _detach(self, session: Session, transport: asyncio.Transport) -> None:
+        if self._transports.get(session.session_id) is transport:
+            del self._transports[session.session_id]
+            self._dirty.discard(session)
+            session.connection_lost()
+
+    def _close(self, session: Session, reason: str) -> None:
+        transport = self._transports.get(session.session_id)
+        if transport is not None:
+            log.info("%s: closing connection: %s", session.id_text, reason)
+            transport.close()
+            self._detach(session, transport)
+
+    def _start_ticker(self) -> None:
+        self._loop = asyncio.get_running_loop()
+        if self._ticker is None:
+            self._ticker = self._loop.create_task(self._tick_forever())
+
+    async def _stop_ticker(self) -> None:
+        if self._ticker is not None:
+            self._ticker.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._ticker
+            self._ticker = None
+
+    def _tick_interval(self) -> float:
+        intervals = [s.heartbeat_interval for s in self._sessions.values() if s.connected]
+        return max(0.05, min([1.0, *(i / 4 for i in intervals)]))
+
+    async def _tick_forever(self) -> None:
+        while True:
+            await asyncio.sleep(self._tick_interval())
+            self.tick()
+
+    def tick(self) -> None:
+        """Run every connected session's timers once."""
+        for session in self._sessions.values():
+            if session.connected:
+                try:
+                    session.tick()
+                except Exception:
+                    log.exception("%s: timer failed", session.id_text)
+        self._tick_extra()
+
+    def _tick_extra(self) -> None:
+        """Hook for subclasses (the acceptor times out unidentified connections)."""
+        return None
+
+    async def _logout_all(self, text: str, timeout: float) -> None:
+        for session in self._sessions.values():
+            if session.logged_on:
+                session.logout(text)
+        self.flush()
+        deadline = asyncio.get_running_loop().time() + timeout
+        while self._transports and asyncio.get_running_loop().time() < deadline:
+            await asyncio.sleep(0.02)
+        for session in list(self._sessions.values()):
+            self._close(session, text)
+        self.flush()
+
+
+class _Mark:
+    """``session.on_output`` for one session (a callable object keeps mypy exact)."""
+
+    __slots__ = ("_engine", "_session")
+
+    def __init__(self, engine: Engine, session: Session) -> None:
+        self._engine = engine
+        self._session = session
+
+    def __call__(self) -> None:
+        self._engine._mark(self._session)

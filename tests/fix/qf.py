@@ -1,0 +1,225 @@
+"""QuickFIX (quickfix-ssl) as the independent FIX engine in conformance tests.
+
+QuickFIX runs its own threads; our acceptor runs on an asyncio loop in a
+background thread (:class:`LoopThread`). Tests talk to both synchronously and
+wait on queues with deadlines (a deadline only decides when to give up: no
+assertion is about time).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import queue
+import re
+import sys
+import threading
+from collections.abc import Coroutine
+from pathlib import Path
+from typing import Any, TypeVar
+
+import quickfix as qf
+
+T = TypeVar("T")
+SOH = "\x01"
+
+
+def data_dictionary(version: str, directory: Path) -> Path:
+    """QuickFIX's dictionary with the MiFID II additions our messages use.
+
+    FIX 4.4 predates PartyRoleQualifier (2376) and PartyRole 122 (investment
+    decision maker): both are added, as a MiFID II counterparty's dictionary has them.
+    """
+    name = {"FIX.4.2": "FIX42.xml", "FIX.4.4": "FIX44.xml"}[version]
+    source = Path(sys.prefix) / "share" / "quickfix" / name
+    text = source.read_text(encoding="utf-8")
+    if version == "FIX.4.4":
+        text = text.replace(
+            "<component name='PtysSubGrp' required='N' />\n   </group>\n  </component>\n"
+            "  <component name='PegInstructions'>",
+            "<component name='PtysSubGrp' required='N' />\n"
+            "    <field name='PartyRoleQualifier' required='N' />\n   </group>\n  </component>\n"
+            "  <component name='PegInstructions'>",
+        )
+        text = text.replace(
+            " </fields>",
+            "  <field number='2376' name='PartyRoleQualifier' type='INT' />\n </fields>",
+        )
+        text = re.sub(
+            r"(<field number='452' name='PartyRole' type='INT'>)",
+            r"\1\n   <value enum='122' description='INVESTMENT_DECISION_MAKER' />",
+            text,
+        )
+    target = directory / name
+    target.write_text(text, encoding="utf-8")
+    return target
+
+
+class LoopThread:
+    """An asyncio loop in a daemon thread, for running our engine beside QuickFIX."""
+
+    def __init__(self) -> None:
+        self.loop = asyncio.new_event_loop()
+        self._thread = threading.Thread(target=self.loop.run_forever, daemon=True)
+        self._thread.start()
+
+    def run(self, coro: Coroutine[Any, Any, T], timeout: float = 30.0) -> T:
+        return asyncio.run_coroutine_threadsafe(coro, self.loop).result(timeout)
+
+    def call(self, fn: Any, *args: Any) -> Any:
+        async def wrapper() -> Any:
+            return fn(*args)
+
+        return self.run(wrapper())
+
+    def close(self) -> None:
+        self.loop.call_soon_threadsafe(self.loop.stop)
+        self._thread.join(5)
+        self.loop.close()
+
+
+class Recorder(qf.Application):  # type: ignore[misc]
+    """A QuickFIX application that records what it sees and can add a password."""
+
+    def __init__(self, password: str | None = None) -> None:
+        super().__init__()
+        self.password = password
+        self.admin: queue.Queue[str] = queue.Queue()
+        self.app: queue.Queue[str] = queue.Queue()
+        self.logons: queue.Queue[str] = queue.Queue()
+        self.logouts: queue.Queue[str] = queue.Queue()
+        self.session_id: qf.SessionID | None = None
+
+    def onCreate(self, sessionID: qf.SessionID) -> None:
+        self.session_id = sessionID
+
+    def onLogon(self, sessionID: qf.SessionID) -> None:
+        self.logons.put(sessionID.toString())
+
+    def onLogout(self, sessionID: qf.SessionID) -> None:
+        self.logouts.put(sessionID.toString())
+
+    def toAdmin(self, message: qf.Message, sessionID: qf.SessionID) -> None:
+        if self.password is not None and _msg_type(message) == "A":
+            message.setField(554, self.password)
+
+    def fromAdmin(self, message: qf.Message, sessionID: qf.SessionID) -> None:
+        self.admin.put(message.toString())
+
+    def toApp(self, message: qf.Message, sessionID: qf.SessionID) -> None:
+        return None
+
+    def fromApp(self, message: qf.Message, sessionID: qf.SessionID) -> None:
+        self.app.put(message.toString())
+
+
+def _msg_type(message: qf.Message) -> str:
+    return str(message.getHeader().getField(35))
+
+
+def fields(raw: str) -> dict[int, str]:
+    """First occurrence of each tag in a QuickFIX message string."""
+    out: dict[int, str] = {}
+    for part in raw.split(SOH):
+        tag, sep, value = part.partition("=")
+        if sep and tag.isdigit():
+            out.setdefault(int(tag), value)
+    return out
+
+
+def all_values(raw: str, tag: int) -> list[str]:
+    prefix = f"{tag}="
+    return [p[len(prefix) :] for p in raw.split(SOH) if p.startswith(prefix)]
+
+
+def wait_for(q: queue.Queue[str], predicate: Any = None, timeout: float = 10.0) -> str:
+    """The next item satisfying ``predicate`` (others are skipped)."""
+    import time
+
+    deadline = time.monotonic() + timeout
+    while True:
+        remaining = deadline - time.monotonic()
+        if remaining <= 0:
+            raise AssertionError("nothing matching arrived before the deadline")
+        try:
+            item = q.get(timeout=remaining)
+        except queue.Empty:
+            raise AssertionError("nothing matching arrived before the deadline") from None
+        if predicate is None or predicate(item):
+            return item
+
+
+class QfClient:
+    """A QuickFIX SocketInitiator configured for one session against our acceptor."""
+
+    def __init__(
+        self,
+        workdir: Path,
+        port: int,
+        *,
+        version: str = "FIX.4.4",
+        sender: str = "DESK",
+        target: str = "GW",
+        password: str | None = "secret",
+        heartbeat: int = 30,
+        reset_on_logon: bool = False,
+        store: str = "file",
+        validate: bool = True,
+    ) -> None:
+        workdir.mkdir(parents=True, exist_ok=True)
+        dictionary = data_dictionary(version, workdir)
+        config = workdir / "client.cfg"
+        config.write_text(
+            "\n".join(
+                [
+                    "[DEFAULT]",
+                    "ConnectionType=initiator",
+                    "ReconnectInterval=1",
+                    f"FileStorePath={workdir / 'store'}",
+                    "StartTime=00:00:00",
+                    "EndTime=00:00:00",
+                    f"UseDataDictionary={'Y' if validate else 'N'}",
+                    f"DataDictionary={dictionary}",
+                    "SocketConnectHost=127.0.0.1",
+                    f"SocketConnectPort={port}",
+                    f"HeartBtInt={heartbeat}",
+                    f"ResetOnLogon={'Y' if reset_on_logon else 'N'}",
+                    "LogonTimeout=5",
+                    "LogoutTimeout=2",
+                    "[SESSION]",
+                    f"BeginString={version}",
+                    f"SenderCompID={sender}",
+                    f"TargetCompID={target}",
+                    "",
+                ]
+            )
+        )
+        self.settings = qf.SessionSettings(str(config))
+        self.app = Recorder(password)
+        factory = qf.FileStoreFactory(self.settings) if store == "file" else qf.MemoryStoreFactory()
+        self.initiator = qf.SocketInitiator(self.app, factory, self.settings)
+        self.session_id = qf.SessionID(version, sender, target)
+
+    def start(self) -> None:
+        self.initiator.start()
+
+    def stop(self, force: bool = False) -> None:
+        """Log out (waiting for the answer unless ``force``) and stop the threads."""
+        if not self.initiator.isStopped():
+            self.initiator.stop(force)
+
+    def wait_logon(self, timeout: float = 10.0) -> None:
+        wait_for(self.app.logons, timeout=timeout)
+
+    @property
+    def session(self) -> qf.Session:
+        return qf.Session.lookupSession(self.session_id)
+
+    def send(self, message: qf.Message) -> None:
+        qf.Session.sendToTarget(message, self.session_id)
+
+    def send_raw_fields(self, msg_type: str, body: list[tuple[int, str]]) -> None:
+        message = qf.Message()
+        message.getHeader().setField(qf.MsgType(msg_type))
+        for tag, value in body:
+            message.setField(tag, value)
+        self.send(message)

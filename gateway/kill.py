@@ -57,8 +57,7 @@ class KillSwitchService:
         )
         for working in doomed:
             if working.status.is_working and working.status is not OrderStatus.PENDING_CANCEL:
-                working.status = OrderStatus.PENDING_CANCEL
-                pipeline.router.cancel(working.order_id)
+                pipeline.cancel_working(working)
         try:
             seq: int | None = (await ticket).seq
         except AuditUnavailable:

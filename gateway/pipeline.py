@@ -26,7 +26,7 @@ from typing import Any, Protocol
 from audit.api import AppendTicket, AuditLog, AuditUnavailable
 from gateway.router import Router, UnknownVenue
 from risk_controls import events as ev
-from risk_controls.abuse import AbuseAlert, AbuseMonitors, action_for
+from risk_controls.abuse import AbuseAlert, AbuseMonitors, action_for, blocked_denial
 from risk_controls.chain import ControlChain
 from risk_controls.checks.context import CheckContext, SelfTradeAction
 from risk_controls.domain import (
@@ -141,8 +141,12 @@ class OrderPipeline:
             tags, denial = tag_order(order, loaded.policy, ctx.account)
             if denial is None:
                 alerts = self.abuse.on_order(order_id, order, now, ctx.reference_price)
-                if alerts and action_for(loaded.policy, ctx.account) == "block":
-                    denial = deny(DenyCode.MARKET_ABUSE_BLOCKED, "market_abuse", monitor=alerts[0].monitor)
+                if action_for(loaded.policy, ctx.account) == "block":
+                    # block while any alert on this account and symbol is live, not just the first order
+                    live = alerts or self.abuse.active_alerts(order.account, order.symbol, now)
+                    if live:
+                        denial = blocked_denial(live)
+                        self.abuse.forget(order_id)
         self._apply_self_trade_actions(ctx.self_trade_actions, order.origin.user)
         if denial is not None or tags is None:
             self._record_alerts(alerts, order_id, "BLOCK")
@@ -177,8 +181,7 @@ class OrderPipeline:
         if not await self._settle(ticket):
             return AmendResult(working.order_id, False, deny(DenyCode.AUDIT_UNAVAILABLE, "audit"))
         if working.status.is_working:
-            working.status = OrderStatus.PENDING_CANCEL
-            self.router.cancel(working.order_id)
+            self.cancel_working(working)
         return AmendResult(working.order_id, True)
 
     async def replace(self, request: ReplaceRequest) -> AmendResult:
@@ -280,14 +283,12 @@ class OrderPipeline:
     ) -> SubmitResult:
         order = ctx.order
         price_base = ctx.price_base
-        valuation = ctx.pricing_price
-        assert price_base is not None and valuation is not None  # the chain denies otherwise
+        valuation_base = ctx.reference_base
+        assert price_base is not None and valuation_base is not None  # the chain denies otherwise
         instrument = ctx.instrument
         venue = self.router.venue_for(order, instrument.mic if instrument else None)
         # Reserve first, so that orders evaluated while this one waits for the disk see it.
-        working = self.state.on_accepted(
-            order_id, order, ctx.now, venue, price_base, valuation * (ctx.fx_rate or 1)
-        )
+        working = self.state.on_accepted(order_id, order, ctx.now, venue, price_base, valuation_base)
         payload = ev.accepted_payload(
             order_id,
             order,
@@ -299,18 +300,38 @@ class OrderPipeline:
         payload["reservation"] = {
             "venue": venue,
             "price_base": ev.dec(price_base),
-            "valuation_price": ev.dec(valuation * (ctx.fx_rate or 1)),
+            "valuation_price": ev.dec(valuation_base),
         }
         accepted = self.audit.append(ev.ORDER_ACCEPTED, payload)
         self._record_alerts(alerts, order_id, "ALERT")
         if not await self._settle(accepted):
             self._rollback(working)
             return SubmitResult(order_id, False, deny(DenyCode.AUDIT_UNAVAILABLE, "audit"))
+        seq = accepted.result(0).seq
+        if working.status is OrderStatus.PENDING_CANCEL:
+            # cancelled (kill switch, self-trade prevention) while its acceptance was being made durable
+            self.on_venue_report(
+                ExecutionReport(
+                    order_id,
+                    f"{order_id}-gw",
+                    ExecType.CANCELED,
+                    venue,
+                    self.clock.now(),
+                    text="cancelled before routing",
+                )
+            )
+            return SubmitResult(order_id, True, None, seq)
         self.audit.append(
             ev.ORDER_ROUTED, ev.routed_payload(order_id, venue, instrument.mic if instrument else None)
         )
-        self.router.submit(venue, RoutedOrder(order_id, order))
-        return SubmitResult(order_id, True, None, accepted.result(0).seq)
+        self.router.submit(venue, RoutedOrder(order_id, working.order))
+        return SubmitResult(order_id, True, None, seq)
+
+    def cancel_working(self, working: WorkingOrder) -> None:
+        """Ask the venue to cancel; an order not yet routed is cancelled before it is."""
+        working.status = OrderStatus.PENDING_CANCEL
+        if self.router.is_placed(working.order_id):
+            self.router.cancel(working.order_id)
 
     async def _accept_replace(
         self, working: WorkingOrder, ctx: CheckContext, results: list[CheckResult]
@@ -319,9 +340,8 @@ class OrderPipeline:
         if ctx.incoming_quantity_override is not None:
             new_order = dc_replace(new_order, quantity=working.cum_qty + ctx.incoming_quantity_override)
         price_base = ctx.price_base
-        valuation = ctx.pricing_price
-        assert price_base is not None and valuation is not None
-        valuation_base = valuation * (ctx.fx_rate or 1)
+        valuation_base = ctx.reference_base
+        assert price_base is not None and valuation_base is not None
         ticket = self.audit.append(
             ev.REPLACE_ACCEPTED,
             {
@@ -376,8 +396,7 @@ class OrderPipeline:
                 },
             )
             if action.new_quantity is None:
-                working.status = OrderStatus.PENDING_CANCEL
-                self.router.cancel(working.order_id)
+                self.cancel_working(working)
             else:
                 smaller = dc_replace(working.order, quantity=action.new_quantity)
                 self.state.on_replaced(
@@ -386,7 +405,8 @@ class OrderPipeline:
                     self.state.reservations[working.order_id].price_base,
                     self.state.reservations[working.order_id].valuation_price,
                 )
-                self.router.replace(RoutedOrder(working.order_id, smaller))
+                if self.router.is_placed(working.order_id):  # else it is routed as amended
+                    self.router.replace(RoutedOrder(working.order_id, smaller))
 
     def _record_alerts(self, alerts: list[AbuseAlert], order_id: str | None, action: str) -> None:
         for alert in alerts:

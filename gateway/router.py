@@ -46,6 +46,9 @@ class Router:
         self._placed[routed.order_id] = venue
         self._venues[venue].submit(routed)
 
+    def is_placed(self, order_id: str) -> bool:
+        return order_id in self._placed
+
     def cancel(self, order_id: str) -> None:
         self._venues[self._placed[order_id]].cancel(order_id)
 

@@ -9,6 +9,7 @@ a reservation gives back exactly what was taken.
 
 from __future__ import annotations
 
+from bisect import bisect_left, bisect_right, insort
 from collections import deque
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
@@ -19,6 +20,7 @@ from risk_controls.domain import (
     ExecutionReport,
     NewOrder,
     OrderStatus,
+    OrdType,
     Side,
     WorkingOrder,
 )
@@ -68,13 +70,61 @@ class Reservation:
     valuation_price: Decimal
 
 
+class RestingLadder:
+    """An account's resting limit orders in one symbol, each side sorted by price.
+
+    Self-trade prevention asks "which of my resting orders would this one
+    hit?" on every order; a bisect answers it without scanning the book.
+    """
+
+    __slots__ = ("_buys", "_keys", "_sells")
+
+    def __init__(self) -> None:
+        self._buys: list[tuple[Decimal, int, str]] = []
+        self._sells: list[tuple[Decimal, int, str]] = []
+        self._keys: dict[str, tuple[bool, tuple[Decimal, int, str]]] = {}
+
+    def add(self, order_id: str, is_buy: bool, price: Decimal, seq: int) -> None:
+        key = (price, seq, order_id)
+        insort(self._buys if is_buy else self._sells, key)
+        self._keys[order_id] = (is_buy, key)
+
+    def remove(self, order_id: str) -> None:
+        found = self._keys.pop(order_id, None)
+        if found is None:
+            return
+        is_buy, key = found
+        side = self._buys if is_buy else self._sells
+        index = bisect_left(side, key)
+        if index < len(side) and side[index] == key:
+            del side[index]
+
+    def crossing(self, incoming_is_buy: bool, limit: Decimal | None) -> list[str]:
+        """Ids of resting orders on the other side that ``limit`` (None = market) would reach."""
+        if incoming_is_buy:
+            sells = self._sells
+            end = len(sells) if limit is None else bisect_right(sells, (limit, _MAX_SEQ, ""))
+            return [key[2] for key in sells[:end]]
+        buys = self._buys
+        start = 0 if limit is None else bisect_left(buys, (limit, -1, ""))
+        return [key[2] for key in reversed(buys[start:])]
+
+    def __len__(self) -> int:
+        return len(self._keys)
+
+
+_MAX_SEQ = 1 << 62
+
+
 class RiskState:
     """All mutable risk state. Not thread-safe: the pipeline owns it on one thread."""
 
     def __init__(self) -> None:
         self.orders: dict[str, WorkingOrder] = {}
         self.cl_ord_ids: dict[tuple[str, str], str] = {}
-        self.by_symbol: dict[tuple[str, str], dict[str, WorkingOrder]] = {}
+        self.working: dict[str, WorkingOrder] = {}  # only orders that are still working
+        self.resting: dict[tuple[str, str], RestingLadder] = {}
+        self._resting_seq = 0
         self.accounts: dict[str, AccountBook] = {}
         self.reservations: dict[str, Reservation] = {}
         self.session_messages: dict[str, deque[datetime]] = {}
@@ -106,21 +156,16 @@ class RiskState:
         return self.firm_executed_notional + self.firm_open_notional
 
     def working_orders(self, account: str | None = None) -> list[WorkingOrder]:
-        return [
-            o
-            for o in self.orders.values()
-            if o.status.is_working and (account is None or o.order.account == account)
-        ]
+        return [o for o in self.working.values() if account is None or o.order.account == account]
 
-    def working_in(self, account: str, symbol: str) -> list[WorkingOrder]:
-        """Working orders of ``account`` in ``symbol``, oldest first (done ones are pruned)."""
-        index = self.by_symbol.get((account, symbol))
-        if not index:
+    def resting_crossing(
+        self, account: str, symbol: str, is_buy: bool, limit: Decimal | None
+    ) -> list[WorkingOrder]:
+        """The account's resting limit orders in ``symbol`` that an incoming order would hit."""
+        ladder = self.resting.get((account, symbol))
+        if not ladder:
             return []
-        done = [oid for oid, w in index.items() if not w.status.is_working]
-        for oid in done:
-            del index[oid]
-        return list(index.values())
+        return [self.working[oid] for oid in ladder.crossing(is_buy, limit) if oid in self.working]
 
     def order_by_cl_ord_id(self, account: str, cl_ord_id: str) -> WorkingOrder | None:
         order_id = self.cl_ord_ids.get((account, cl_ord_id))
@@ -171,7 +216,8 @@ class RiskState:
         working = WorkingOrder(order_id, order, OrderStatus.PENDING_NEW, now, venue)
         self.orders[order_id] = working
         self.cl_ord_ids[(order.account, order.cl_ord_id)] = order_id
-        self.by_symbol.setdefault((order.account, order.symbol), {})[order_id] = working
+        self.working[order_id] = working
+        self._rest(working)
         self.reservations[order_id] = Reservation(price_base, valuation_price)
         book = self.book(order.account)
         book.orders_today += 1
@@ -185,7 +231,9 @@ class RiskState:
         """Swap the reservation of the old version for the new version's."""
         working = self.orders[order_id]
         self._reserve(working, working.leaves_qty, -1)
+        self._unrest(working)
         working.order = new_order
+        self._rest(working)
         self.cl_ord_ids[(new_order.account, new_order.cl_ord_id)] = order_id
         self.reservations[order_id] = Reservation(price_base, valuation_price)
         self._reserve(working, working.leaves_qty, +1)
@@ -210,6 +258,8 @@ class RiskState:
                 ExecType.EXPIRED: OrderStatus.EXPIRED,
                 ExecType.REJECTED: OrderStatus.REJECTED,
             }[kind]
+        if not working.status.is_working:
+            self._retire(working)
         return working
 
     def _apply_fill(self, working: WorkingOrder, report: ExecutionReport, fx: Decimal) -> None:
@@ -228,6 +278,25 @@ class RiskState:
         working.status = (
             OrderStatus.FILLED if working.cum_qty >= order.quantity else OrderStatus.PARTIALLY_FILLED
         )
+
+    def _rest(self, working: WorkingOrder) -> None:
+        order = working.order
+        if order.ord_type is OrdType.LIMIT and order.limit_price is not None:
+            self._resting_seq += 1
+            ladder = self.resting.get((order.account, order.symbol))
+            if ladder is None:
+                ladder = self.resting[(order.account, order.symbol)] = RestingLadder()
+            ladder.add(working.order_id, order.side is Side.BUY, order.limit_price, self._resting_seq)
+
+    def _unrest(self, working: WorkingOrder) -> None:
+        ladder = self.resting.get((working.order.account, working.order.symbol))
+        if ladder is not None:
+            ladder.remove(working.order_id)
+
+    def _retire(self, working: WorkingOrder) -> None:
+        """An order left the working set (filled, cancelled, expired, rejected)."""
+        self.working.pop(working.order_id, None)
+        self._unrest(working)
 
     def _reserve(self, working: WorkingOrder, quantity: Decimal, direction: int) -> None:
         if quantity <= 0:

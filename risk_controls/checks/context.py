@@ -78,6 +78,14 @@ class CheckContext:
         return price * self.fx_rate
 
     @property
+    def reference_base(self) -> Decimal | None:
+        """The reference price in the base currency: exposure lines are valued at it, so a
+        line's value moves only when its worst-case position does."""
+        if self.reference_price is None or self.fx_rate is None:
+            return None
+        return self.reference_price * self.fx_rate
+
+    @property
     def notional_base(self) -> Decimal | None:
         price = self.price_base
         return None if price is None else self.open_quantity * price

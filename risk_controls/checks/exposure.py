@@ -46,10 +46,11 @@ def position_limit(ctx: CheckContext) -> Denial | None:
 
 
 def gross_exposure(ctx: CheckContext) -> Denial | None:
-    """Exposure lines are valued at this order's price so the new line is priced consistently."""
+    """Exposure lines are valued at the reference price (base currency), the same price the
+    state uses, so the projected delta is exactly what accepting the order adds."""
     if ctx.account is None:
         return deny(DenyCode.ACCOUNT_UNKNOWN, EXPOSURE_CONTROL, account=ctx.order.account)
-    price = ctx.price_base
+    price = ctx.reference_base
     if price is None:
         return deny(DenyCode.NO_REFERENCE_PRICE, EXPOSURE_CONTROL, symbol=ctx.order.symbol)
     order = ctx.order

@@ -35,11 +35,15 @@ def check(ctx: CheckContext) -> Denial | None:
         return deny(DenyCode.ACCOUNT_UNKNOWN, CONTROL, account=ctx.order.account)
     owner_accounts = ctx.policy.accounts_of_owner(ctx.account)
     replacing_id = ctx.replacing.order_id if ctx.replacing else None
+    incoming = ctx.order
+    limit = None if incoming.ord_type is OrdType.MARKET else incoming.limit_price
+    if limit is None and incoming.ord_type is not OrdType.MARKET:
+        return None  # a stop order is not in the book until triggered
     resting = [
         w
         for account in owner_accounts
-        for w in ctx.state.working_in(account, ctx.order.symbol)
-        if w.order_id != replacing_id and crosses(ctx.order, w)
+        for w in ctx.state.resting_crossing(account, incoming.symbol, incoming.side is Side.BUY, limit)
+        if w.order_id != replacing_id
     ]
     if not resting:
         return None

@@ -209,3 +209,42 @@ def test_duplicate_client_order_id_is_denied(memory_gateway: tuple[Gateway, SpyV
         assert again.denial is not None and again.denial.code is DenyCode.DUPLICATE_CL_ORD_ID
 
     asyncio.run(scenario())
+
+
+def test_block_mode_account_stays_blocked_while_an_abuse_alert_is_live(
+    memory_gateway: tuple[Gateway, SpyVenue], clock: ManualClock
+) -> None:
+    """ACC-MSFT-TSY is in block mode: after a momentum-ignition burst, its next orders in that
+    symbol are denied until the alert's window has passed."""
+    gateway, spy = memory_gateway
+    burst = gateway.policies.current.policy.abuse.momentum.max_aggressive_orders  # type: ignore[union-attr]
+
+    async def scenario() -> None:
+        outcomes = []
+        for i in range(burst + 1):
+            clock.advance(0.01)
+            outcomes.append(
+                await gateway.pipeline.submit(
+                    order(f"m-{i}", symbol="KO", qty=str(i + 1), price=None, account="ACC-MSFT-TSY")
+                )
+            )
+        assert all(o.accepted for o in outcomes[:burst])
+        assert (
+            outcomes[burst].denial is not None
+            and outcomes[burst].denial.code is DenyCode.MARKET_ABUSE_BLOCKED
+        )
+        clock.advance(0.05)
+        calm = await gateway.pipeline.submit(
+            order("m-calm", symbol="KO", qty="1", price="62.00", account="ACC-MSFT-TSY")
+        )
+        assert calm.denial is not None and calm.denial.code is DenyCode.MARKET_ABUSE_BLOCKED
+        assert calm.order_id not in [r.order_id for r in spy.received]
+        alerts = events_of(gateway, ev.ABUSE_ALERT)
+        assert alerts and alerts[0]["monitor"] == "momentum_ignition" and alerts[0]["action"] == "BLOCK"
+        clock.advance(gateway.policies.current.policy.abuse.momentum.window_ms / 1000 + 1)  # type: ignore[union-attr]
+        later = await gateway.pipeline.submit(
+            order("m-later", symbol="KO", qty="1", price="62.00", account="ACC-MSFT-TSY")
+        )
+        assert later.accepted
+
+    asyncio.run(scenario())

@@ -47,64 +47,93 @@ class AuditRecord:
     retention: str | None = None
 
 
-class AppendTicket:
-    """Completes when its record is durable, or fails with AuditUnavailable."""
+RawRecord = tuple[int, str, str, Mapping[str, Any], bytes, bytes, str | None]
+"""seq, ts, event_type, payload, prev hash, record hash (raw digests), retention."""
 
-    __slots__ = ("_callbacks", "_done", "_error", "_lock", "_record", "_waiters")
+
+class AppendTicket:
+    """Completes when its record is durable, or fails with AuditUnavailable.
+
+    Cheap to create: the threading.Event a blocking :meth:`result` needs and
+    the :class:`AuditRecord` itself are only built when someone asks.
+    """
+
+    __slots__ = ("_callbacks", "_done", "_error", "_event", "_lock", "_raw", "_record", "_waiters")
 
     def __init__(self) -> None:
-        self._done = threading.Event()
+        self._done = False
         self._lock = threading.Lock()
+        self._event: threading.Event | None = None
         self._record: AuditRecord | None = None
+        self._raw: RawRecord | None = None
         self._error: BaseException | None = None
-        self._callbacks: list[Callable[[AppendTicket], None]] = []
-        self._waiters: list[_Waiter] = []
+        self._callbacks: list[Callable[[AppendTicket], None]] | None = None
+        self._waiters: list[_Waiter] | None = None
 
     def done(self) -> bool:
-        return self._done.is_set()
+        return self._done
 
     def result(self, timeout: float | None = None) -> AuditRecord:
         """Block until durable; raise AuditUnavailable if it never will be."""
-        if not self._done.wait(timeout):
-            raise AuditUnavailable("timed out waiting for the audit record to become durable")
+        if not self._done:
+            with self._lock:
+                if not self._done and self._event is None:
+                    self._event = threading.Event()
+                event = None if self._done else self._event
+            if event is not None and not event.wait(timeout):
+                raise AuditUnavailable("timed out waiting for the audit record to become durable")
         if self._error is not None:
             raise AuditUnavailable(str(self._error)) from self._error
-        assert self._record is not None
-        return self._record
+        record = self._record
+        if record is None:
+            raw = self._raw
+            assert raw is not None
+            record = AuditRecord(raw[0], raw[1], raw[2], raw[3], raw[4].hex(), raw[5].hex(), raw[6])
+            self._record = record
+        return record
 
     def add_done_callback(self, callback: Callable[[AppendTicket], None]) -> None:
         with self._lock:
-            if not self._done.is_set():
+            if not self._done:
+                if self._callbacks is None:
+                    self._callbacks = []
                 self._callbacks.append(callback)
                 return
         callback(self)
 
     def set_result(self, record: AuditRecord) -> None:
-        _wake(self._finish(record, None))
+        _wake(self._finish(record, None, None))
 
     def set_error(self, error: BaseException) -> None:
-        _wake(self._finish(None, error))
+        _wake(self._finish(None, None, error))
 
-    def _finish(self, record: AuditRecord | None, error: BaseException | None) -> list[_Waiter]:
+    def _finish(
+        self, record: AuditRecord | None, raw: RawRecord | None, error: BaseException | None
+    ) -> list[_Waiter] | None:
         """Complete the ticket, run callbacks, and hand back the asyncio waiters to wake."""
         with self._lock:
-            if self._done.is_set():
-                return []
-            self._record, self._error = record, error
-            self._done.set()
-            callbacks, self._callbacks = self._callbacks, []
-            waiters, self._waiters = self._waiters, []
-        for callback in callbacks:
-            callback(self)
+            if self._done:
+                return None
+            self._record, self._raw, self._error = record, raw, error
+            self._done = True
+            event, callbacks, waiters = self._event, self._callbacks, self._waiters
+            self._callbacks = self._waiters = None
+        if event is not None:
+            event.set()
+        if callbacks:
+            for callback in callbacks:
+                callback(self)
         return waiters
 
     def __await__(self) -> Generator[Any, None, AuditRecord]:
-        if not self._done.is_set():
+        if not self._done:
             loop = asyncio.get_running_loop()
             future: asyncio.Future[None] = loop.create_future()
             with self._lock:
-                pending = not self._done.is_set()
+                pending = not self._done
                 if pending:
+                    if self._waiters is None:
+                        self._waiters = []
                     self._waiters.append((loop, future))
             if pending:
                 yield from future.__await__()
@@ -115,7 +144,19 @@ def complete_batch(tickets: Sequence[AppendTicket], records: Sequence[AuditRecor
     """Complete many tickets at once, waking each event loop once."""
     waiters: list[_Waiter] = []
     for ticket, record in zip(tickets, records, strict=True):
-        waiters.extend(ticket._finish(record, None))
+        woken = ticket._finish(record, None, None)
+        if woken:
+            waiters.extend(woken)
+    _wake(waiters)
+
+
+def complete_batch_raw(tickets: Sequence[AppendTicket], raws: Sequence[RawRecord]) -> None:
+    """:func:`complete_batch` with records built only if a caller reads them."""
+    waiters: list[_Waiter] = []
+    for ticket, raw in zip(tickets, raws, strict=True):
+        woken = ticket._finish(None, raw, None)
+        if woken:
+            waiters.extend(woken)
     _wake(waiters)
 
 
@@ -123,11 +164,13 @@ def fail_batch(tickets: Iterable[AppendTicket], error: BaseException) -> None:
     """Fail many tickets at once, waking each event loop once."""
     waiters: list[_Waiter] = []
     for ticket in tickets:
-        waiters.extend(ticket._finish(None, error))
+        woken = ticket._finish(None, None, error)
+        if woken:
+            waiters.extend(woken)
     _wake(waiters)
 
 
-def _wake(waiters: list[_Waiter]) -> None:
+def _wake(waiters: list[_Waiter] | None) -> None:
     if not waiters:
         return
     by_loop: dict[asyncio.AbstractEventLoop, list[asyncio.Future[None]]] = {}

@@ -59,13 +59,35 @@ class Backend(Protocol):
 
 
 _INSERT_NODE = "INSERT INTO audit_merkle_node (level, idx, hash) VALUES (?,?,?)"
+_LOG_ROW = "(?,?,?,?,?,?,?)"
+_MAX_CHUNK = 256
+
+
+def _chunks(count: int) -> Iterator[tuple[int, int]]:
+    """Split ``count`` rows into power-of-two chunks of at most _MAX_CHUNK (few distinct SQLs)."""
+    start = 0
+    while start < count:
+        size = min(_MAX_CHUNK, 1 << ((count - start).bit_length() - 1))
+        yield start, start + size
+        start += size
 
 
 class SqliteBackend:
+    """Multi-row INSERT statements: executemany re-takes the GIL for every row, and under
+    load each re-take can wait a whole switch interval; one statement per chunk does not."""
+
+    def _insert_rows(self, raw: Any, rows: Sequence[LogRow]) -> None:
+        for start, end in _chunks(len(rows)):
+            values = ",".join((_LOG_ROW,) * (end - start))
+            raw.execute(
+                _INSERT_LOG.replace(_LOG_ROW, values),
+                list(itertools.chain.from_iterable(rows[start:end])),
+            )
+
     def write(self, raw: Any, rows: Sequence[LogRow], nodes: Sequence[NodeRow]) -> None:
         try:
             raw.execute("BEGIN IMMEDIATE")
-            raw.executemany(_INSERT_LOG, rows)
+            self._insert_rows(raw, rows)
             if nodes:
                 raw.executemany(_INSERT_NODE, nodes)
         except Exception as exc:

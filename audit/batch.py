@@ -11,7 +11,7 @@ import time
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from audit.api import AppendTicket, AuditRecord
+from audit.api import AppendTicket, RawRecord
 from audit.backends import LogRow, NodeRow
 from audit.checkpoint import CHECKPOINT_EVENT, Checkpoint
 from audit.merkle import Frontier, Hash, leaf_hash
@@ -48,7 +48,7 @@ class Batch:
         self.rows: list[LogRow] = []
         self.nodes: list[NodeRow] = []
         self.tickets: list[AppendTicket] = []
-        self.records: list[AuditRecord] = []
+        self.records: list[RawRecord] = []
         self.checkpoint_seq = state.checkpoint_seq
         self.checkpoint_time = state.checkpoint_time
 
@@ -60,7 +60,7 @@ class Batch:
         pj: bytes,
         retention: str | None,
         ticket: AppendTicket | None,
-    ) -> AuditRecord:
+    ) -> RawRecord:
         self.seq = seq = self.seq + 1
         ts = self.now()
         rj = None if retention is None else json_string(retention)
@@ -71,24 +71,24 @@ class Batch:
         completed = self.frontier.append(leaf_hash(body))
         if completed:
             self.nodes.extend(completed)
-        record = AuditRecord(seq, ts, event_type, payload, prev.hex(), digest.hex(), retention)
         self.prev = digest
+        raw = (seq, ts, event_type, payload, prev, digest, retention)
         if ticket is not None:
             self.tickets.append(ticket)
-            self.records.append(record)
-        return record
+            self.records.append(raw)
+        return raw
 
     def since_checkpoint(self) -> int:
         return self.seq - self.checkpoint_seq
 
-    def add_checkpoint(self, sign: SignFn, ticket: AppendTicket | None) -> AuditRecord | None:
+    def add_checkpoint(self, sign: SignFn, ticket: AppendTicket | None) -> RawRecord | None:
         """Sign the tree as it stands and append the checkpoint record; None if signing failed."""
         signed = sign(self.frontier, self.prev)
         if signed is None:
             return None
         payload = signed.payload()
         record = self.add(CHECKPOINT_EVENT, _CHECKPOINT_JSON, payload, payload_json(payload), None, ticket)
-        self.checkpoint_seq = record.seq
+        self.checkpoint_seq = record[0]
         self.checkpoint_time = time.monotonic()
         return record
 

@@ -46,49 +46,21 @@ def canonical_bytes(
 
 
 def _check_no_floats(value: object) -> None:
-    if isinstance(value, float):
-        _reject_float(value)
-    elif isinstance(value, Mapping):
-        for item in value.values():
-            _check_no_floats(item)
-    elif isinstance(value, list | tuple):
-        for item in value:
-            _check_no_floats(item)
-
-
-def payload_json(payload: Mapping[str, Any]) -> bytes:
-    """The canonical JSON of a payload alone; raises TypeError on floats and non-JSON values."""
-    _check_no_floats(payload)
-    try:
-        return _encoder.encode(payload).encode("utf-8")
-    except (TypeError, ValueError) as exc:
-        raise TypeError(f"audit payloads carry JSON values only: {exc}") from exc
-
-
-def json_string(value: str) -> bytes:
-    """A JSON string literal, as canonical bytes write it."""
-    return json.dumps(value, ensure_ascii=False).encode("utf-8")
-
-
-def assemble(
-    seq: int, ts: str, event_type_json: bytes, payload: bytes, retention_json: bytes | None
-) -> bytes:
-    """Canonical bytes from pre-encoded parts: byte-for-byte what :func:`canonical_bytes` gives."""
-    middle = b"" if retention_json is None else b',"retention":' + retention_json
-    return b"".join(
-        (
-            b'{"event_type":',
-            event_type_json,
-            b',"payload":',
-            payload,
-            middle,
-            b',"seq":',
-            str(seq).encode("ascii"),
-            b',"ts":"',
-            ts.encode("ascii"),
-            b'"}',
-        )
-    )
+    """Refuse binary floats anywhere in a payload (exact-type checks: this runs per record)."""
+    stack = [value]
+    while stack:
+        item = stack.pop()
+        kind = type(item)
+        if kind is str or kind is int or kind is bool or item is None:
+            continue
+        if kind is float:
+            _reject_float(item)
+        elif kind is dict:
+            stack.extend(item.values())  # type: ignore[attr-defined]
+        elif kind is list or kind is tuple:
+            stack.extend(item)  # type: ignore[call-overload]
+        elif isinstance(item, Mapping):
+            stack.extend(item.values())
 
 
 def chain_hash(prev_hash: str, canonical: bytes) -> str:

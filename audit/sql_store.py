@@ -13,6 +13,7 @@ database (a commit that failed in flight may or may not have landed).
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 import threading
@@ -27,7 +28,7 @@ from audit.api import (
     AppendTicket,
     AuditRecord,
     AuditUnavailable,
-    complete_batch,
+    complete_batch_raw,
     fail_batch,
 )
 from audit.backends import Backend, NotCommitted, backend_for
@@ -36,7 +37,7 @@ from audit.checkpoint import Checkpoint, Signer, sign_checkpoint
 from audit.clock import ChainClock
 from audit.merkle import Frontier, Hash
 from audit.record import GENESIS_HASH, json_string, payload_json
-from audit.store_state import StoreState, load_state
+from audit.store_state import Reader, StoreState, load_state
 
 _log = logging.getLogger(__name__)
 
@@ -225,6 +226,15 @@ class SqlAuditLog:
         finally:
             raw.close()
 
+    @contextlib.contextmanager
+    def reader(self) -> Iterator[Reader]:
+        """A read-only connection for several small queries (proofs, exports)."""
+        raw = self.engine.raw_connection()
+        try:
+            yield Reader(raw.driver_connection, self._backend)
+        finally:
+            raw.close()
+
     # --- the writer thread ---
 
     def _enqueue(self, item: _Item) -> None:
@@ -303,7 +313,7 @@ class SqlAuditLog:
             self._state = batch.committed_state()
             if timed_checkpoint and not batch.rows:  # nothing new to sign: restart the timer
                 self._state = self._state.with_checkpoint_time(time.monotonic())
-            complete_batch(batch.tickets, batch.records)
+            complete_batch_raw(batch.tickets, batch.records)
         for marker in flushes:
             marker.done.set()
 

@@ -47,6 +47,24 @@ def fetch_all(conn: Any, sql: str, params: tuple[Any, ...] = ()) -> list[tuple[A
         cursor.close()
 
 
+class Reader:
+    """Small read-only queries with ``?`` placeholders on one raw connection."""
+
+    def __init__(self, conn: Any, backend: Backend) -> None:
+        self.conn = conn
+        self.backend = backend
+
+    def all(self, sql: str, *params: Any) -> list[tuple[Any, ...]]:
+        try:
+            return fetch_all(self.conn, self.backend.sql(sql), params)
+        finally:
+            self.conn.rollback()
+
+    def one(self, sql: str, *params: Any) -> tuple[Any, ...] | None:
+        rows = self.all(sql, *params)
+        return rows[0] if rows else None
+
+
 LAST_CONTROL_RECORD = (
     "SELECT seq FROM audit_log WHERE event_type >= 'audit.' AND event_type < 'audit/' "
     "AND event_type = ? ORDER BY seq DESC LIMIT 1"

@@ -147,3 +147,43 @@ def pg_target(pg_cluster: PgCluster) -> Iterator[StoreTarget]:
         yield made
     finally:
         made.close_all()
+
+
+def tamper(target: StoreTarget, statement: str, params: dict[str, Any] | None = None) -> None:
+    """Change stored rows behind the store's back, as an attacker with the owner role would:
+    switch the append-only triggers off, change, switch them back on."""
+    engine = target.owner_engine()
+    try:
+        with engine.begin() as conn:
+            if target.backend == "postgresql":
+                for table in ("audit_log", "audit_merkle_node"):
+                    conn.exec_driver_sql(f"ALTER TABLE {table} DISABLE TRIGGER USER")
+            else:
+                for table in ("audit_log", "audit_merkle_node"):
+                    conn.exec_driver_sql(f"DROP TRIGGER IF EXISTS {table}_no_update")
+                    conn.exec_driver_sql(f"DROP TRIGGER IF EXISTS {table}_no_delete")
+            conn.execute(sqlalchemy.text(statement), params or {})
+            if target.backend == "postgresql":
+                for table in ("audit_log", "audit_merkle_node"):
+                    conn.exec_driver_sql(f"ALTER TABLE {table} ENABLE TRIGGER USER")
+    finally:
+        engine.dispose()
+
+
+def flip_byte(target: StoreTarget, seq: int, column: str = "body", offset: int = 20) -> None:
+    """Flip one bit of one byte of one stored column of one record."""
+    engine = target.owner_engine()
+    with engine.connect() as conn:
+        value = bytes(
+            conn.execute(
+                sqlalchemy.text(f"SELECT {column} FROM audit_log WHERE seq = :s"), {"s": seq}
+            ).scalar_one()
+        )
+    engine.dispose()
+    changed = bytearray(value)
+    changed[offset] ^= 0x01
+    tamper(
+        target,
+        f"UPDATE audit_log SET {column} = :v WHERE seq = :s",
+        {"v": bytes(changed), "s": seq},
+    )

@@ -1,0 +1,238 @@
+"""Streaming verification of a hash-chained log, naming the first bad record.
+
+:class:`ChainVerifier` is pure: feed it ``(seq, canonical bytes, prev_hash,
+record_hash)`` rows in order, from a database, an export or anywhere. It
+holds O(log n) state (the running hash and, if asked, a Merkle frontier), so
+memory stays flat whatever the log size. It stops at the first fault and
+names its sequence number and kind:
+
+- ``gap``: a sequence number is missing (the fault names the missing one);
+- ``reorder``: a record appears after a later one (or twice);
+- ``hash_mismatch``: the record's hash is not SHA-256(prev || bytes), or its
+  stored prev_hash does not link to the record before;
+- ``bad_signature``: a checkpoint's Ed25519 signature does not verify, or its
+  key is unknown;
+- ``inconsistent_checkpoint``: a checkpoint's tree size, head hash, log id or
+  Merkle root disagrees with the records before it;
+- ``malformed``: (``deep`` mode) the stored bytes are not the canonical form
+  of the record they claim to be.
+
+:func:`verify_store` runs it over a store: the whole log, a range, or from a
+signed checkpoint.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass
+from enum import StrEnum
+
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
+
+from audit.checkpoint import CHECKPOINT_EVENT, Checkpoint, key_id_of, signature_valid
+from audit.merkle import Frontier, Hash, leaf_hash
+from audit.record import GENESIS_HASH, canonical_bytes
+
+Row = tuple[int, bytes, bytes, bytes]
+RootAt = Callable[[int], Hash]
+_CHECKPOINT_PREFIX = b'{"event_type":"' + CHECKPOINT_EVENT.encode() + b'"'
+_sha256 = hashlib.sha256
+
+
+class FaultKind(StrEnum):
+    HASH_MISMATCH = "hash_mismatch"
+    GAP = "gap"
+    REORDER = "reorder"
+    BAD_SIGNATURE = "bad_signature"
+    INCONSISTENT_CHECKPOINT = "inconsistent_checkpoint"
+    MALFORMED = "malformed"
+
+
+@dataclass(frozen=True, slots=True)
+class Fault:
+    seq: int
+    kind: FaultKind
+    detail: str
+
+    def __str__(self) -> str:
+        return f"seq {self.seq}: {self.kind.value}: {self.detail}"
+
+
+@dataclass(frozen=True, slots=True)
+class VerifyResult:
+    """What was verified; ``fault`` is None when every record checked out."""
+
+    first_seq: int
+    last_seq: int
+    records: int
+    checkpoints: int
+    head_hash: str
+    fault: Fault | None
+    last_checkpoint: Checkpoint | None
+    signatures_checked: bool
+    merkle_checked: bool
+
+    @property
+    def ok(self) -> bool:
+        return self.fault is None
+
+
+def embedded_seq(body: bytes) -> int | None:
+    """The seq written inside canonical bytes (which end ``,"seq":N,"ts":"<27 chars>"}``)."""
+    head, marker, _ = body[:-36].rpartition(b',"seq":')
+    if not marker or not body.endswith(b'"}'):
+        return None
+    try:
+        return int(body[len(head) + len(marker) : -36])
+    except ValueError:
+        return None
+
+
+def keyring(*keys: Ed25519PublicKey) -> dict[str, Ed25519PublicKey]:
+    """Trusted checkpoint keys by key id."""
+    return {key_id_of(key): key for key in keys}
+
+
+class ChainVerifier:
+    """Verifies rows fed in sequence order; see the module docstring.
+
+    ``frontier``: recompute the Merkle tree from the records (the frontier of
+    the records before ``start_seq``) and check every checkpoint root
+    against it. ``root_at``: instead look a checkpoint's root up (e.g. from
+    the store's saved nodes). With neither, roots are not checked.
+    ``keys``: trusted public keys by key id; without them signatures are not
+    checked (and the result says so).
+    """
+
+    def __init__(
+        self,
+        start_seq: int = 1,
+        prev_hash: str = GENESIS_HASH,
+        *,
+        keys: Mapping[str, Ed25519PublicKey] | None = None,
+        log_id: str | None = None,
+        frontier: Frontier | None = None,
+        root_at: RootAt | None = None,
+        deep: bool = False,
+    ) -> None:
+        self.first_seq = start_seq
+        self._expected = start_seq
+        self._prev = bytes.fromhex(prev_hash)
+        self._keys = keys
+        self._log_id = log_id
+        self._frontier = frontier
+        self._root_at = root_at
+        self._deep = deep
+        self._last_ts = ""
+        self._checkpoints = 0
+        self._last_checkpoint: Checkpoint | None = None
+        self.fault: Fault | None = None
+
+    def feed(self, rows: Iterable[Row]) -> Fault | None:
+        """Check rows until the first fault; return it (None if all were good)."""
+        if self.fault is not None:
+            return self.fault
+        expected, prev, frontier = self._expected, self._prev, self._frontier
+        sha256, deep, prefix = _sha256, self._deep, _CHECKPOINT_PREFIX
+        try:
+            for seq, body, stored_prev, digest in rows:
+                if seq != expected:
+                    if seq > expected:
+                        return self._fail(expected, FaultKind.GAP, f"next record is {seq}")
+                    return self._fail(seq, FaultKind.REORDER, f"expected {expected}")
+                if stored_prev != prev:
+                    return self._mismatch(seq, body, "prev_hash does not link to the record before")
+                computed = sha256(prev + body).digest()
+                if computed != digest:
+                    return self._mismatch(seq, body, "record_hash is not SHA-256(prev || bytes)")
+                if deep and (fault := self._check_form(seq, body)) is not None:
+                    return self._fail(fault.seq, fault.kind, fault.detail)
+                if body.startswith(prefix):
+                    self._expected, self._prev = expected, prev
+                    if (fault := self._check_checkpoint(seq, body)) is not None:
+                        return self._fail(fault.seq, fault.kind, fault.detail)
+                if frontier is not None:
+                    frontier.append(leaf_hash(body))
+                prev = computed
+                expected += 1
+        finally:
+            self._expected, self._prev = expected, prev
+        return None
+
+    def result(self) -> VerifyResult:
+        return VerifyResult(
+            first_seq=self.first_seq,
+            last_seq=self._expected - 1,
+            records=self._expected - self.first_seq,
+            checkpoints=self._checkpoints,
+            head_hash=self._prev.hex(),
+            fault=self.fault,
+            last_checkpoint=self._last_checkpoint,
+            signatures_checked=self._keys is not None,
+            merkle_checked=self._frontier is not None or self._root_at is not None,
+        )
+
+    def _fail(self, seq: int, kind: FaultKind, detail: str) -> Fault:
+        self.fault = Fault(seq, kind, detail)
+        return self.fault
+
+    def _mismatch(self, seq: int, body: bytes, detail: str) -> Fault:
+        """A broken link: a record moved from elsewhere is a reordering, anything else a mismatch."""
+        embedded = embedded_seq(body)
+        if embedded is not None and embedded != seq:
+            return self._fail(seq, FaultKind.REORDER, f"the record stored here is seq {embedded}")
+        return self._fail(seq, FaultKind.HASH_MISMATCH, detail)
+
+    def _check_form(self, seq: int, body: bytes) -> Fault | None:
+        try:
+            doc = json.loads(body)
+            again = canonical_bytes(
+                doc["seq"], doc["ts"], doc["event_type"], doc["payload"], doc.get("retention")
+            )
+        except (ValueError, KeyError, TypeError) as exc:
+            return Fault(seq, FaultKind.MALFORMED, f"not a canonical record: {exc}")
+        if again != body or doc["seq"] != seq:
+            return Fault(seq, FaultKind.MALFORMED, "bytes are not the canonical form of this seq")
+        if doc["ts"] < self._last_ts:
+            return Fault(seq, FaultKind.REORDER, f"timestamp goes back to {doc['ts']}")
+        self._last_ts = doc["ts"]
+        return None
+
+    def _check_checkpoint(self, seq: int, body: bytes) -> Fault | None:
+        try:
+            checkpoint = Checkpoint.from_payload(json.loads(body)["payload"])
+        except (ValueError, KeyError, TypeError) as exc:
+            return Fault(seq, FaultKind.INCONSISTENT_CHECKPOINT, f"unreadable checkpoint: {exc}")
+        fault = self._checkpoint_fault(seq, checkpoint)
+        if fault is None:
+            self._checkpoints += 1
+            self._last_checkpoint = checkpoint
+        return fault
+
+    def _checkpoint_fault(self, seq: int, checkpoint: Checkpoint) -> Fault | None:
+        bad = FaultKind.INCONSISTENT_CHECKPOINT
+        if checkpoint.tree_size != seq - 1:
+            return Fault(seq, bad, f"tree_size {checkpoint.tree_size} at seq {seq}")
+        if checkpoint.head_hash != self._prev.hex():
+            return Fault(seq, bad, "head_hash is not the hash of the record before")
+        if self._log_id is not None and checkpoint.log_id != self._log_id:
+            return Fault(seq, bad, f"checkpoint of another log ({checkpoint.log_id})")
+        root = self._expected_root(checkpoint.tree_size)
+        if root is not None and checkpoint.root != root.hex():
+            return Fault(seq, bad, "Merkle root does not match the records")
+        if self._keys is not None:
+            key = self._keys.get(checkpoint.key_id)
+            if key is None:
+                return Fault(seq, FaultKind.BAD_SIGNATURE, f"unknown key {checkpoint.key_id}")
+            if not signature_valid(checkpoint, key):
+                return Fault(seq, FaultKind.BAD_SIGNATURE, "signature does not verify")
+        return None
+
+    def _expected_root(self, size: int) -> Hash | None:
+        if self._frontier is not None:
+            return self._frontier.root()
+        if self._root_at is not None:
+            return self._root_at(size)
+        return None

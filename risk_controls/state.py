@@ -271,7 +271,7 @@ class RiskState:
         working.cum_notional += qty * px
         exposure = self.exposure(order.account, order.symbol)
         exposure.position += qty * order.side.sign
-        self._revalue(order.account, exposure, self.reservations[working.order_id].valuation_price)
+        self._revalue(order.account, exposure, ZERO)  # keep the line's mark: see _reserve
         traded = qty * px * fx
         self.book(order.account).executed_notional += traded
         self.firm_executed_notional += traded
@@ -312,7 +312,10 @@ class RiskState:
             exposure.open_buy += quantity * direction
         else:
             exposure.open_sell += quantity * direction
-        self._revalue(order.account, exposure, reservation.valuation_price)
+        # Only a new (checked) reservation re-marks the line. Re-marking it at an older
+        # order's valuation on a fill or release could raise exposure past the limit the
+        # gross-exposure check had just enforced at the current mark.
+        self._revalue(order.account, exposure, reservation.valuation_price if direction > 0 else ZERO)
 
     def _revalue(self, account: str, exposure: SymbolExposure, valuation_price: Decimal) -> None:
         if valuation_price > 0:

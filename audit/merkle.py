@@ -82,10 +82,10 @@ def consistency_proof(old_size: int, new_size: int, mth: SubtreeOracle) -> list[
     if old_size in (0, new_size):
         return []
     proof: list[Hash] = []
-    start, end, m, complete = 0, new_size, old_size, True
-    while m != end - start:
+    start, end, complete = 0, new_size, True
+    while old_size != end:  # old_size always lies in (start, end]
         k = split_point(end - start)
-        if m - start <= k:
+        if old_size - start <= k:
             proof.append(mth(start + k, end))
             end = start + k
         else:

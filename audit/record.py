@@ -47,7 +47,7 @@ def canonical_bytes(
 
 def _check_no_floats(value: object) -> None:
     """Refuse binary floats anywhere in a payload (exact-type checks: this runs per record)."""
-    stack = [value]
+    stack: list[Any] = [value]
     while stack:
         item = stack.pop()
         kind = type(item)
@@ -56,11 +56,40 @@ def _check_no_floats(value: object) -> None:
         if kind is float:
             _reject_float(item)
         elif kind is dict:
-            stack.extend(item.values())  # type: ignore[attr-defined]
+            stack.extend(item.values())
         elif kind is list or kind is tuple:
-            stack.extend(item)  # type: ignore[call-overload]
+            stack.extend(item)
         elif isinstance(item, Mapping):
             stack.extend(item.values())
+
+
+def json_string(text: str) -> bytes:
+    """A JSON string literal in UTF-8, exactly as the canonical form writes it."""
+    return _encoder.encode(text).encode("utf-8")
+
+
+def payload_json(payload: Mapping[str, Any]) -> bytes:
+    """Canonical JSON of a payload; a float or unknown type raises TypeError here, in the caller."""
+    _check_no_floats(payload)
+    return _encoder.encode(payload).encode("utf-8")
+
+
+def assemble(seq: int, ts: str, et_json: bytes, pj: bytes, rj: bytes | None) -> bytes:
+    """:func:`canonical_bytes` from parts already encoded: keys in sorted order
+    event_type, payload, [retention], seq, ts."""
+    retention = b"" if rj is None else b',"retention":' + rj
+    return (
+        b'{"event_type":'
+        + et_json
+        + b',"payload":'
+        + pj
+        + retention
+        + b',"seq":'
+        + str(seq).encode("ascii")
+        + b',"ts":'
+        + json_string(ts)
+        + b"}"
+    )
 
 
 def chain_hash(prev_hash: str, canonical: bytes) -> str:

@@ -33,7 +33,7 @@ from audit.api import (
 )
 from audit.backends import Backend, NotCommitted, backend_for
 from audit.batch import Batch
-from audit.checkpoint import Checkpoint, Signer, sign_checkpoint
+from audit.checkpoint import Checkpoint, Signer, public_key_pem, sign_checkpoint
 from audit.clock import ChainClock
 from audit.merkle import Frontier, Hash
 from audit.record import GENESIS_HASH, json_string, payload_json
@@ -195,6 +195,12 @@ class SqlAuditLog:
     @property
     def log_id(self) -> str:
         return self._state.log_id
+
+    def public_key_pem(self) -> str | None:
+        """The checkpoint verification key to hand out (None without a signer)."""
+        if self._checkpoints is None:
+            return None
+        return public_key_pem(self._checkpoints.signer.public_key())
 
     def checkpoint_now(self) -> AppendTicket:
         """Queue a signed checkpoint of everything appended before it."""

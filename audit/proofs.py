@@ -1,0 +1,67 @@
+"""What a report or a regulator asks of the log: checkpoints and the proofs tied to them."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from typing import Any
+
+from audit.checkpoint import CHECKPOINT_EVENT, Checkpoint
+from audit.merkle import Hash
+from audit.sql_store import SqlAuditLog
+from audit.tree import StoredTree
+
+_CHECKPOINTS = (
+    "SELECT seq, body FROM audit_log WHERE event_type >= 'audit.' AND event_type < 'audit/' "
+    "AND event_type = ? AND seq >= ? ORDER BY seq"
+)
+_LATEST = (
+    "SELECT seq, body FROM audit_log WHERE event_type >= 'audit.' AND event_type < 'audit/' "
+    "AND event_type = ? ORDER BY seq DESC LIMIT 1"
+)
+_COVERING = (
+    "SELECT seq, body FROM audit_log WHERE event_type >= 'audit.' AND event_type < 'audit/' "
+    "AND event_type = ? AND seq > ? ORDER BY seq LIMIT 1"
+)
+
+
+def _parse(row: tuple[Any, ...]) -> tuple[int, Checkpoint]:
+    seq, body = row
+    payload = json.loads(bytes(body))["payload"]
+    return int(seq), Checkpoint.from_payload(payload)
+
+
+def checkpoints(store: SqlAuditLog, start_seq: int = 1) -> Iterator[tuple[int, Checkpoint]]:
+    """Every checkpoint record from ``start_seq`` on, as (its seq, the checkpoint)."""
+    for row in store.query(_CHECKPOINTS, [CHECKPOINT_EVENT, start_seq]):
+        yield _parse(row)
+
+
+def latest_checkpoint(store: SqlAuditLog) -> tuple[int, Checkpoint] | None:
+    with store.reader() as reader:
+        row = reader.one(_LATEST, CHECKPOINT_EVENT)
+    return None if row is None else _parse(row)
+
+
+def checkpoint_covering(store: SqlAuditLog, seq: int) -> tuple[int, Checkpoint] | None:
+    """The first checkpoint whose tree includes record ``seq`` (None if none yet)."""
+    with store.reader() as reader:
+        row = reader.one(_COVERING, CHECKPOINT_EVENT, seq)
+    return None if row is None else _parse(row)
+
+
+def inclusion_proof(store: SqlAuditLog, seq: int, tree_size: int) -> list[Hash]:
+    """Audit path of record ``seq`` (leaf ``seq - 1``) in the tree of ``tree_size`` records."""
+    with store.reader() as reader:
+        return StoredTree(reader).inclusion_proof(seq, tree_size)
+
+
+def consistency_proof(store: SqlAuditLog, old_size: int, new_size: int) -> list[Hash]:
+    """Proof that the first ``old_size`` records are unchanged in the tree of ``new_size``."""
+    with store.reader() as reader:
+        return StoredTree(reader).consistency_proof(old_size, new_size)
+
+
+def leaf_hash_of(store: SqlAuditLog, seq: int) -> Hash:
+    with store.reader() as reader:
+        return StoredTree(reader).leaves(seq - 1, seq)[0]

@@ -1,0 +1,61 @@
+"""The store's two-step canonical encoding is byte-for-byte the documented one."""
+
+from __future__ import annotations
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from audit.record import assemble, canonical_bytes, json_string, payload_json
+
+json_values = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.text(),
+    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(), inner, max_size=4),
+    max_leaves=12,
+)
+stamps = st.datetimes().map(lambda d: d.strftime("%Y-%m-%dT%H:%M:%S.%fZ"))
+
+
+@given(
+    seq=st.integers(1, 2**62),
+    ts=stamps,
+    event_type=st.text(min_size=1),
+    payload=st.dictionaries(st.text(), json_values, max_size=6),
+    retention=st.none() | st.text(min_size=1),
+)
+def test_assembled_bytes_equal_canonical_bytes(
+    seq: int, ts: str, event_type: str, payload: dict[str, object], retention: str | None
+) -> None:
+    parts = assemble(
+        seq,
+        ts,
+        json_string(event_type),
+        payload_json(payload),
+        None if retention is None else json_string(retention),
+    )
+
+    assert parts == canonical_bytes(seq, ts, event_type, payload, retention)
+
+
+@pytest.mark.parametrize(
+    "payload", [{"px": 1.5}, {"a": [1, {"b": 2.0}]}, {"n": float("inf")}, {"d": object()}]
+)
+def test_floats_and_non_json_values_are_refused(payload: dict[str, object]) -> None:
+    with pytest.raises(TypeError):
+        payload_json(payload)
+    with pytest.raises(TypeError):
+        canonical_bytes(1, "2026-01-01T00:00:00.000000Z", "e", payload)
+
+
+def test_the_documented_example() -> None:
+    body = canonical_bytes(
+        7, "2026-11-22T16:48:32.123456Z", "order.accepted", {"qty": "100", "b": ["é", None]}
+    )
+
+    assert (
+        body
+        == (
+            '{"event_type":"order.accepted","payload":{"b":["é",null],"qty":"100"},'
+            '"seq":7,"ts":"2026-11-22T16:48:32.123456Z"}'
+        ).encode()
+    )

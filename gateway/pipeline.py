@@ -138,6 +138,7 @@ class OrderPipeline:
             if ctx.incoming_quantity_override is not None:
                 order = dc_replace(order, quantity=ctx.incoming_quantity_override)
                 ctx.order = order
+                ctx.refresh()
             tags, denial = tag_order(order, loaded.policy, ctx.account)
             if denial is None:
                 alerts = self.abuse.on_order(order_id, order, now, ctx.reference_price)

@@ -28,17 +28,20 @@ class ControlChain:
 
     def evaluate(self, ctx: CheckContext) -> tuple[Denial | None, list[CheckResult]]:
         results: list[CheckResult] = []
+        append = results.append
         passes = self._passes
-        for name, check in self._checks:
-            try:
+        name = ""
+        try:
+            for name, check in self._checks:
                 denial = check(ctx)
-            except Exception as exc:  # a bug in a check must deny, never pass
-                denial = deny(DenyCode.CHECK_FAILED, name, error=type(exc).__name__)
-            if denial is None:
-                results.append(passes[name])
-            else:
-                results.append(CheckResult(name, CheckOutcome.DENY, denial))
-                return denial, results
+                if denial is not None:
+                    append(CheckResult(name, CheckOutcome.DENY, denial))
+                    return denial, results
+                append(passes[name])
+        except Exception as exc:  # a bug in a check must deny, never pass
+            denial = deny(DenyCode.CHECK_FAILED, name, error=type(exc).__name__)
+            append(CheckResult(name, CheckOutcome.DENY, denial))
+            return denial, results
         return None, results
 
 

@@ -27,7 +27,9 @@ class CheckContext:
 
     For a replace, ``replacing`` is the working order and ``order`` the version
     it would become; ``open_quantity`` is what the new version would leave
-    open, and ``released_*`` what the old version held.
+    open, and ``released_*`` what the old version held. ``pricing_price`` is the
+    limit, else the reference price; ``price_base`` and ``notional_base`` are in
+    the firm's base currency; ``reference_base`` values exposure lines.
     """
 
     order: NewOrder
@@ -44,48 +46,35 @@ class CheckContext:
     replacing: WorkingOrder | None = None
     self_trade_actions: list[SelfTradeAction] = field(default_factory=list)
     incoming_quantity_override: Decimal | None = None
+    open_quantity: Decimal = field(init=False)
+    released_quantity: Decimal = field(init=False)
+    released_notional: Decimal = field(init=False)
+    pricing_price: Decimal | None = field(init=False)
+    price_base: Decimal | None = field(init=False)
+    reference_base: Decimal | None = field(init=False)
+    notional_base: Decimal | None = field(init=False)
 
-    @property
-    def open_quantity(self) -> Decimal:
-        if self.replacing is None:
-            return self.order.quantity
-        return max(self.order.quantity - self.replacing.cum_qty, ZERO)
+    def __post_init__(self) -> None:
+        self.refresh()
 
-    @property
-    def released_quantity(self) -> Decimal:
-        return self.replacing.leaves_qty if self.replacing is not None else ZERO
-
-    @property
-    def released_notional(self) -> Decimal:
-        if self.replacing is None:
-            return ZERO
-        reservation = self.state.reservations.get(self.replacing.order_id)
-        return self.replacing.leaves_qty * reservation.price_base if reservation else ZERO
-
-    @property
-    def pricing_price(self) -> Decimal | None:
-        """Price used to value the order: its limit, else the reference price."""
-        if self.order.limit_price is not None:
-            return self.order.limit_price
-        return self.reference_price
-
-    @property
-    def price_base(self) -> Decimal | None:
-        """The pricing price in the firm's base currency, or None if unknown."""
-        price = self.pricing_price
-        if price is None or self.fx_rate is None:
-            return None
-        return price * self.fx_rate
-
-    @property
-    def reference_base(self) -> Decimal | None:
-        """The reference price in the base currency: exposure lines are valued at it, so a
-        line's value moves only when its worst-case position does."""
-        if self.reference_price is None or self.fx_rate is None:
-            return None
-        return self.reference_price * self.fx_rate
-
-    @property
-    def notional_base(self) -> Decimal | None:
-        price = self.price_base
-        return None if price is None else self.open_quantity * price
+    def refresh(self) -> None:
+        """Recompute the derived values (after the pipeline amends ``order``)."""
+        # Derived values, computed once per order: several checks need each of them.
+        replacing = self.replacing
+        quantity = self.order.quantity
+        self.open_quantity = quantity if replacing is None else max(quantity - replacing.cum_qty, ZERO)
+        self.released_quantity = ZERO if replacing is None else replacing.leaves_qty
+        released = ZERO
+        if replacing is not None:
+            reservation = self.state.reservations.get(replacing.order_id)
+            released = replacing.leaves_qty * reservation.price_base if reservation else ZERO
+        self.released_notional = released
+        limit = self.order.limit_price
+        pricing = limit if limit is not None else self.reference_price
+        self.pricing_price = pricing
+        fx = self.fx_rate
+        self.price_base = None if pricing is None or fx is None else pricing * fx
+        self.reference_base = (
+            None if self.reference_price is None or fx is None else self.reference_price * fx
+        )
+        self.notional_base = None if self.price_base is None else self.open_quantity * self.price_base

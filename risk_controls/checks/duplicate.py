@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
-
 from risk_controls.checks.context import CheckContext
 from risk_controls.domain import Denial, DenyCode
 from risk_controls.domain.decisions import deny
@@ -18,7 +16,7 @@ def check(ctx: CheckContext) -> Denial | None:
     window = ctx.state.recent_orders.get(ctx.state.duplicate_key(ctx.order))
     if window is None:
         return None
-    seen = ctx.state.count_recent(window, ctx.now, timedelta(milliseconds=rule.window_ms))
+    seen = ctx.state.count_recent(window, ctx.now, rule.span)
     if seen >= rule.max_count:
         return deny(
             DenyCode.DUPLICATE_ORDER, CONTROL, seen=seen, max=rule.max_count, window_ms=rule.window_ms

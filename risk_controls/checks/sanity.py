@@ -4,7 +4,7 @@ supported type and time in force, GTD in the future."""
 from __future__ import annotations
 
 from risk_controls.checks.context import CheckContext
-from risk_controls.domain import Denial, DenyCode, TimeInForce
+from risk_controls.domain import Denial, DenyCode, OrdType, TimeInForce
 from risk_controls.domain.decisions import deny
 from risk_controls.domain.money import is_multiple
 
@@ -17,9 +17,9 @@ def check(ctx: CheckContext) -> Denial | None:
     if instrument is None:
         return deny(DenyCode.UNKNOWN_INSTRUMENT, CONTROL, symbol=order.symbol)
     firm = ctx.policy.firm
-    if order.ord_type.value not in firm.order_types:
+    if order.ord_type not in firm.allowed_order_types:
         return deny(DenyCode.UNSUPPORTED_ORDER_TYPE, CONTROL, ord_type=order.ord_type.value)
-    if order.tif.value not in firm.time_in_force:
+    if order.tif not in firm.allowed_time_in_force:
         return deny(DenyCode.UNSUPPORTED_TIME_IN_FORCE, CONTROL, tif=order.tif.value)
     if order.quantity <= 0:
         return deny(DenyCode.QUANTITY_NOT_POSITIVE, CONTROL, quantity=order.quantity)
@@ -27,9 +27,10 @@ def check(ctx: CheckContext) -> Denial | None:
         return deny(
             DenyCode.QUANTITY_NOT_LOT_MULTIPLE, CONTROL, quantity=order.quantity, lot=instrument.lot_size
         )
+    kind = order.ord_type
     for label, price, needed in (
-        ("limit_price", order.limit_price, order.ord_type.needs_limit_price),
-        ("stop_price", order.stop_price, order.ord_type.needs_stop_price),
+        ("limit_price", order.limit_price, kind is OrdType.LIMIT or kind is OrdType.STOP_LIMIT),
+        ("stop_price", order.stop_price, kind is OrdType.STOP or kind is OrdType.STOP_LIMIT),
     ):
         if price is None:
             if needed:

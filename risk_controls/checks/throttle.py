@@ -3,8 +3,6 @@ repeated-execution throttle (RTS 6 15(3)) and the daily order-count cap."""
 
 from __future__ import annotations
 
-from datetime import timedelta
-
 from risk_controls.checks.context import CheckContext
 from risk_controls.domain import Denial, DenyCode
 from risk_controls.domain.decisions import deny
@@ -21,11 +19,7 @@ def session_throttle(ctx: CheckContext) -> Denial | None:
     session_policy = ctx.policy.session(session)
     throttle = (session_policy.throttle if session_policy else None) or ctx.policy.firm.session_throttle
     window = ctx.state.session_messages.get(session)
-    count = (
-        0
-        if window is None
-        else ctx.state.count_recent(window, ctx.now, timedelta(seconds=float(throttle.per_seconds)))
-    )
+    count = 0 if window is None else ctx.state.count_recent(window, ctx.now, throttle.span)
     if count > throttle.max_messages:
         return deny(
             DenyCode.SESSION_THROTTLE_EXCEEDED,
@@ -42,7 +36,7 @@ def account_throttle(ctx: CheckContext) -> Denial | None:
         return deny(DenyCode.ACCOUNT_UNKNOWN, ACCOUNT_CONTROL, account=ctx.order.account)
     throttle = ctx.account.throttle
     window = ctx.state.book(ctx.account.id).messages
-    count = ctx.state.count_recent(window, ctx.now, timedelta(seconds=float(throttle.per_seconds)))
+    count = ctx.state.count_recent(window, ctx.now, throttle.span)
     if count > throttle.max_messages:
         return deny(
             DenyCode.ACCOUNT_THROTTLE_EXCEEDED,

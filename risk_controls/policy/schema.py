@@ -7,13 +7,15 @@ are in the firm's base currency, converted with ``fx_rates``.
 
 from __future__ import annotations
 
-from datetime import time
+from datetime import time, timedelta
 from decimal import Decimal
+from functools import cached_property
 from typing import TYPE_CHECKING, Annotated, Literal
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, model_validator
 
 from risk_controls.domain.money import to_decimal
+from risk_controls.domain.orders import OrdType, TimeInForce
 
 
 def _money(value: object) -> Decimal:
@@ -63,10 +65,19 @@ class DuplicateRule(Strict):
     window_ms: Annotated[int, Field(gt=0)] = 1000
     max_count: Annotated[int, Field(ge=1)] = 1
 
+    @cached_property
+    def span(self) -> timedelta:
+        return timedelta(milliseconds=self.window_ms)
+
 
 class Throttle(Strict):
     max_messages: Annotated[int, Field(gt=0)]
     per_seconds: PositiveAmount = Decimal(1)
+
+    @cached_property
+    def span(self) -> timedelta:
+        """per_seconds as a timedelta, computed once (checks read it on every order)."""
+        return timedelta(seconds=float(self.per_seconds))
 
 
 class ExecutionThrottle(Strict):
@@ -142,6 +153,14 @@ class FirmPolicy(Strict):
     ]
     kill_release_needs_second_officer: bool = False
     mifid: MifidDefaults = MifidDefaults()
+
+    @cached_property
+    def allowed_order_types(self) -> frozenset[OrdType]:
+        return frozenset(OrdType(x) for x in self.order_types)
+
+    @cached_property
+    def allowed_time_in_force(self) -> frozenset[TimeInForce]:
+        return frozenset(TimeInForce(x) for x in self.time_in_force)
 
 
 class AccountPolicy(Strict):

@@ -16,6 +16,10 @@ class ExecType(StrEnum):
     REPLACED = "REPLACED"
     REJECTED = "REJECTED"
     EXPIRED = "EXPIRED"
+    # A venue refused a cancel / replace *request*: the order itself is unchanged
+    # (FIX OrderCancelReject, 35=9). Never a reason to close the order.
+    CANCEL_REJECTED = "CANCEL_REJECTED"
+    REPLACE_REJECTED = "REPLACE_REJECTED"
 
 
 @dataclass(frozen=True, slots=True)

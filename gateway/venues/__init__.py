@@ -6,13 +6,10 @@ seeded from the instruments' reference prices by a simulated liquidity provider.
 
 from gateway.venues.book import BookOrder, Fill, Level, OrderBook
 from gateway.venues.liquidity import LiquidityConfig
-from gateway.venues.rules import CANCEL_REJECT, REPLACE_REJECT
 from gateway.venues.simulated import DEFAULT_LIQUIDITY, Depth, SimulatedVenue, TopOfBook, Trade
 
 __all__ = [
-    "CANCEL_REJECT",
     "DEFAULT_LIQUIDITY",
-    "REPLACE_REJECT",
     "BookOrder",
     "Depth",
     "Fill",

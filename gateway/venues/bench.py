@@ -40,16 +40,35 @@ def _instruments() -> InstrumentBook:
     if csv.exists():
         return InstrumentBook.from_csv(csv)
     return InstrumentBook(
-        [Instrument("AAPL", "US0378331005", "XNAS", "USD", Decimal("0.01"), Decimal(1),
-                    Decimal("228.50"), "Apple Inc")]
+        [
+            Instrument(
+                "AAPL",
+                "US0378331005",
+                "XNAS",
+                "USD",
+                Decimal("0.01"),
+                Decimal(1),
+                Decimal("228.50"),
+                "Apple Inc",
+            )
+        ]
     )
 
 
 def _order(oid: str, side: Side, qty: int, price: Decimal) -> RoutedOrder:
     return RoutedOrder(
         oid,
-        NewOrder(oid, "BENCH", "AAPL", side, Decimal(qty), OrdType.LIMIT, TimeInForce.DAY,
-                 _ORIGIN, limit_price=price),
+        NewOrder(
+            oid,
+            "BENCH",
+            "AAPL",
+            side,
+            Decimal(qty),
+            OrdType.LIMIT,
+            TimeInForce.DAY,
+            _ORIGIN,
+            limit_price=price,
+        ),
     )
 
 
@@ -81,10 +100,7 @@ def run(n: int = 20_000) -> list[str]:
     venue.connect(reports.append)
     ref = venue.top_of_book("AAPL").bid or Decimal("228.49")
     # Resting bids spread over 50 levels below the provider's ladder.
-    rest = [
-        _order(f"r{i}", Side.BUY, 10, ref - Decimal("0.05") - Decimal(i % 50) / 100)
-        for i in range(n)
-    ]
+    rest = [_order(f"r{i}", Side.BUY, 10, ref - Decimal("0.05") - Decimal(i % 50) / 100) for i in range(n)]
     lines = [_time("submit, rests", [partial(venue.submit, o) for o in rest])]
     ask = venue.top_of_book("AAPL").ask
     assert ask is not None

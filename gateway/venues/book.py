@@ -216,9 +216,7 @@ class OrderBook:
         if order.leaves <= 0:
             raise ValueError(f"{order.order_id}: nothing left to rest")
         opposite_best = (self._asks if order.is_buy else self._bids).best_price()
-        if opposite_best is not None and (
-            price >= opposite_best if order.is_buy else price <= opposite_best
-        ):
+        if opposite_best is not None and (price >= opposite_best if order.is_buy else price <= opposite_best):
             raise ValueError(f"{order.order_id}: resting at {price} would cross {opposite_best}")
         side = self._bids if order.is_buy else self._asks
         key = side.key(price)

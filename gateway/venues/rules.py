@@ -21,8 +21,6 @@ STOP_TRIGGERED = frozenset({OrdType.STOP, OrdType.STOP_LIMIT})
 MARKET_LIKE = frozenset({OrdType.MARKET, OrdType.STOP})  # take any price once in the book
 CLOSING_TIFS = frozenset({TimeInForce.IOC, TimeInForce.FOK})
 GTD = TimeInForce.GTD
-REPLACE_REJECT = "REPLACE_REJECT"
-CANCEL_REJECT = "CANCEL_REJECT"
 
 
 def check_order(order: NewOrder, instrument: Instrument | None, now: datetime) -> Denial | None:
@@ -67,8 +65,6 @@ def check_replace(old: NewOrder, new: NewOrder, filled: Decimal) -> Denial | Non
             CONTROL,
             reason="replace may change only quantity, prices, tif and expiry",
         )
-    if new.tif in CLOSING_TIFS:
-        return deny(DenyCode.UNSUPPORTED_TIME_IN_FORCE, CONTROL, tif=new.tif.value, on="replace")
     if new.quantity < filled:
         return deny(DenyCode.REPLACE_BELOW_FILLED, CONTROL, quantity=new.quantity, filled=filled)
     return None

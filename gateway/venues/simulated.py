@@ -15,8 +15,9 @@ router serialises calls to it.
 Report order for one operation: NEW (or REJECTED) first; then per trade the
 incoming order's fill before the resting order's fill; then the cancel of an
 IOC / FOK / market remainder; then whatever stops the trades triggered.
-A REJECTED report whose text starts with ``CANCEL_REJECT`` or
-``REPLACE_REJECT`` refuses a *request* and leaves the order as it was.
+REJECTED refuses an order; CANCEL_REJECTED / REPLACE_REJECTED refuse a
+*request* and leave the order exactly as it was. Every refusal's text starts
+with a stable :class:`DenyCode` value followed by its context.
 """
 
 from __future__ import annotations
@@ -30,13 +31,11 @@ from decimal import Decimal
 from gateway.venues.book import ZERO, BookOrder, Fill, Level, OrderBook
 from gateway.venues.liquidity import LiquidityConfig, ladder
 from gateway.venues.rules import (
-    CANCEL_REJECT,
     CLOSING_TIFS,
     CONTROL,
     GTD,
     LIMIT_PRICED,
     MARKET_LIKE,
-    REPLACE_REJECT,
     STOP_TRIGGERED,
     check_order,
     check_replace,
@@ -160,34 +159,35 @@ class SimulatedVenue:
         self._flush()
 
     def cancel(self, order_id: str) -> None:
-        """Cancel a working order (CANCELED) or refuse (REJECTED, ``CANCEL_REJECT …``)."""
+        """Cancel a working order (CANCELED) or refuse the request (CANCEL_REJECTED)."""
         now = self._begin()
         working = self._working.get(order_id)
         if working is None:
-            self._reject_request(order_id, CANCEL_REJECT, self._not_working(order_id), now)
+            self._reject_request(order_id, ExecType.CANCEL_REJECTED, self._not_working(order_id), now)
         else:
             self._withdraw(working)
             self._finish(working, ExecType.CANCELED, now)
         self._flush()
 
     def replace(self, routed: RoutedOrder) -> None:
-        """Amend a working order: REPLACED, or REJECTED with ``REPLACE_REJECT …``.
+        """Amend a working order (REPLACED) or refuse the request (REPLACE_REJECTED).
 
         A quantity decrease at the same price keeps time priority; a price
         change or quantity increase re-enters the order (it may trade at once).
+        A change to IOC / FOK re-enters it too, then cancels what cannot fill.
         """
         now = self._begin()
         working = self._working.get(routed.order_id)
         if working is None:
             denial = self._not_working(routed.order_id)
-            self._reject_request(routed.order_id, REPLACE_REJECT, denial, now)
+            self._reject_request(routed.order_id, ExecType.REPLACE_REJECTED, denial, now)
         else:
             new = routed.order
-            problem = check_order(
-                new, self._instruments.get(new.symbol), now
-            ) or check_replace(working.order, new, working.book_order.filled)
+            problem = check_order(new, self._instruments.get(new.symbol), now) or check_replace(
+                working.order, new, working.book_order.filled
+            )
             if problem is not None:
-                self._reject_request(routed.order_id, REPLACE_REJECT, problem, now)
+                self._reject_request(routed.order_id, ExecType.REPLACE_REJECTED, problem, now)
             else:
                 self._amend(working, new, now)
                 self._settle(new.symbol, now)
@@ -335,9 +335,7 @@ class SimulatedVenue:
         else:
             book.add(incoming)
 
-    def _report_fills(
-        self, working: _Working, fills: list[Fill], cum: Decimal, now: datetime
-    ) -> None:
+    def _report_fills(self, working: _Working, fills: list[Fill], cum: Decimal, now: datetime) -> None:
         """Report each fill to our side(s) and print it on the tape; ``cum`` is filled before."""
         incoming = working.book_order
         symbol = working.order.symbol
@@ -436,7 +434,8 @@ class SimulatedVenue:
                 self._enter(working, now)
             return
         book = self._books[new.symbol]
-        if new_price == book_order.price and new.quantity <= book_order.quantity:
+        keeps_place = new_price == book_order.price and new.quantity <= book_order.quantity
+        if keeps_place and new.tif not in CLOSING_TIFS:
             book.reduce(working.order_id, new.quantity)
             self._report(working, ExecType.REPLACED, now, "PRIORITY_KEPT")
             if book_order.leaves <= 0:
@@ -480,19 +479,17 @@ class SimulatedVenue:
             self._withdraw(working)
             self._finish(working, ExecType.EXPIRED, now)
 
-    def _finish(
-        self, working: _Working, kind: ExecType, now: datetime, text: str | None = None
-    ) -> None:
+    def _finish(self, working: _Working, kind: ExecType, now: datetime, text: str | None = None) -> None:
         self._report(working, kind, now, text)
         self._done(working)
 
     def _done(self, working: _Working) -> None:
         self._working.pop(working.order_id, None)
 
-    def _reject_request(self, order_id: str, prefix: str, denial: Denial, now: datetime) -> None:
+    def _reject_request(self, order_id: str, kind: ExecType, denial: Denial, now: datetime) -> None:
         working = self._working.get(order_id)
         venue_id = working.venue_order_id if working is not None else None
-        self._report_for(order_id, venue_id, ExecType.REJECTED, now, f"{prefix} {denial.text()}")
+        self._report_for(order_id, venue_id, kind, now, denial.text())
 
     def _report(
         self,

@@ -7,7 +7,7 @@ from decimal import Decimal
 
 import pytest
 
-from gateway.venues import CANCEL_REJECT, REPLACE_REJECT, SimulatedVenue
+from gateway.venues import SimulatedVenue
 from risk_controls.domain import ExecType, ExecutionReport, OrdType, TimeInForce
 from risk_controls.domain.clock import ManualClock
 from risk_controls.venue import Venue
@@ -205,8 +205,8 @@ def test_cancel_of_unknown_or_filled_order_is_rejected(venue: Pair, setup, code)
     sim.cancel("o")
 
     [reject] = reports.all
-    assert reject.exec_type is E.REJECTED and reject.order_id == "o"
-    assert reject.text is not None and reject.text.startswith(f"{CANCEL_REJECT} {code}")
+    assert reject.exec_type is E.CANCEL_REJECTED and reject.order_id == "o"
+    assert reject.text is not None and reject.text.split()[0] == code
 
 
 def test_cancel_twice_second_is_rejected_as_not_working(venue: Pair):
@@ -214,7 +214,7 @@ def test_cancel_twice_second_is_rejected_as_not_working(venue: Pair):
     sim.submit(order("o", "BUY", 5, "99.00"))
     sim.cancel("o")
     sim.cancel("o")
-    assert reports.kinds("o") == [E.NEW, E.CANCELED, E.REJECTED]
+    assert reports.kinds("o") == [E.NEW, E.CANCELED, E.CANCEL_REJECTED]
 
 
 # ------------------------------------------------------------------ rejections
@@ -308,8 +308,8 @@ def test_replace_below_filled_quantity_is_rejected_and_order_keeps_working(venue
     sim.replace(order("o", "SELL", 5, "100.00"))
 
     last = reports.for_order("o")[-1]
-    assert last.exec_type is E.REJECTED
-    assert last.text is not None and last.text.startswith(f"{REPLACE_REJECT} REPLACE_BELOW_FILLED")
+    assert last.exec_type is E.REPLACE_REJECTED
+    assert last.text is not None and last.text.startswith("REPLACE_BELOW_FILLED")
     assert sim.is_working("o") and sim.depth("AAPL").asks[0].quantity == 4
 
 
@@ -327,16 +327,16 @@ def test_replace_down_to_exactly_filled_completes_the_order(venue: Pair):
     [
         order("o", "SELL", 5, "99.00"),
         order("o", "BUY", 5, "99.00", symbol="LOTS"),
-        order("o", "BUY", 5, "99.00", tif=TimeInForce.IOC),
         order("o", "BUY", 5, "99.005"),
     ],
-    ids=["side", "symbol", "to-ioc", "off-tick"],
+    ids=["side", "symbol", "off-tick"],
 )
 def test_replace_that_changes_what_the_order_is_is_rejected(venue: Pair, new):
     sim, reports = venue
     sim.submit(order("o", "BUY", 5, "99.00"))
     sim.replace(new)
-    assert reports.kinds("o") == [E.NEW, E.REJECTED]
+    assert reports.kinds("o") == [E.NEW, E.REPLACE_REJECTED]
+    assert sim.is_working("o")
     assert sim.depth("AAPL").bids[0].price == D("99.00")
 
 
@@ -344,7 +344,26 @@ def test_replace_of_unknown_order_is_rejected(venue: Pair):
     sim, reports = venue
     sim.replace(order("ghost", "BUY", 5, "99.00"))
     [reject] = reports.all
-    assert reject.text is not None and reject.text.startswith(f"{REPLACE_REJECT} UNKNOWN_ORDER")
+    assert reject.exec_type is E.REPLACE_REJECTED
+    assert reject.text is not None and reject.text.startswith("UNKNOWN_ORDER")
+
+
+def test_replace_to_ioc_trades_what_it_can_then_cancels_the_rest(venue: Pair):
+    sim, reports = venue
+    sim.submit(order("s", "SELL", 2, "99.50"))
+    sim.submit(order("o", "BUY", 5, "99.00"))
+    sim.replace(order("o", "BUY", 5, "99.50", tif=TimeInForce.IOC))
+    assert reports.kinds("o") == [E.NEW, E.REPLACED, E.PARTIAL_FILL, E.CANCELED]
+    assert not sim.is_working("o") and sim.top_of_book("AAPL").bid is None
+
+
+def test_replace_to_fok_that_cannot_fill_cancels_without_trading(venue: Pair):
+    sim, reports = venue
+    sim.submit(order("s", "SELL", 2, "99.00"))
+    sim.submit(order("o", "BUY", 5, "98.00"))
+    sim.replace(order("o", "BUY", 5, "98.00", tif=TimeInForce.FOK))
+    assert reports.kinds("o") == [E.NEW, E.REPLACED, E.CANCELED]
+    assert sim.depth("AAPL").asks[0].quantity == 2
 
 
 # ----------------------------------------------------------------------- stops

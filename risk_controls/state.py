@@ -249,6 +249,9 @@ class RiskState:
         if kind is ExecType.NEW:
             if working.status is OrderStatus.PENDING_NEW:
                 working.status = OrderStatus.NEW
+        elif kind in (ExecType.CANCEL_REJECTED, ExecType.REPLACE_REJECTED):
+            if working.status is OrderStatus.PENDING_CANCEL:  # the venue kept it: it still works
+                working.status = OrderStatus.PARTIALLY_FILLED if working.cum_qty else OrderStatus.NEW
         elif kind in (ExecType.PARTIAL_FILL, ExecType.FILL):
             self._apply_fill(working, report, fx)
         elif kind in (ExecType.CANCELED, ExecType.EXPIRED, ExecType.REJECTED):

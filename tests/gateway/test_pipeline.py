@@ -9,7 +9,15 @@ from pathlib import Path
 from audit.memory import MemoryAuditLog
 from gateway.app import Gateway
 from risk_controls import events as ev
-from risk_controls.domain import CancelRequest, DenyCode, OrderStatus, ReplaceRequest, Side
+from risk_controls.domain import (
+    CancelRequest,
+    DenyCode,
+    ExecType,
+    ExecutionReport,
+    OrderStatus,
+    ReplaceRequest,
+    Side,
+)
 from risk_controls.domain.clock import ManualClock
 from risk_controls.entry import OrderUpdate
 from risk_controls.kill_switch import KillMode, KillScope
@@ -246,5 +254,31 @@ def test_block_mode_account_stays_blocked_while_an_abuse_alert_is_live(
             order("m-later", symbol="KO", qty="1", price="62.00", account="ACC-MSFT-TSY")
         )
         assert later.accepted
+
+    asyncio.run(scenario())
+
+
+def test_a_cancel_the_venue_refuses_leaves_the_order_working(
+    memory_gateway: tuple[Gateway, SpyVenue],
+) -> None:
+    gateway, _ = memory_gateway
+
+    async def scenario() -> None:
+        result = await gateway.pipeline.submit(order("cr-1", symbol="JPM", price="240.00"))
+        working = gateway.pipeline.state.orders[result.order_id]
+        working.status = OrderStatus.PENDING_CANCEL  # as after a cancel request
+        gateway.pipeline.on_venue_report(
+            ExecutionReport(
+                result.order_id,
+                "x-1",
+                ExecType.CANCEL_REJECTED,
+                "SIM",
+                gateway.pipeline.clock.now(),
+                text="too late to cancel",
+            )
+        )
+        assert working.status is OrderStatus.NEW
+        assert working in gateway.pipeline.working_orders(account="ACC-APPLE-TSY")
+        assert events_of(gateway, ev.EXECUTION)[-1]["exec_type"] == "CANCEL_REJECTED"
 
     asyncio.run(scenario())

@@ -1,0 +1,722 @@
+"""The FIX entry adapter: FIX application messages in, pipeline calls out, reports back.
+
+* NewOrderSingle -> ``entry.submit``; ExecutionReport New only once the
+  pipeline says accepted (by then the acceptance is durable in the audit log),
+  Rejected with OrdRejReason and the denial text otherwise.
+* OrderCancelRequest / OrderCancelReplaceRequest -> ``entry.cancel`` /
+  ``entry.replace``; PendingCancel / PendingReplace on acceptance,
+  OrderCancelReject (9) on denial; Canceled / Replaced when the venue confirms.
+* OrderStatusRequest answered from what this adapter knows; OrderMassCancelRequest
+  cancels the session's working orders and answers with OrderMassCancelReport.
+* Pipeline updates go back to the session that entered the order (origin
+  channel FIX, origin session = the FIX session id), and a copy of every
+  ExecutionReport goes to each drop-copy session.
+* Cancel-on-disconnect per session; a per-session message throttle answered
+  with BusinessMessageReject.
+
+:func:`start_fix` is what ``gateway serve`` calls.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import threading
+import time
+from collections.abc import Coroutine, Iterable
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+from typing import Any, Protocol
+
+from fix import tags as t
+from fix.acceptor import FixAcceptor
+from fix.application import BusinessReject, Sender, UnsupportedMessageType
+from fix.auth import PasswordFile
+from fix.config import SessionSettings, load_config
+from fix.ids import SessionID
+from fix.journal import AuditJournal, Journal, null_journal
+from fix.message import Field, FixMessage
+from fix.messages import (
+    SIDES,
+    EntryContext,
+    ExecType,
+    OrderRefused,
+    cancel_reject,
+    cxl_rej_reason,
+    execution_report,
+    mass_cancel_report,
+    ord_rej_reason,
+    parse_cancel,
+    parse_new_order,
+    parse_replace,
+    rejected_order_view,
+    unknown_order_status,
+)
+from fix.orders import OrderTracker, Report, TrackedOrder, report_for
+from fix.parties import Party, parties_for
+from fix.session import Authenticator
+from fix.store import SqliteStoreFile, StoreFile
+from fix.tags import BusinessRejectReason, MsgType
+from fix.throttle import SlidingWindowThrottle
+from risk_controls.domain import (
+    CancelRequest,
+    Channel,
+    DenyCode,
+    NewOrder,
+    OrderOrigin,
+    OrderStatus,
+    OrdType,
+    ReplaceRequest,
+    Side,
+    TimeInForce,
+    WorkingOrder,
+)
+from risk_controls.domain.clock import Clock, SystemClock
+from risk_controls.entry import AmendResult, OrderEntry, OrderUpdate, SubmitResult
+
+log = logging.getLogger(__name__)
+COD_USER = "cancel-on-disconnect"
+
+
+class WorkingOrderSource(Protocol):
+    """Optional: the pipeline's view of a session's working orders (survives restarts)."""
+
+    def working_orders(
+        self, *, account: str | None = None, session: str | None = None
+    ) -> list[WorkingOrder]: ...
+
+
+@dataclass
+class _SessionState:
+    settings: SessionSettings
+    context: EntryContext
+    throttle: SlidingWindowThrottle | None
+
+
+class FixOrderEntry:
+    """The FIX :class:`~fix.application.Application` in front of an :class:`OrderEntry`."""
+
+    def __init__(
+        self,
+        entry: OrderEntry,
+        sessions: Iterable[SessionSettings],
+        *,
+        working_orders: WorkingOrderSource | None = None,
+        clock: Clock | None = None,
+        exec_id_prefix: str | None = None,
+    ) -> None:
+        self._entry = entry
+        self._working_source = working_orders
+        self._clock = clock or SystemClock()
+        self._sender: Sender | None = None
+        self._sessions: dict[SessionID, _SessionState] = {}
+        self._by_text: dict[str, SessionID] = {}
+        for settings in sessions:
+            sid = settings.session_id
+            throttle = (
+                SlidingWindowThrottle(settings.throttle.max_messages, settings.throttle.window_seconds)
+                if settings.throttle
+                else None
+            )
+            context = EntryContext(
+                session=str(sid),
+                begin_string=sid.begin_string,
+                allowed_accounts=settings.allowed_accounts,
+                default_account=settings.default_account,
+                mifid_defaults=settings.mifid_defaults,
+                capacity_map=settings.capacity_map,
+                default_user=sid.target_comp_id,
+            )
+            self._sessions[sid] = _SessionState(settings, context, throttle)
+            self._by_text[str(sid)] = sid
+        self._drop_copies = [s for s, st in self._sessions.items() if st.settings.drop_copy]
+        self.orders = OrderTracker()
+        self._pending: dict[tuple[str, str], list[OrderUpdate]] = {}
+        self._in_flight: dict[tuple[str, str], int] = {}
+        self._tasks: set[asyncio.Task[None]] = set()
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._loop_thread: int | None = None
+        self._exec_prefix = exec_id_prefix or self._clock.now().strftime("FX%y%m%d%H%M%S%f-")
+        self._exec_counter = 0
+        entry.subscribe(self.on_update)
+
+    def attach(self, sender: Sender) -> None:
+        """Give the adapter the engine it answers through (the acceptor)."""
+        self._sender = sender
+
+    # ------------------------------------------------------------------ Application
+
+    def on_logon(self, session_id: SessionID) -> None:
+        self._bind_loop()
+        log.info("FIX session %s logged on", session_id)
+
+    def on_logout(self, session_id: SessionID) -> None:
+        state = self._sessions.get(session_id)
+        if state is None or not state.settings.cancel_on_disconnect:
+            return
+        self._bind_loop()
+        targets = self._cancel_targets(session_id)
+        log.warning("%s disconnected: cancelling %d working orders", session_id, len(targets))
+        origin = OrderOrigin(Channel.FIX, str(session_id), COD_USER)
+        for order_id, cl_ord_id, account in targets:
+            request = CancelRequest(f"COD-{order_id}", cl_ord_id, account, origin)
+            self._spawn(self._entry.cancel(request))
+
+    def from_app(self, session_id: SessionID, message: FixMessage) -> None:
+        self._bind_loop()
+        state = self._sessions.get(session_id)
+        if state is None:
+            raise UnsupportedMessageType(message.msg_type)
+        msg_type = message.msg_type
+        if state.settings.drop_copy:
+            raise BusinessReject(BusinessRejectReason.NOT_AUTHORIZED, "drop-copy session is read-only")
+        if msg_type == MsgType.ORDER_STATUS_REQUEST:
+            self._status(session_id, state, message)
+            return
+        handler = {
+            MsgType.NEW_ORDER_SINGLE: self._new_order,
+            MsgType.ORDER_CANCEL_REQUEST: self._cancel,
+            MsgType.ORDER_CANCEL_REPLACE_REQUEST: self._replace,
+            MsgType.ORDER_MASS_CANCEL_REQUEST: self._mass_cancel,
+        }.get(msg_type or b"")
+        if handler is None or (
+            msg_type == MsgType.ORDER_MASS_CANCEL_REQUEST and session_id.begin_string == "FIX.4.2"
+        ):
+            raise UnsupportedMessageType(msg_type)
+        if state.throttle is not None and not state.throttle.allow(time.monotonic()):
+            limit = state.throttle
+            raise BusinessReject(
+                BusinessRejectReason.OTHER,
+                f"{DenyCode.SESSION_THROTTLE_EXCEEDED.value} max={limit.limit} window_s={limit.window:g}",
+                message.get_str(t.CL_ORD_ID),
+            )
+        handler(session_id, state, message)
+
+    # ------------------------------------------------------------------ new orders
+
+    def _new_order(self, sid: SessionID, state: _SessionState, message: FixMessage) -> None:
+        try:
+            parsed = parse_new_order(message, state.context)
+        except OrderRefused as refused:
+            self._refuse_raw(sid, message, refused)
+            return
+        order = parsed.order
+        if self._is_replay(message) and self.orders.by_cl(sid, order.cl_ord_id) is not None:
+            return  # a resent order we already have (session test case 19)
+        key = (str(sid), order.cl_ord_id)
+        self._pending.setdefault(key, [])
+        self._in_flight[key] = self._in_flight.get(key, 0) + 1
+        self._spawn(self._submit(sid, order, parsed.parties))
+
+    async def _submit(self, sid: SessionID, order: NewOrder, parties: list[Party]) -> None:
+        key = (str(sid), order.cl_ord_id)
+        try:
+            result: SubmitResult | None = await self._entry.submit(order)
+        except Exception:
+            log.exception("%s: submit failed for %s", sid, order.cl_ord_id)
+            result = None
+        self._in_flight[key] -= 1
+        if not self._in_flight[key]:
+            del self._in_flight[key]
+        if result is None or not result.accepted:
+            if key not in self._in_flight:
+                self._pending.pop(key, None)
+            text = result.denial.text() if result and result.denial else "internal error: not accepted"
+            code = result.denial.code if result and result.denial else DenyCode.AUDIT_UNAVAILABLE
+            order_id = result.order_id if result else "NONE"
+            view = rejected_order_view(order_id, order, parties_for(order.mifid, parties))
+            self._report(
+                sid,
+                Report(
+                    view, ExecType.REJECTED, text=text, ord_rej_reason=ord_rej_reason(code, sid.begin_string)
+                ),
+            )
+            return
+        tracked = self.orders.add(
+            TrackedOrder(
+                sid,
+                result.order_id,
+                order.cl_ord_id,
+                order,
+                OrderStatus.NEW,
+                _zero(),
+                order.quantity,
+                _zero(),
+                tuple(parties_for(order.mifid, parties)),
+                acknowledged=True,
+            )
+        )
+        self._report(sid, Report(tracked.view(), ExecType.NEW))
+        for update in self._pending.pop(key, []):
+            self._apply(tracked, update)
+
+    def _refuse_raw(self, sid: SessionID, message: FixMessage, refused: OrderRefused) -> None:
+        """ExecutionReport Rejected for an order the adapter refused before the pipeline."""
+        side = SIDES.get(message.get(t.SIDE) or b"", Side.BUY)
+        order = NewOrder(
+            cl_ord_id=message.require_str(t.CL_ORD_ID),
+            account=message.get_str(t.ACCOUNT) or "",
+            symbol=message.get_str(t.SYMBOL) or "",
+            side=side,
+            quantity=message.get_decimal(t.ORDER_QTY) or _zero(),
+            ord_type=OrdType.LIMIT if t.PRICE in message else OrdType.MARKET,
+            tif=TimeInForce.DAY,
+            origin=self._sessions[sid].context.origin(message),
+            limit_price=message.get_decimal(t.PRICE),
+        )
+        view = rejected_order_view("NONE", order, [])
+        reason = ord_rej_reason(refused.code, sid.begin_string)
+        self._report(sid, Report(view, ExecType.REJECTED, text=refused.text, ord_rej_reason=reason))
+
+    # ------------------------------------------------------------------ cancel / replace
+
+    def _cancel(self, sid: SessionID, state: _SessionState, message: FixMessage) -> None:
+        try:
+            request = parse_cancel(message, state.context)
+        except OrderRefused as refused:
+            self._cancel_reject_raw(sid, message, refused, replace=False)
+            return
+        tracked = self.orders.by_cl(sid, request.orig_cl_ord_id)
+        if tracked is not None:
+            tracked.pending_cancel_cl = request.cl_ord_id
+        self._spawn(self._cancel_flow(sid, request, tracked))
+
+    async def _cancel_flow(
+        self, sid: SessionID, request: CancelRequest, tracked: TrackedOrder | None
+    ) -> None:
+        result = await self._amend(self._entry.cancel(request))
+        if result.accepted:
+            if tracked is not None and tracked.status.is_working and tracked.pending_cancel_cl:
+                tracked.status = OrderStatus.PENDING_CANCEL
+                view = tracked.view(request.cl_ord_id, tracked.cl_ord_id)
+                self._report(sid, Report(view, ExecType.PENDING_CANCEL))
+            return
+        if tracked is not None:
+            tracked.pending_cancel_cl = None
+        self._cancel_reject(
+            sid,
+            request.cl_ord_id,
+            request.orig_cl_ord_id,
+            tracked,
+            result,
+            replace=False,
+            account=request.account,
+        )
+
+    def _replace(self, sid: SessionID, state: _SessionState, message: FixMessage) -> None:
+        try:
+            request = parse_replace(message, state.context)
+        except OrderRefused as refused:
+            self._cancel_reject_raw(sid, message, refused, replace=True)
+            return
+        tracked = self.orders.by_cl(sid, request.orig_cl_ord_id)
+        if tracked is not None:
+            symbol = message.get_str(t.SYMBOL)
+            side = SIDES.get(message.get(t.SIDE) or b"")
+            if (symbol and symbol != tracked.order.symbol) or (side and side is not tracked.order.side):
+                change = OrderRefused(
+                    DenyCode.UNSUPPORTED_ORDER_TYPE,
+                    "UNSUPPORTED_ORDER_TYPE symbol and side cannot be replaced",
+                )
+                self._cancel_reject_raw(sid, message, change, replace=True, tracked=tracked)
+                return
+            tracked.pending_replace = (request.cl_ord_id, tracked.cl_ord_id)
+        self._spawn(self._replace_flow(sid, request, tracked))
+
+    async def _replace_flow(
+        self, sid: SessionID, request: ReplaceRequest, tracked: TrackedOrder | None
+    ) -> None:
+        result = await self._amend(self._entry.replace(request))
+        if result.accepted:
+            if tracked is not None and tracked.pending_replace is not None:
+                view = tracked.view(request.cl_ord_id, tracked.cl_ord_id)
+                self._report(sid, Report(view, ExecType.PENDING_REPLACE, ord_status=b"E"))
+            return
+        if tracked is not None:
+            tracked.pending_replace = None
+        self._cancel_reject(
+            sid,
+            request.cl_ord_id,
+            request.orig_cl_ord_id,
+            tracked,
+            result,
+            replace=True,
+            account=request.account,
+        )
+
+    async def _amend(self, call: Coroutine[Any, Any, AmendResult]) -> AmendResult:
+        try:
+            return await call
+        except Exception:
+            log.exception("cancel/replace failed in the pipeline")
+            from risk_controls.domain.decisions import deny
+
+            return AmendResult(None, False, deny(DenyCode.AUDIT_UNAVAILABLE, "fix_entry"))
+
+    def _cancel_reject(
+        self,
+        sid: SessionID,
+        cl_ord_id: str,
+        orig_cl_ord_id: str,
+        tracked: TrackedOrder | None,
+        result: AmendResult,
+        *,
+        replace: bool,
+        account: str,
+    ) -> None:
+        from fix.messages import ORD_STATUS_CODES
+
+        denial = result.denial
+        status = ORD_STATUS_CODES[tracked.status] if tracked is not None else b"8"
+        body = cancel_reject(
+            order_id=result.order_id or (tracked.order_id if tracked else None),
+            cl_ord_id=cl_ord_id,
+            orig_cl_ord_id=orig_cl_ord_id,
+            ord_status=status,
+            response_to_replace=replace,
+            reason=cxl_rej_reason(denial.code if denial else None, sid.begin_string),
+            text=denial.text() if denial else "not accepted",
+            account=account,
+        )
+        self._send(sid, MsgType.ORDER_CANCEL_REJECT, body)
+
+    def _cancel_reject_raw(
+        self,
+        sid: SessionID,
+        message: FixMessage,
+        refused: OrderRefused,
+        *,
+        replace: bool,
+        tracked: TrackedOrder | None = None,
+    ) -> None:
+        from fix.messages import ORD_STATUS_CODES
+
+        body = cancel_reject(
+            order_id=tracked.order_id if tracked else None,
+            cl_ord_id=message.require_str(t.CL_ORD_ID),
+            orig_cl_ord_id=message.require_str(t.ORIG_CL_ORD_ID),
+            ord_status=ORD_STATUS_CODES[tracked.status] if tracked else b"8",
+            response_to_replace=replace,
+            reason=2,
+            text=refused.text,
+        )
+        self._send(sid, MsgType.ORDER_CANCEL_REJECT, body)
+
+    # ------------------------------------------------------------------ status / mass cancel
+
+    def _status(self, sid: SessionID, state: _SessionState, message: FixMessage) -> None:
+        cl_ord_id = message.require_str(t.CL_ORD_ID)
+        req_id = message.get_str(t.ORD_STATUS_REQ_ID)
+        tracked = self.orders.by_cl(sid, cl_ord_id)
+        order_id = message.get_str(t.ORDER_ID)
+        if tracked is None and order_id:
+            candidate = self.orders.by_id(order_id)
+            tracked = candidate if candidate and candidate.session_id == sid else None
+        now = self._clock.now()
+        if tracked is None:
+            body = unknown_order_status(
+                cl_ord_id=cl_ord_id,
+                symbol=message.get_str(t.SYMBOL) or "",
+                side=message.get(t.SIDE) or b"1",
+                exec_id=self._exec_id(),
+                begin_string=sid.begin_string,
+                transact_time=now,
+                status_req_id=req_id,
+            )
+            self._send(sid, MsgType.EXECUTION_REPORT, body)
+            return
+        body = execution_report(
+            tracked.view(),
+            ExecType.ORDER_STATUS,
+            self._exec_id(),
+            sid.begin_string,
+            now,
+            status_req_id=req_id,
+        )
+        self._send(sid, MsgType.EXECUTION_REPORT, body)
+
+    def _mass_cancel(self, sid: SessionID, state: _SessionState, message: FixMessage) -> None:
+        cl_ord_id = message.require_str(t.CL_ORD_ID)
+        request_type = message.require(t.MASS_CANCEL_REQUEST_TYPE)
+        symbol = message.get_str(t.SYMBOL)
+        account = message.get_str(t.ACCOUNT)
+        refusal: tuple[int, str] | None = None
+        if request_type not in (b"1", b"7"):
+            refusal = (0, "only MassCancelRequestType 1 (security) and 7 (all orders) are supported")
+        elif request_type == b"1" and not symbol:
+            refusal = (1, "Symbol (55) is required for MassCancelRequestType 1")
+        elif account and account not in state.settings.allowed_accounts:
+            refusal = (99, f"NOT_AUTHORIZED_FOR_ACCOUNT account={account} session={sid}")
+        report_id = f"MC-{self._exec_id()}"
+        if refusal is not None:
+            body = mass_cancel_report(
+                cl_ord_id=cl_ord_id,
+                report_id=report_id,
+                request_type=request_type,
+                accepted=False,
+                affected=0,
+                text=refusal[1],
+                symbol=symbol,
+                reject_reason=refusal[0],
+            )
+            self._send(sid, MsgType.ORDER_MASS_CANCEL_REPORT, body)
+            return
+        targets = [
+            o
+            for o in self.orders.working(sid)
+            if (request_type == b"7" or o.order.symbol == symbol)
+            and (account is None or o.order.account == account)
+        ]
+        origin = state.context.origin(message)
+        self._spawn(self._mass_cancel_flow(sid, cl_ord_id, report_id, request_type, symbol, targets, origin))
+
+    async def _mass_cancel_flow(
+        self,
+        sid: SessionID,
+        cl_ord_id: str,
+        report_id: str,
+        request_type: bytes,
+        symbol: str | None,
+        targets: list[TrackedOrder],
+        origin: OrderOrigin,
+    ) -> None:
+        requests = []
+        for n, tracked in enumerate(targets, start=1):
+            tracked.pending_cancel_cl = cl_ord_id
+            requests.append(
+                CancelRequest(f"{cl_ord_id}-{n}", tracked.cl_ord_id, tracked.order.account, origin)
+            )
+        results = await asyncio.gather(*(self._amend(self._entry.cancel(r)) for r in requests))
+        affected = 0
+        for tracked, result in zip(targets, results, strict=True):
+            if result.accepted:
+                affected += 1
+            else:
+                tracked.pending_cancel_cl = None
+        body = mass_cancel_report(
+            cl_ord_id=cl_ord_id,
+            report_id=report_id,
+            request_type=request_type,
+            accepted=True,
+            affected=affected,
+            symbol=symbol,
+        )
+        self._send(sid, MsgType.ORDER_MASS_CANCEL_REPORT, body)
+
+    # ------------------------------------------------------------------ pipeline updates
+
+    def on_update(self, update: OrderUpdate) -> None:
+        """The pipeline's listener: route the update to its session (and the drop copies)."""
+        loop = self._loop
+        if loop is not None and threading.get_ident() != self._loop_thread:
+            loop.call_soon_threadsafe(self.on_update, update)
+            return
+        try:
+            self._on_update(update)
+        except Exception:
+            log.exception("FIX adapter failed on update for %s", update.order_id)
+
+    def _on_update(self, update: OrderUpdate) -> None:
+        tracked = self.orders.by_id(update.order_id)
+        if tracked is not None:
+            self._apply(tracked, update)
+            return
+        sid = self._by_text.get(update.origin.session) if update.origin.channel is Channel.FIX else None
+        if sid is None:
+            self._drop_copy_only(update)
+            return
+        key = (update.origin.session, update.cl_ord_id)
+        if key in self._pending:
+            self._pending[key].append(update)  # reported before submit() returned
+            return
+        tracked = self.orders.add(  # an order entered before this process started
+            TrackedOrder(
+                sid,
+                update.order_id,
+                update.cl_ord_id,
+                update.order,
+                update.status,
+                update.cum_qty,
+                update.leaves_qty,
+                update.avg_px,
+                tuple(parties_for(update.order.mifid)),
+                acknowledged=True,
+            )
+        )
+        self._apply(tracked, update)
+
+    def _apply(self, tracked: TrackedOrder, update: OrderUpdate) -> None:
+        report = report_for(tracked, update, tracked.session_id.begin_string)
+        if report is not None:
+            self._report(tracked.session_id, report, update)
+            if report.exec_type == ExecType.REPLACED:
+                self.orders.rename(tracked, update.cl_ord_id)
+        if not tracked.status.is_working:
+            self.orders.finished(tracked)
+
+    def _drop_copy_only(self, update: OrderUpdate) -> None:
+        if not self._drop_copies:
+            return
+        shadow = TrackedOrder(
+            SessionID("", "", ""),
+            update.order_id,
+            update.cl_ord_id,
+            update.order,
+            update.status,
+            update.cum_qty,
+            update.leaves_qty,
+            update.avg_px,
+            tuple(parties_for(update.order.mifid)),
+        )
+        report = report_for(shadow, update, "FIX.4.4")
+        if report is not None:
+            for dc in self._drop_copies:
+                self._send(dc, MsgType.EXECUTION_REPORT, self._er_fields(dc, report, update))
+
+    # ------------------------------------------------------------------ sending
+
+    def _report(self, sid: SessionID, report: Report, update: OrderUpdate | None = None) -> None:
+        """Send an ExecutionReport to its session and a copy to every drop-copy session."""
+        self._send(sid, MsgType.EXECUTION_REPORT, self._er_fields(sid, report, update))
+        for dc in self._drop_copies:
+            self._send(dc, MsgType.EXECUTION_REPORT, self._er_fields(dc, report, update))
+
+    def _er_fields(self, sid: SessionID, report: Report, update: OrderUpdate | None) -> list[Field]:
+        venue_report = update.report if update is not None else None
+        exec_id = venue_report.exec_id if venue_report is not None else self._exec_id()
+        when: datetime = venue_report.transact_time if venue_report is not None else self._clock.now()
+        return execution_report(
+            report.view,
+            report.exec_type,
+            exec_id,
+            sid.begin_string,
+            when,
+            text=report.text,
+            ord_rej_reason=report.ord_rej_reason,
+            fill=report.fill,
+            ord_status=report.ord_status,
+        )
+
+    def _send(self, sid: SessionID, msg_type: bytes, body: list[Field]) -> None:
+        if self._sender is None:
+            raise RuntimeError("FixOrderEntry.attach(acceptor) was not called")
+        self._sender.send(sid, msg_type, body)
+
+    def _exec_id(self) -> str:
+        self._exec_counter += 1
+        return f"{self._exec_prefix}{self._exec_counter}"
+
+    # ------------------------------------------------------------------ helpers
+
+    def _cancel_targets(self, sid: SessionID) -> list[tuple[str, str, str]]:
+        """(order id, current ClOrdID, account) of the session's working orders."""
+        found: dict[str, tuple[str, str, str]] = {}
+        if self._working_source is not None:
+            for working in self._working_source.working_orders(session=str(sid)):
+                found[working.order_id] = (working.order_id, working.order.cl_ord_id, working.order.account)
+        for tracked in self.orders.working(sid):
+            found.setdefault(
+                tracked.order_id, (tracked.order_id, tracked.order.cl_ord_id, tracked.order.account)
+            )
+        return list(found.values())
+
+    @staticmethod
+    def _is_replay(message: FixMessage) -> bool:
+        return message.get(t.POSS_DUP_FLAG) == b"Y" or message.get(t.POSS_RESEND) == b"Y"
+
+    def _bind_loop(self) -> None:
+        if self._loop is None:
+            self._loop = asyncio.get_running_loop()
+            self._loop_thread = threading.get_ident()
+
+    def _spawn(self, coro: Coroutine[Any, Any, Any]) -> None:
+        assert self._loop is not None
+        task = self._loop.create_task(coro)
+        self._tasks.add(task)
+        task.add_done_callback(self._task_done)
+
+    def _task_done(self, task: asyncio.Task[None]) -> None:
+        self._tasks.discard(task)
+        if not task.cancelled() and task.exception() is not None:
+            log.error("FIX adapter task failed", exc_info=task.exception())
+
+    async def drain(self) -> None:
+        """Wait for every request in flight (tests and shutdown)."""
+        while self._tasks:
+            await asyncio.gather(*list(self._tasks), return_exceptions=True)
+
+
+def _zero() -> Any:
+    from decimal import Decimal
+
+    return Decimal(0)
+
+
+# ---------------------------------------------------------------------- wiring
+
+
+@dataclass
+class FixService:
+    """A running FIX acceptor and its adapter; ``await close()`` logs everyone out."""
+
+    acceptor: FixAcceptor
+    adapter: FixOrderEntry
+    store: StoreFile
+
+    async def close(self) -> None:
+        await self.acceptor.stop()
+        await self.adapter.drain()
+        self.store.close()
+
+
+def build_fix_service(
+    config_path: Path,
+    entry: OrderEntry,
+    *,
+    authenticator: Authenticator,
+    store: StoreFile | None = None,
+    journal: Journal = null_journal,
+    working_orders: WorkingOrderSource | None = None,
+    clock: Clock | None = None,
+    store_dir: Path | None = None,
+) -> FixService:
+    """Acceptor + adapter from a QuickFIX-style config file (not started)."""
+    config = load_config(config_path)
+    if store is None:
+        path = Path(config.store_path) if config.store_path else (store_dir or Path("var")) / "fix.sqlite"
+        path.parent.mkdir(parents=True, exist_ok=True)
+        store = SqliteStoreFile(path)
+    adapter = FixOrderEntry(entry, config.acceptor_sessions(), working_orders=working_orders, clock=clock)
+    acceptor = FixAcceptor.from_config(
+        config, adapter, authenticator=authenticator, store=store, journal=journal, clock=clock
+    )
+    adapter.attach(acceptor)
+    return FixService(acceptor, adapter, store)
+
+
+async def start_fix(
+    gateway: Any,
+    config_path: Path,
+    *,
+    authenticator: Authenticator | None = None,
+    journal: Journal | None = None,
+) -> FixService:
+    """Start the FIX acceptor of a built :class:`gateway.app.Gateway`.
+
+    Credentials come from ``<data_dir>/secrets/fix-users`` (see :mod:`fix.auth`)
+    unless an authenticator is given; FIX traffic is journaled to the audit log.
+    """
+    data_dir = Path(gateway.settings.data_dir)
+    if authenticator is None:
+        authenticator = PasswordFile(data_dir / "secrets" / "fix-users")
+    service = build_fix_service(
+        config_path,
+        gateway.pipeline,
+        authenticator=authenticator,
+        journal=journal if journal is not None else AuditJournal(gateway.audit),
+        working_orders=gateway.pipeline,
+        store_dir=data_dir,
+    )
+    await service.acceptor.start()
+    return service

@@ -44,7 +44,6 @@ def cmd_demo(args: argparse.Namespace) -> int:
 
 def cmd_verify(args: argparse.Namespace) -> int:
     from audit.verify import verify_log
-
     from gateway.app import open_audit
 
     audit = open_audit(_settings(args))
@@ -76,6 +75,7 @@ def cmd_policy_check(args: argparse.Namespace) -> int:
 
 def cmd_kill(args: argparse.Namespace) -> int:
     from gateway.app import build_gateway
+    from gateway.kill import KillSwitchError
     from gateway.server import ServerAlreadyRunning, single_instance
     from risk_controls.kill_switch import KillMode, KillScope
 
@@ -105,6 +105,9 @@ def cmd_kill(args: argparse.Namespace) -> int:
     try:
         with single_instance(settings.data_dir):
             return asyncio.run(act())
+    except KillSwitchError as exc:
+        print(f"refused: {exc}", file=sys.stderr)
+        return 1
     except ServerAlreadyRunning:
         print(
             "the gateway is running on this data directory: use its REST kill-switch API "

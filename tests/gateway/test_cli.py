@@ -1,0 +1,83 @@
+"""The `gateway` command as an operator uses it (real subprocesses)."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+from tests.gateway.conftest import POLICY, ROOT
+
+GATEWAY = [sys.executable, "-m", "gateway"]
+
+
+def run(*args: str, cwd: Path = ROOT, timeout: float = 120) -> subprocess.CompletedProcess[str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("GATEWAY_")}
+    return subprocess.run(
+        [*GATEWAY, *args], cwd=cwd, capture_output=True, text=True, timeout=timeout, env=env
+    )
+
+
+def test_policy_check_accepts_the_sample_and_names_file_line_and_field_of_a_bad_one(tmp_path: Path) -> None:
+    good = run("policy", "check", str(POLICY))
+    assert good.returncode == 0 and good.stdout.startswith(f"OK {POLICY}")
+    bad = tmp_path / "bad.toml"
+    bad.write_text(
+        POLICY.read_text().replace('max_order_notional = "1000000"', 'max_order_notional = "lots"')
+    )
+    refused = run("policy", "check", str(bad))
+    line = next(i for i, text in enumerate(bad.read_text().splitlines(), 1) if '"lots"' in text)
+    assert refused.returncode == 1
+    assert f"{bad}:{line}: accounts[1].max_order_notional:" in refused.stderr
+
+
+def test_kill_switch_engaged_offline_is_in_force_when_the_gateway_starts(tmp_path: Path) -> None:
+    policy = tmp_path / "policy.toml"
+    shutil.copy(POLICY, policy)
+    common = ["--data-dir", str(tmp_path / "var"), "--policy", str(policy)]
+    engaged = run(
+        "kill",
+        "engage",
+        *common,
+        "--scope",
+        "account",
+        "--target",
+        "ACC-HOUSE",
+        "--reason",
+        "desk closed",
+        "--actor",
+        "ro1",
+    )
+    assert engaged.returncode == 0, engaged.stderr
+    assert engaged.stdout.startswith("ENGAGED account=ACC-HOUSE mode=HALT cancelled=0")
+    released = run(
+        "kill",
+        "release",
+        *common,
+        "--scope",
+        "account",
+        "--target",
+        "ACC-HOUSE",
+        "--reason",
+        "desk open",
+        "--actor",
+        "ro1",
+    )
+    assert released.returncode == 0 and released.stdout.startswith("RELEASED account=ACC-HOUSE")
+    again = run(
+        "kill",
+        "release",
+        *common,
+        "--scope",
+        "account",
+        "--target",
+        "ACC-HOUSE",
+        "--reason",
+        "twice",
+        "--actor",
+        "ro1",
+    )
+    assert again.returncode == 1
+    assert again.stderr.strip() == "refused: no kill switch engaged for account=ACC-HOUSE"

@@ -19,7 +19,7 @@ from audit.record import assemble, chain_digest, json_string, payload_json
 from audit.store_state import StoreState
 
 _CHECKPOINT_JSON = json_string(CHECKPOINT_EVENT)
-SignFn = Callable[[Frontier, Hash], Checkpoint | None]
+SignFn = Callable[[Frontier, Hash, str], Checkpoint | None]
 
 
 class Batch:
@@ -60,9 +60,11 @@ class Batch:
         pj: bytes,
         retention: str | None,
         ticket: AppendTicket | None,
+        ts: str | None = None,
     ) -> RawRecord:
         self.seq = seq = self.seq + 1
-        ts = self.now()
+        if ts is None:
+            ts = self.now()
         rj = None if retention is None else json_string(retention)
         body = assemble(seq, ts, et_json, pj, rj)
         prev = self.prev
@@ -83,11 +85,13 @@ class Batch:
 
     def add_checkpoint(self, sign: SignFn, ticket: AppendTicket | None) -> RawRecord | None:
         """Sign the tree as it stands and append the checkpoint record; None if signing failed."""
-        signed = sign(self.frontier, self.prev)
+        ts = self.now()  # the checkpoint's time is its own record's time
+        signed = sign(self.frontier, self.prev, ts)
         if signed is None:
             return None
         payload = signed.payload()
-        record = self.add(CHECKPOINT_EVENT, _CHECKPOINT_JSON, payload, payload_json(payload), None, ticket)
+        pj = payload_json(payload)
+        record = self.add(CHECKPOINT_EVENT, _CHECKPOINT_JSON, payload, pj, None, ticket, ts)
         self.checkpoint_seq = record[0]
         self.checkpoint_time = time.monotonic()
         return record

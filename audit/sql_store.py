@@ -323,7 +323,7 @@ class SqlAuditLog:
         for marker in flushes:
             marker.done.set()
 
-    def _sign(self, frontier: Frontier, head: Hash) -> Checkpoint | None:
+    def _sign(self, frontier: Frontier, head: Hash, ts: str) -> Checkpoint | None:
         assert self._checkpoints is not None
         try:
             return sign_checkpoint(
@@ -332,7 +332,7 @@ class SqlAuditLog:
                 frontier.size,
                 frontier.root(),
                 head,
-                self._clock.now(),
+                ts,
             )
         except Exception:
             _log.exception("audit checkpoint signing failed; the log goes on unsigned for now")

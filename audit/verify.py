@@ -31,6 +31,7 @@ from enum import StrEnum
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
+from audit.api import AuditLog
 from audit.checkpoint import CHECKPOINT_EVENT, Checkpoint, key_id_of, signature_valid
 from audit.merkle import Frontier, Hash, leaf_hash
 from audit.record import GENESIS_HASH, canonical_bytes
@@ -77,6 +78,49 @@ class VerifyResult:
     @property
     def ok(self) -> bool:
         return self.fault is None
+
+    def __str__(self) -> str:
+        lines = [
+            f"records verified: {self.records} (seq {self.first_seq}..{self.last_seq})",
+            f"checkpoints verified: {self.checkpoints}",
+            f"head hash: {self.head_hash}",
+            f"signatures checked: {'yes' if self.signatures_checked else 'NO (no key given)'}",
+            f"merkle roots checked: {'yes' if self.merkle_checked else 'no'}",
+        ]
+        if self.last_checkpoint is not None:
+            payload = json.dumps(self.last_checkpoint.payload(), sort_keys=True)
+            lines.append(f"last checkpoint: {payload}")
+        lines.append("RESULT: OK" if self.ok else f"RESULT: FAULT at {self.fault}")
+        return "\n".join(lines)
+
+
+def verify_log(
+    log: AuditLog,
+    start_seq: int = 1,
+    end_seq: int | None = None,
+    *,
+    keys: Mapping[str, Ed25519PublicKey] | None = None,
+) -> VerifyResult:
+    """Verify any AuditLog: a SQL store through :func:`audit.verify_store.verify_store`
+    (stored bytes, saved Merkle nodes), any other by recomputing each record's bytes."""
+    from audit.sql_store import SqlAuditLog  # the pure verifier does not need the store
+    from audit.verify_store import verify_store
+
+    if isinstance(log, SqlAuditLog):
+        return verify_store(log, start_seq, end_seq, keys=keys)
+    start = max(start_seq, 1)
+    first = next(iter(log.read(start, start)), None)
+    verifier = ChainVerifier(start, first.prev_hash if first else GENESIS_HASH, keys=keys)
+    verifier.feed(
+        (
+            r.seq,
+            canonical_bytes(r.seq, r.ts, r.event_type, r.payload, r.retention),
+            bytes.fromhex(r.prev_hash),
+            bytes.fromhex(r.record_hash),
+        )
+        for r in log.read(start, end_seq)
+    )
+    return verifier.result()
 
 
 def embedded_seq(body: bytes) -> int | None:

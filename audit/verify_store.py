@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping
 from typing import Literal
 
@@ -106,18 +105,3 @@ def _checkpoint_anchor(
 
 def _failed(seq: int, fault: Fault) -> VerifyResult:
     return VerifyResult(seq, seq - 1, 0, 0, "", fault, None, False, False)
-
-
-def describe(result: VerifyResult) -> str:
-    """One human line per fact, for the CLI and for integrity statements."""
-    lines = [
-        f"records verified: {result.records} (seq {result.first_seq}..{result.last_seq})",
-        f"checkpoints verified: {result.checkpoints}",
-        f"head hash: {result.head_hash}",
-        f"signatures checked: {'yes' if result.signatures_checked else 'NO (no key given)'}",
-        f"merkle roots checked: {'yes' if result.merkle_checked else 'no'}",
-    ]
-    if result.last_checkpoint is not None:
-        lines.append("last checkpoint: " + json.dumps(result.last_checkpoint.payload(), sort_keys=True))
-    lines.append("RESULT: OK" if result.ok else f"RESULT: FAULT at {result.fault}")
-    return "\n".join(lines)

@@ -9,8 +9,11 @@ only chooses the range. :mod:`reporting.generate` picks the range and signs;
 from __future__ import annotations
 
 import os
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
+
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
 from audit.api import AuditLog
 from reporting import checkpoints
@@ -36,6 +39,8 @@ class BuildSpec:
     audit_range: AuditRange
     checkpoint_seq: int | None
     paper: str = "A4"
+    checkpoint_keys: Mapping[str, Ed25519PublicKey] | None = None
+    """Trusted checkpoint keys by key id: the chain check then verifies signatures too."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -78,7 +83,7 @@ def build(log: AuditLog, spec: BuildSpec, out_dir: Path) -> BuildResult:
         sinks[name] = CsvSink(_partial(final), cls.csv_header) if wants_csv else NullSink()
         projections[name] = cls(ctx, sinks[name])
     try:
-        result = scan.run(log)
+        result = scan.run(log, spec.checkpoint_keys)
         for projection in projections.values():
             projection.finish(result)
     finally:

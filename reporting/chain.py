@@ -1,19 +1,24 @@
-"""Hash-chain verification of the records a report reads, done in the same pass.
+"""Hash-chain verification of the records a report reads, in the same pass.
 
-A report is only as good as the records behind it, so every generation checks
-that each record's hash is SHA-256(prev_hash || canonical bytes) and that each
-record links to the one before. This is the chain rule of audit/record.py; the
-audit store's own verifier also checks the store's Merkle checkpoints, which a
-report records separately in its manifest.
+The verifier is audit.verify.ChainVerifier (the store's own): every record's
+hash is SHA-256(prev || canonical bytes), every record links to the one before,
+sequence numbers have no gaps, and every checkpoint written inside the range
+signs the head it claims (with its Ed25519 signature checked when the caller
+trusts a key). Fed by a generator that also drives the projections, so the log
+is read once; after a fault the projections still see every record, and the
+report says the chain failed.
 """
 
 from __future__ import annotations
 
-import hashlib
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
+
 from audit.api import AuditRecord
-from audit.record import canonical_bytes
+from audit.verify import ChainVerifier
+from reporting.source import Item
 
 
 @dataclass(frozen=True, slots=True)
@@ -24,56 +29,46 @@ class ChainResult:
     checked: int
     first_bad_seq: int | None
     problem: str | None
+    checkpoints: int = 0
+    signatures_checked: bool = False
 
     def describe(self) -> str:
-        if self.verified:
-            return f"VERIFIED: {self.checked} records, every hash and link recomputed"
-        return f"FAILED at seq {self.first_bad_seq}: {self.problem}"
+        if not self.verified:
+            return f"FAILED at seq {self.first_bad_seq}: {self.problem}"
+        signed = "signatures checked" if self.signatures_checked else "signatures not checked"
+        return (
+            f"VERIFIED: {self.checked} records, every hash and link recomputed; "
+            f"{self.checkpoints} checkpoints consistent ({signed})"
+        )
 
 
-class ChainVerifier:
-    """Feed records in sequence order; keeps only the previous hash (flat memory)."""
+def verify_while(
+    items: Iterator[Item],
+    visit: Callable[[AuditRecord], None],
+    first_seq: int,
+    last_seq: int,
+    anchor_hash: str,
+    keys: Mapping[str, Ed25519PublicKey] | None = None,
+) -> ChainResult:
+    """Visit every record of ``items`` and verify the chain from ``anchor_hash``."""
+    verifier = ChainVerifier(first_seq, anchor_hash, keys=keys)
+    seen = 0
 
-    __slots__ = ("_checked", "_expect_seq", "_first_bad", "_prev", "_problem")
+    def rows() -> Iterator[tuple[int, bytes, bytes, bytes]]:
+        nonlocal seen
+        for record, body, prev, digest in items:
+            seen += 1
+            visit(record)
+            yield record.seq, body, prev, digest
 
-    def __init__(self, first_seq: int, prev_hash: str) -> None:
-        self._expect_seq = first_seq
-        self._prev = prev_hash
-        self._checked = 0
-        self._first_bad: int | None = None
-        self._problem: str | None = None
-
-    def feed(self, record: AuditRecord) -> None:
-        self._checked += 1
-        if self._first_bad is not None:
-            return
-        if record.seq != self._expect_seq:
-            self._fail(self._expect_seq, f"expected seq {self._expect_seq}, found {record.seq}")
-            return
-        if record.prev_hash != self._prev:
-            self._fail(record.seq, "prev_hash does not match the previous record's hash")
-            return
-        digest = hashlib.sha256(bytes.fromhex(self._prev) + _canonical(record)).hexdigest()
-        if digest != record.record_hash:
-            self._fail(record.seq, "record_hash does not match the record's content")
-            return
-        self._prev = record.record_hash
-        self._expect_seq += 1
-
-    def _fail(self, seq: int, problem: str) -> None:
-        self._first_bad, self._problem = seq, problem
-
-    def result(self, expected_last_seq: int) -> ChainResult:
-        """Close the check; a range that stopped short of ``expected_last_seq`` fails."""
-        if self._first_bad is None and self._expect_seq != expected_last_seq + 1:
-            self._fail(self._expect_seq, f"records end at seq {self._expect_seq - 1}")
-        return ChainResult(self._first_bad is None, self._checked, self._first_bad, self._problem)
-
-
-def _canonical(record: AuditRecord) -> bytes:
-    retention = getattr(record, "retention", None)
-    if retention is None:
-        return canonical_bytes(record.seq, record.ts, record.event_type, record.payload)
-    return canonical_bytes(
-        record.seq, record.ts, record.event_type, record.payload, retention=retention
-    )
+    remaining = rows()
+    verifier.feed(remaining)
+    for _ in remaining:  # after a fault: the report still covers every record
+        pass
+    result = verifier.result()
+    fault = result.fault
+    if fault is None and result.last_seq != last_seq:
+        return ChainResult(False, seen, result.last_seq + 1, f"records end at seq {result.last_seq}")
+    if fault is not None:
+        return ChainResult(False, seen, fault.seq, f"{fault.kind.value}: {fault.detail}")
+    return ChainResult(True, seen, None, None, result.checkpoints, result.signatures_checked)

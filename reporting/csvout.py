@@ -29,6 +29,8 @@ def decimal_text(value: Decimal) -> str:
 
 
 def cell(value: object) -> str:
+    if value.__class__ is str:
+        return value
     if value is None:
         return ""
     if isinstance(value, bool):
@@ -39,7 +41,12 @@ def cell(value: object) -> str:
 
 
 class CsvSink:
-    """Writes a header and rows to ``path``; counts the rows it wrote."""
+    """Writes a header and rows to ``path``; counts the rows it wrote.
+
+    A row with no comma, quote or line break in any cell is joined directly
+    (the bytes csv.writer would produce, at a fraction of the cost); any other
+    row goes through csv.writer for RFC 4180 quoting.
+    """
 
     def __init__(self, path: Path, header: Sequence[str]) -> None:
         self.path = path
@@ -49,7 +56,14 @@ class CsvSink:
         self._writer.writerow(header)
 
     def write(self, row: Sequence[object]) -> None:
-        self._writer.writerow([cell(value) for value in row])
+        cells = [v if v.__class__ is str else cell(v) for v in row]
+        line = ",".join(cells)
+        if line.count(",") == len(cells) - 1 and '"' not in line and "\n" not in line and (
+            "\r" not in line
+        ):
+            self._handle.write(line + "\r\n")
+        else:
+            self._writer.writerow(cells)
         self.rows += 1
 
     def close(self) -> None:

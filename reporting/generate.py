@@ -7,11 +7,15 @@ Ed25519 signature and a signed manifest.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
-from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+from cryptography.hazmat.primitives.asymmetric.ed25519 import (
+    Ed25519PrivateKey,
+    Ed25519PublicKey,
+)
 
 from audit.api import AuditLog
 from reporting.auditrange import locate
@@ -43,13 +47,15 @@ def generate_report(
     signing_key: Ed25519PrivateKey,
     *,
     paper: str = "A4",
+    checkpoint_keys: Mapping[str, Ed25519PublicKey] | None = None,
 ) -> list[Path]:
     """Generate report ``name`` (or "all") for ``[period_start, period_end)``.
 
     Datetimes are a half-open UTC interval; dates mean whole UTC days with the
     end date included. ``fmt`` is ``csv``, ``pdf`` or ``both``; ``paper`` is
-    ``A4`` or ``LETTER``. Returns every file written: each report, then its
-    ``.sig`` and ``.manifest.json``.
+    ``A4`` or ``LETTER``. ``checkpoint_keys`` (key id to public key, see
+    audit.verify.keyring) makes the chain check verify checkpoint signatures.
+    Returns every file written: each report, then its ``.sig`` and ``.manifest.json``.
     """
     if paper.upper() not in ("A4", "LETTER"):
         raise ValueError(f"unknown paper size {paper!r}: A4 or LETTER")
@@ -58,7 +64,7 @@ def generate_report(
     covering = find_covering(log, audit_range.last_seq) if audit_range.count else None
     spec = BuildSpec(
         tuple(jobs(name, fmt)), period, audit_range, covering.seq if covering else None,
-        paper.upper(),
+        paper.upper(), checkpoint_keys,
     )
     result = build(log, spec, Path(out_dir))
     proofs = proof_bundle(log, result)
@@ -125,6 +131,7 @@ def manifest_body(
             {"seq": seq, "record_hash": h} for seq, h in built.context_records.items()
         ],
         "checkpoint": result.checkpoint.as_dict() if result.checkpoint else None,
+        "checkpoint_key_ids": sorted(spec.checkpoint_keys) if spec.checkpoint_keys else None,
         "proofs": proofs,
     }
 

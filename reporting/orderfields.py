@@ -6,7 +6,7 @@ from typing import Any
 
 from reporting.orders import OrderState
 
-_SHORT_MARKING = {"SELL_SHORT": "SESH", "SELL_SHORT_EXEMPT": "SSEX", "SELL": "SELL"}
+SHORT_MARKING = {"SELL_SHORT": "SESH", "SELL_SHORT_EXEMPT": "SSEX", "SELL": "SELL"}
 
 
 def tag(state: OrderState, name: str) -> Any:
@@ -30,18 +30,17 @@ def short_selling_indicator(state: OrderState) -> str | None:
     if tagged:
         return tagged
     side = state.field("side")
-    return _SHORT_MARKING.get(side) if side else None
+    return SHORT_MARKING.get(side) if side else None
 
 
 def checks_text(checks: list[dict[str, Any]]) -> str:
     """``collar:PASS; credit:DENY:CREDIT_LIMIT_EXCEEDED`` — every evaluated check, in order."""
-    parts = []
-    for check in checks:
-        text = f"{check.get('control')}:{check.get('outcome')}"
-        if check.get("code"):
-            text += f":{check['code']}"
-        parts.append(text)
-    return "; ".join(parts)
+    return "; ".join(
+        f"{c.get('control')}:{c.get('outcome')}:{c['code']}"
+        if c.get("code")
+        else f"{c.get('control')}:{c.get('outcome')}"
+        for c in checks
+    )
 
 
 def denial_field(state: OrderState, name: str) -> str | None:

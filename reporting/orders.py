@@ -173,7 +173,7 @@ class OrderTracker:
 
     def _received(self, record: AuditRecord) -> None:
         p = record.payload
-        state = OrderState(p["order_id"], record.seq, dict(p["order"]), isin=p.get("isin"))
+        state = OrderState(p["order_id"], record.seq, p["order"], isin=p.get("isin"))
         state.received_at = record.ts
         self._add(state)
 
@@ -183,8 +183,8 @@ class OrderTracker:
         if state is None:
             return
         state.status, state.accepted_at = "PENDING_NEW", record.ts
-        state.checks = list(p.get("checks", []))
-        state.tags = dict(p.get("tags") or {})
+        state.checks = p.get("checks") or []
+        state.tags = p.get("tags") or {}
         state.alerts = len(p.get("alerts") or [])
         state.policy_hash = p.get("policy_hash")
 
@@ -195,7 +195,7 @@ class OrderTracker:
             for listener in self._on_denial:
                 listener(None, record)
             return
-        state.checks = list(p.get("checks", []))
+        state.checks = p.get("checks") or []
         state.denial = dict(p["denial"])
         state.policy_hash = p.get("policy_hash")
         state.reason = state.denial.get("text")

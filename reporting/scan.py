@@ -7,13 +7,15 @@ not grow with the number of records and "all" reports cost a single read.
 
 from __future__ import annotations
 
-from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
 from audit.api import AuditLog, AuditRecord
 from reporting.auditrange import AuditRange
-from reporting.chain import ChainResult, ChainVerifier
+from reporting.chain import ChainResult, verify_while
+from reporting.source import stream
 
 Handler = Callable[[AuditRecord], None]
 
@@ -48,24 +50,35 @@ class Scan:
     def at_end(self, finisher: Callable[[], None]) -> None:
         self._finishers.append(finisher)
 
-    def run(self, log: AuditLog) -> ScanResult:
+    def run(
+        self, log: AuditLog, keys: Mapping[str, Ed25519PublicKey] | None = None
+    ) -> ScanResult:
+        """Read the range once; ``keys`` are trusted checkpoint keys by key id."""
         rng = self.audit_range
-        verifier = ChainVerifier(rng.first_seq, rng.anchor_hash)
-        counts: Counter[str] = Counter()
+        counts: dict[str, int] = {}
         handlers = self._handlers
-        head_hash = rng.anchor_hash
-        first_ts: str | None = None
-        last_ts: str | None = None
-        if rng.count:
-            for record in log.read(rng.first_seq, rng.last_seq):
-                verifier.feed(record)
-                counts[record.event_type] += 1
-                if first_ts is None:
-                    first_ts = record.ts
-                last_ts, head_hash = record.ts, record.record_hash
-                for handler in handlers.get(record.event_type, ()):
-                    handler(record)
+        first: AuditRecord | None = None
+        last: AuditRecord | None = None
+
+        def visit(record: AuditRecord) -> None:
+            nonlocal first, last
+            event_type = record.event_type
+            counts[event_type] = counts.get(event_type, 0) + 1
+            if first is None:
+                first = record
+            last = record
+            for handler in handlers.get(event_type, ()):
+                handler(record)
+
+        items = stream(log, rng.first_seq, rng.last_seq) if rng.count else iter(())
+        chain = verify_while(items, visit, rng.first_seq, rng.last_seq, rng.anchor_hash, keys)
         for finisher in self._finishers:
             finisher()
-        chain = verifier.result(rng.last_seq)
-        return ScanResult(rng, chain, dict(sorted(counts.items())), head_hash, first_ts, last_ts)
+        return ScanResult(
+            rng,
+            chain,
+            dict(sorted(counts.items())),
+            last.record_hash if last else rng.anchor_hash,
+            first.ts if first else None,
+            last.ts if last else None,
+        )

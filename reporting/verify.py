@@ -10,6 +10,7 @@ used) makes the rebuild differ or the chain check fail.
 from __future__ import annotations
 
 import tempfile
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -53,8 +54,12 @@ def verify_report(
     log: AuditLog,
     manifest: Path | None = None,
     public_key: Ed25519PublicKey | None = None,
+    checkpoint_keys: Mapping[str, Ed25519PublicKey] | None = None,
 ) -> Verification:
-    """Verify ``report`` (manifest beside it unless given); ``public_key`` pins the signer."""
+    """Verify ``report`` (manifest beside it unless given); ``public_key`` pins the signer.
+
+    A report built with trusted checkpoint keys is rebuilt with the same keys,
+    which the caller must supply (the manifest names their key ids)."""
     result = Verification()
     body = read_manifest(manifest or manifest_path(report))
     key = Ed25519PublicKey.from_public_bytes(bytes.fromhex(body["signature"]["public_key"]))
@@ -69,7 +74,7 @@ def verify_report(
     result.check(_signature_ok(report, key, digest), "detached signature valid")
     _check_log(body, log, result)
     check_proofs(body, log, result.check)
-    _check_rebuild(body, log, report, result)
+    _check_rebuild(body, log, report, result, checkpoint_keys)
     return result
 
 
@@ -110,9 +115,20 @@ def _check_log(body: dict[str, Any], log: AuditLog, result: Verification) -> Non
 
 
 def _check_rebuild(
-    body: dict[str, Any], log: AuditLog, report: Path, result: Verification
+    body: dict[str, Any],
+    log: AuditLog,
+    report: Path,
+    result: Verification,
+    keys: Mapping[str, Ed25519PublicKey] | None,
 ) -> None:
     rng = body["audit_range"]
+    wanted = body.get("checkpoint_key_ids")
+    if wanted and not result.check(
+        keys is not None and set(wanted) <= set(keys),
+        f"checkpoint keys {', '.join(wanted)} supplied (the report was built with them)",
+    ):
+        return
+    keys = {k: keys[k] for k in wanted} if wanted and keys is not None else None
     period = Period(_parse(body["period"]["start"]), _parse(body["period"]["end"]))
     first = rng["first_seq"]
     spec = BuildSpec(
@@ -121,6 +137,7 @@ def _check_rebuild(
         AuditRange(first, rng["last_seq"], anchor_of(log, first)),
         body["checkpoint"]["seq"] if body.get("checkpoint") else None,
         body.get("paper") or "A4",
+        keys,
     )
     with tempfile.TemporaryDirectory(prefix="report-verify-") as tmp:
         rebuilt = build(log, spec, Path(tmp))

@@ -10,18 +10,12 @@ come last, in arrival order, marked ``working_at_period_end``.
 from __future__ import annotations
 
 from collections import Counter
+from typing import Any
 
 from reporting.base import Context, Projection
 from reporting.csvout import RowSink, decimal_text
 from reporting.document import Bars, Figures, Heading, ReportDocument, Table, Text, amount, count
-from reporting.orderfields import (
-    checks_text,
-    denial_field,
-    origin,
-    short_selling_indicator,
-    tag,
-    venue_mic,
-)
+from reporting.orderfields import SHORT_MARKING, checks_text, denial_field
 from reporting.orders import ZERO, OrderState
 from reporting.scan import ScanResult
 from reporting.summaries import Sample, TimeHistogram, top
@@ -39,22 +33,37 @@ HEADER = (
 )  # fmt: skip
 
 
+_NONE: dict[str, Any] = {}
+
+
 def blotter_row(s: OrderState) -> tuple[object, ...]:
+    """The CSV row of one order version (locals instead of helpers: this runs per order)."""
+    o = s.order or _NONE
+    org = o.get("origin") or _NONE
+    overrides = o.get("mifid_overrides") or _NONE
+    tags = s.tags
+
+    def tag(name: str) -> Any:
+        value = tags.get(name)
+        return overrides.get(name) if value is None else value
+
+    denial = s.denial or _NONE
+    side = o.get("side")
     return (
-        s.received_seq, s.order_id, s.version, s.cl_ord_id, s.prior_cl_ord_id, s.replaced_by,
-        s.field("account"), origin(s, "channel"), origin(s, "session"), origin(s, "user"),
-        origin(s, "strategy"), tag(s, "client_id"), tag(s, "investment_decision"),
-        tag(s, "execution_decision"), tag(s, "algo_indicator"), tag(s, "algo_id"),
-        tag(s, "capacity"), s.field("symbol"), s.isin, s.field("side"),
-        short_selling_indicator(s), s.field("quantity"), s.cum_qty, s.leaves_qty, s.avg_px,
-        s.field("ord_type"), s.field("limit_price"), s.field("stop_price"), s.field("tif"),
-        s.field("expire_at"), s.field("locate_id"), s.received_at, s.accepted_at, s.routed_at,
-        s.acknowledged_at, s.first_executed_at, s.last_executed_at, s.cancel_requested_at,
-        s.closed_at if s.status == "CANCELED" else None, s.closed_at, s.venue, venue_mic(s),
-        s.venue_order_id, s.status, s.reason, denial_field(s, "control"),
-        denial_field(s, "code"), checks_text(s.checks), s.alerts, s.policy_hash,
-        s.carried_over, s.open_at_end,
-    )
+        s.received_seq, s.order_id, s.version, o.get("cl_ord_id"), s.prior_cl_ord_id,
+        s.replaced_by, o.get("account"), org.get("channel"), org.get("session"), org.get("user"),
+        org.get("strategy"), tag("client_id"), tag("investment_decision"),
+        tag("execution_decision"), tags.get("algo_indicator"), tags.get("algo_id"),
+        tag("capacity"), o.get("symbol"), s.isin, side,
+        tags.get("short_selling_indicator") or SHORT_MARKING.get(side or ""),
+        o.get("quantity"), s.cum_qty, s.leaves_qty, s.avg_px, o.get("ord_type"),
+        o.get("limit_price"), o.get("stop_price"), o.get("tif"), o.get("expire_at"),
+        o.get("locate_id"), s.received_at, s.accepted_at, s.routed_at, s.acknowledged_at,
+        s.first_executed_at, s.last_executed_at, s.cancel_requested_at,
+        s.closed_at if s.status == "CANCELED" else None, s.closed_at, s.venue, s.mic or s.venue,
+        s.venue_order_id, s.status, s.reason, denial.get("control"), denial.get("code"),
+        checks_text(s.checks), s.alerts, s.policy_hash, s.carried_over, s.open_at_end,
+    )  # fmt: skip
 
 
 _ID = ("Order", "Account", "Symbol", "Side", "Qty")

@@ -112,8 +112,8 @@ class PolicyChanges(Projection):
     def document(self, result: ScanResult) -> ReportDocument:
         versions = tuple(
             (
-                v.policy_hash,
-                ("before period: " if v.before_period else "") + v.loaded_at,
+                v.policy_hash[:16],
+                v.loaded_at + (" (before the period)" if v.before_period else ""),
                 v.until or "end of period",
                 v.triggered_by or "-",
                 v.reason or "-",
@@ -141,7 +141,7 @@ class PolicyChanges(Projection):
                          if self.history.in_force else "none"),
                     ),
                 ),
-                Table("Versions in force", ("Policy SHA-256", "From (UTC)", "Until (UTC)",
+                Table("Versions in force", ("Policy SHA-256 (prefix)", "From (UTC)", "Until (UTC)",
                                             "Loaded by", "Reason"),
                       versions),
                 Heading("Changes"),

@@ -23,6 +23,7 @@ HEADER = (
     "order_received_before_period",
 )  # fmt: skip
 _PX = Decimal("0.000001")
+UNKNOWN = "(order received before the period)"
 _LARGEST = 25
 
 
@@ -68,11 +69,12 @@ class TradeBlotter(Projection):
         self.qty += qty
         self.notional += notional
         self.hourly.add(record.ts)
-        self.symbol_qty[symbol] += qty
-        self.symbol_notional[symbol] += notional
-        self.symbol_fills[symbol] += 1
-        self.venue_fills[str(venue_mic(s) or p.get("venue"))] += 1
-        self.account_fills[str(s.field("account"))] += 1
+        key = symbol or UNKNOWN
+        self.symbol_qty[key] += qty
+        self.symbol_notional[key] += notional
+        self.symbol_fills[key] += 1
+        self.venue_fills[str(venue_mic(s) or p.get("venue") or UNKNOWN)] += 1
+        self.account_fills[str(s.field("account") or UNKNOWN)] += 1
         brief = (
             self.ctx.when(record.ts), s.order_id, str(s.field("account") or ""), symbol,
             str(s.field("side") or ""), str(qty), str(px), amount(notional),

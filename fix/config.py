@@ -29,6 +29,8 @@ Keys (case-sensitive, as in QuickFIX)::
     CancelOnDisconnect  Y/N
     ThrottleMaxMessages, ThrottleWindowSeconds
     DropCopy            Y/N: a read-only session that receives every ExecutionReport
+    OriginSession       the name orders from this session carry as ``origin.session`` (what
+                        the risk policy and the kill switch call it); default: the session id
     Username, CredentialRef                    initiator logon credentials
     StorePath           [DEFAULT] only: the SQLite file holding sequence numbers
 """
@@ -119,6 +121,12 @@ class SessionSettings:
     reconnect_interval: float = 30.0
     username: str | None = None
     credential_ref: str | None = None
+    origin_session: str | None = None
+
+    @property
+    def origin_name(self) -> str:
+        """``origin.session`` of the orders entered here (``FIX.4.4:GW->DESK1`` by default)."""
+        return self.origin_session or str(self.session_id)
 
     def address_allowed(self, peer: str | None) -> bool:
         """True when no allow-list is set or ``peer`` falls inside it."""
@@ -192,6 +200,7 @@ _KNOWN_KEYS = frozenset(
         "Username",
         "CredentialRef",
         "StorePath",
+        "OriginSession",
     ]
 )
 _SECRET_KEYS = frozenset({"Password", "SocketPassword"})
@@ -424,6 +433,7 @@ def _session(r: _Reader) -> SessionSettings | None:
         reconnect_interval=initiator.reconnect_interval,
         username=initiator.username,
         credential_ref=initiator.credential_ref,
+        origin_session=r.text("OriginSession"),
     )
 
 
@@ -520,6 +530,20 @@ def _throttle(r: _Reader) -> Throttle | None:
 def _check_whole(
     config: FixConfig, sections: list[_Section], source: str, problems: list[ConfigProblem]
 ) -> None:
+    origins: dict[str, int] = {}
+    for index, settings in enumerate(config.sessions, start=1):
+        name = settings.origin_name
+        if name in origins:
+            problems.append(
+                ConfigProblem(
+                    source,
+                    sections[index - 1].line,
+                    f"SESSION #{index}",
+                    "OriginSession",
+                    f"{name!r} already names SESSION #{origins[name]}",
+                )
+            )
+        origins[name] = index
     seen: dict[tuple[str, str, str], int] = {}
     for index, settings in enumerate(config.sessions, start=1):
         sid = settings.session_id

@@ -370,8 +370,8 @@ def execution_report(
         body.append((t.LAST_PX, to_bytes(fill.last_px)))
         if fill.venue_mic:
             body.append((t.LAST_MKT, fill.venue_mic.encode()))
-        if fill.trade_id and not is_42:
-            body.append((t.TRD_MATCH_ID, fill.trade_id.encode()))
+        if fill.trade_id and not is_42:  # TrdMatchID (880) is not an ExecutionReport field in 4.4
+            body.append((t.SECONDARY_EXEC_ID, fill.trade_id.encode()))
     body.append((t.LEAVES_QTY, to_bytes(view.leaves_qty)))
     body.append((t.CUM_QTY, to_bytes(view.cum_qty)))
     body.append((t.AVG_PX, to_bytes(view.avg_px)))

@@ -120,7 +120,7 @@ class FixOrderEntry:
                 else None
             )
             context = EntryContext(
-                session=str(sid),
+                session=settings.origin_name,
                 begin_string=sid.begin_string,
                 allowed_accounts=settings.allowed_accounts,
                 default_account=settings.default_account,
@@ -129,7 +129,7 @@ class FixOrderEntry:
                 default_user=sid.target_comp_id,
             )
             self._sessions[sid] = _SessionState(settings, context, throttle)
-            self._by_text[str(sid)] = sid
+            self._by_text[settings.origin_name] = sid
         self._drop_copies = [s for s, st in self._sessions.items() if st.settings.drop_copy]
         self.orders = OrderTracker()
         self._pending: dict[tuple[str, str], list[OrderUpdate]] = {}
@@ -156,9 +156,9 @@ class FixOrderEntry:
         if state is None or not state.settings.cancel_on_disconnect:
             return
         self._bind_loop()
-        targets = self._cancel_targets(session_id)
+        targets = self._cancel_targets(session_id, state.settings.origin_name)
         log.warning("%s disconnected: cancelling %d working orders", session_id, len(targets))
-        origin = OrderOrigin(Channel.FIX, str(session_id), COD_USER)
+        origin = OrderOrigin(Channel.FIX, state.settings.origin_name, COD_USER)
         for order_id, cl_ord_id, account in targets:
             request = CancelRequest(f"COD-{order_id}", cl_ord_id, account, origin)
             self._spawn(self._entry.cancel(request))
@@ -204,13 +204,13 @@ class FixOrderEntry:
         order = parsed.order
         if self._is_replay(message) and self.orders.by_cl(sid, order.cl_ord_id) is not None:
             return  # a resent order we already have (session test case 19)
-        key = (str(sid), order.cl_ord_id)
+        key = (state.context.session, order.cl_ord_id)
         self._pending.setdefault(key, [])
         self._in_flight[key] = self._in_flight.get(key, 0) + 1
         self._spawn(self._submit(sid, order, parsed.parties))
 
     async def _submit(self, sid: SessionID, order: NewOrder, parties: list[Party]) -> None:
-        key = (str(sid), order.cl_ord_id)
+        key = (order.origin.session, order.cl_ord_id)
         try:
             result: SubmitResult | None = await self._entry.submit(order)
         except Exception:
@@ -609,11 +609,11 @@ class FixOrderEntry:
 
     # ------------------------------------------------------------------ helpers
 
-    def _cancel_targets(self, sid: SessionID) -> list[tuple[str, str, str]]:
+    def _cancel_targets(self, sid: SessionID, origin_name: str) -> list[tuple[str, str, str]]:
         """(order id, current ClOrdID, account) of the session's working orders."""
         found: dict[str, tuple[str, str, str]] = {}
         if self._working_source is not None:
-            for working in self._working_source.working_orders(session=str(sid)):
+            for working in self._working_source.working_orders(session=origin_name):
                 found[working.order_id] = (working.order_id, working.order.cl_ord_id, working.order.account)
         for tracked in self.orders.working(sid):
             found.setdefault(

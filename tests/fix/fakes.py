@@ -7,8 +7,10 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from decimal import Decimal
 
+from fix.codec import encode, parse
 from fix.ids import SessionID
 from fix.message import Field
+from fix.spec import dictionary
 from risk_controls.domain import (
     CancelRequest,
     ExecType,
@@ -173,7 +175,12 @@ class RecordingSender:
     sent: list[Sent] = field(default_factory=list)
 
     def send(self, session_id: SessionID, msg_type: bytes, body: object) -> bool:
-        self.sent.append(Sent(session_id, msg_type, list(body)))  # type: ignore[call-overload]
+        fields = list(body)  # type: ignore[call-overload]
+        self.sent.append(Sent(session_id, msg_type, fields))
+        # every message the adapter sends must pass the FIX dictionary of its version
+        header = [(35, msg_type), (49, b"GW"), (56, b"X"), (34, b"1"), (52, b"20261123-10:00:00")]
+        raw = encode(session_id.begin_string.encode(), header + fields)
+        dictionary(session_id.begin_string).validate(parse(raw))
         return True
 
     def is_logged_on(self, session_id: SessionID) -> bool:

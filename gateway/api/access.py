@@ -1,0 +1,104 @@
+"""Who may call what: bearer-token authentication and role checks.
+
+Every refusal (401 or 403) raises :class:`AccessDenied`; the app's handler
+records it in the audit log (``access.denied``: who, what, why) before
+answering, so an auditor sees failed attempts as well as successful ones.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Callable, Coroutine
+from typing import Annotated, Any
+
+from fastapi import Depends, Request
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+
+from audit.api import AuditUnavailable
+from gateway.api import problems
+from gateway.api.context import ApiContext
+from gateway.api.problems import ApiProblem
+from gateway.api.tokens import InvalidToken, Principal, Role, unverified_subject
+
+ACCESS_DENIED = "access.denied"
+
+bearer = HTTPBearer(auto_error=False, description="JWT (EdDSA) issued by `gateway token` or your IdP")
+
+
+class AccessDenied(ApiProblem):
+    """401 (who are you?) or 403 (you may not), with what the audit record needs."""
+
+    def __init__(
+        self,
+        status: int,
+        detail: str,
+        *,
+        principal: Principal | None = None,
+        claimed_subject: str | None = None,
+        code: str | None = None,
+    ) -> None:
+        kind = problems.UNAUTHENTICATED if status == 401 else problems.FORBIDDEN
+        headers = {"WWW-Authenticate": 'Bearer error="invalid_token"'} if status == 401 else None
+        super().__init__(kind, detail, headers=headers, code=code)
+        self.principal = principal
+        self.claimed_subject = claimed_subject
+
+
+async def authenticate(
+    request: Request,
+    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)],
+) -> Principal:
+    if credentials is None:
+        raise AccessDenied(401, "a bearer token is required")
+    ctx: ApiContext = request.app.state.api
+    try:
+        return ctx.verifier.verify(credentials.credentials)
+    except InvalidToken as exc:
+        raise AccessDenied(
+            401, f"invalid token: {exc}", claimed_subject=unverified_subject(credentials.credentials)
+        ) from exc
+
+
+Caller = Annotated[Principal, Depends(authenticate)]
+
+
+def require(*roles: Role) -> Callable[[Principal], Coroutine[Any, Any, Principal]]:
+    """A dependency: the caller must hold one of ``roles`` (admin holds them all)."""
+    names = ", ".join(role.value for role in roles)
+
+    async def check(principal: Caller) -> Principal:
+        if not principal.has(*roles):
+            raise AccessDenied(403, f"needs role {names}", principal=principal)
+        return principal
+
+    return check
+
+
+def ensure_may_trade(principal: Principal, account: str) -> None:
+    if not principal.may_trade(account):
+        raise AccessDenied(
+            403, f"{principal.subject} may not enter orders for account {account}", principal=principal
+        )
+
+
+def ensure_may_view(principal: Principal, account: str) -> None:
+    if not principal.may_view(account):
+        raise AccessDenied(403, f"{principal.subject} may not see account {account}", principal=principal)
+
+
+async def record_denial(ctx: ApiContext, request: Request, denied: AccessDenied) -> None:
+    """Append ``access.denied`` and wait (briefly) until it is durable; the answer is the same either way."""
+    principal = denied.principal
+    payload = {
+        "status": denied.status,
+        "reason": denied.detail,
+        "subject": principal.subject if principal else None,
+        "roles": sorted(r.value for r in principal.roles) if principal else [],
+        "claimed_subject": denied.claimed_subject,
+        "method": request.method,
+        "path": request.url.path,
+        "client": request.client.host if request.client else None,
+    }
+    ctx.metrics.access_denied(denied.status)
+    with contextlib.suppress(AuditUnavailable):  # the refusal stands; /readyz shows the outage
+        await ctx.gateway.audit.append(ACCESS_DENIED, payload)

@@ -1,0 +1,220 @@
+"""Client order ids: unique per account, and a retry returns the original outcome.
+
+The index maps (account, cl_ord_id) to the first *final* outcome of the order
+sent under that id, from any entry point (it listens to the pipeline's
+decisions). A retry with the same content gets that outcome back, a denial
+included, and never reaches the pipeline again; the same id with different
+content is a conflict. Transient refusals (throttled, audit or policy
+unavailable) are not final: the client is expected to retry them, so they
+are not indexed and a retry is evaluated afresh.
+
+The index is rebuilt from the audit log at start (``order.received`` carries
+the order, ``order.accepted`` / ``order.denied`` the outcome), so it survives
+a restart exactly as the log does.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import json
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from datetime import datetime
+from decimal import Decimal
+from typing import Any
+
+from audit.api import AuditRecord
+from risk_controls import events as ev
+from risk_controls.domain import Denial, DenyCode, NewOrder
+from risk_controls.domain.clock import parse_iso_utc
+from risk_controls.entry import SubmitResult
+
+Key = tuple[str, str]
+
+TRANSIENT = frozenset(
+    {
+        DenyCode.AUDIT_UNAVAILABLE,
+        DenyCode.POLICY_UNAVAILABLE,
+        DenyCode.CHECK_FAILED,
+        DenyCode.SESSION_THROTTLE_EXCEEDED,
+        DenyCode.ACCOUNT_THROTTLE_EXCEEDED,
+        DenyCode.DUPLICATE_CL_ORD_ID,  # about another request that reused the id, not this one
+    }
+)
+
+
+@dataclass(frozen=True, slots=True)
+class Submission:
+    """The final outcome of the order sent under one client order id."""
+
+    fingerprint: str
+    order_id: str
+    order: NewOrder
+    accepted: bool
+    denial: Denial | None
+    audit_seq: int | None
+    received_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class Amendment:
+    """The outcome of a replace request, keyed by the replace's new client order id."""
+
+    fingerprint: str
+    order_id: str
+    accepted: bool
+    denial: Denial | None
+
+
+def fingerprint(order: NewOrder) -> str:
+    """Same content, same fingerprint: decimals compared by value ("100" == "100.0")."""
+    payload = ev.order_payload(order)
+    return _digest(payload)
+
+
+def amendment_fingerprint(order_id: str, resulting: NewOrder) -> str:
+    return _digest({"order_id": order_id, "order": ev.order_payload(resulting)})
+
+
+def _digest(payload: dict[str, Any]) -> str:
+    text = json.dumps(_normalise(payload), sort_keys=True, separators=(",", ":"))
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+DECIMAL_FIELDS = frozenset({"quantity", "limit_price", "stop_price"})
+
+
+def _normalise(value: Any) -> Any:
+    """Decimal fields by value; everything else exactly as sent."""
+    if isinstance(value, dict):
+        return {
+            k: _decimal_text(v) if k in DECIMAL_FIELDS and isinstance(v, str) else _normalise(v)
+            for k, v in value.items()
+        }
+    return value
+
+
+def _decimal_text(text: str) -> str:
+    return format(Decimal(text).normalize(), "f")
+
+
+def is_final(result: SubmitResult) -> bool:
+    return result.accepted or (result.denial is not None and result.denial.code not in TRANSIENT)
+
+
+class ClientOrderIndex:
+    """All client order ids seen, with outcomes; plus the requests still in flight."""
+
+    def __init__(self) -> None:
+        self._orders: dict[Key, Submission] = {}
+        self._denied: dict[str, Submission] = {}
+        self._amendments: dict[Key, Amendment] = {}
+        self._inflight: dict[Key, asyncio.Future[None]] = {}
+
+    # ---- reads ---------------------------------------------------------------------
+
+    def get(self, account: str, cl_ord_id: str) -> Submission | None:
+        return self._orders.get((account, cl_ord_id))
+
+    def amendment(self, account: str, cl_ord_id: str) -> Amendment | None:
+        return self._amendments.get((account, cl_ord_id))
+
+    def denied(self, order_id: str) -> Submission | None:
+        return self._denied.get(order_id)
+
+    def denied_orders(self) -> Iterator[Submission]:
+        return iter(self._denied.values())
+
+    def __len__(self) -> int:
+        return len(self._orders)
+
+    # ---- in-flight requests: a concurrent retry waits for the first one ----------------
+
+    def in_flight(self, key: Key) -> asyncio.Future[None] | None:
+        return self._inflight.get(key)
+
+    def begin(self, key: Key) -> asyncio.Future[None]:
+        future: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        self._inflight[key] = future
+        return future
+
+    def end(self, key: Key) -> None:
+        future = self._inflight.pop(key, None)
+        if future is not None and not future.done():
+            future.set_result(None)
+
+    # ---- writes ----------------------------------------------------------------------
+
+    def record(self, order: NewOrder, result: SubmitResult, received_at: datetime) -> None:
+        """Keep the first final outcome per (account, cl_ord_id); later ones are other requests."""
+        if not is_final(result):
+            return
+        key = (order.account, order.cl_ord_id)
+        if key in self._orders:
+            return
+        submission = Submission(
+            fingerprint(order),
+            result.order_id,
+            order,
+            result.accepted,
+            result.denial,
+            result.audit_seq,
+            received_at,
+        )
+        self._orders[key] = submission
+        if not result.accepted:
+            self._denied[result.order_id] = submission
+
+    def record_amendment(self, account: str, cl_ord_id: str, amendment: Amendment) -> None:
+        if amendment.denial is not None and amendment.denial.code in TRANSIENT:
+            return
+        self._amendments.setdefault((account, cl_ord_id), amendment)
+
+    # ---- rebuild from the audit log -----------------------------------------------------
+
+    @classmethod
+    def rebuild(cls, records: Iterable[AuditRecord]) -> ClientOrderIndex:
+        replay = IndexReplay()
+        for record in records:
+            replay.apply(record)
+        return replay.index
+
+
+class IndexReplay:
+    """Feeds audit records, in order, into a fresh index (one pass, shared with other readers)."""
+
+    def __init__(self) -> None:
+        self.index = ClientOrderIndex()
+        self._received: dict[str, tuple[NewOrder, datetime]] = {}
+        self._replaces: dict[tuple[str, str], NewOrder] = {}
+
+    def apply(self, record: AuditRecord) -> None:
+        kind, payload = record.event_type, record.payload
+        if kind == ev.ORDER_RECEIVED:
+            self._received[payload["order_id"]] = (ev.order_from(payload["order"]), parse_iso_utc(record.ts))
+        elif kind in (ev.ORDER_ACCEPTED, ev.ORDER_DENIED):
+            self._outcome(kind, payload, record.seq)
+        elif kind == ev.REPLACE_REQUESTED and payload.get("order_id"):
+            self._replaces[(payload["order_id"], payload["cl_ord_id"])] = ev.order_from(payload["order"])
+        elif kind in (ev.REPLACE_ACCEPTED, ev.REPLACE_DENIED):
+            self._amendment(kind, payload)
+
+    def _outcome(self, kind: str, payload: Any, seq: int) -> None:
+        found = self._received.pop(payload["order_id"], None)
+        if found is None:
+            return
+        order, when = found
+        accepted = kind == ev.ORDER_ACCEPTED
+        denial = None if accepted else ev.denial_from(payload["denial"])
+        self.index.record(order, SubmitResult(payload["order_id"], accepted, denial, seq), when)
+
+    def _amendment(self, kind: str, payload: Any) -> None:
+        order_id = payload.get("order_id") or ""
+        resulting = self._replaces.pop((order_id, payload.get("cl_ord_id") or ""), None)
+        if resulting is None:
+            return
+        accepted = kind == ev.REPLACE_ACCEPTED
+        denial = None if accepted else ev.denial_from(payload["denial"])
+        amendment = Amendment(amendment_fingerprint(order_id, resulting), order_id, accepted, denial)
+        self.index.record_amendment(resulting.account, resulting.cl_ord_id, amendment)

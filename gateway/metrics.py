@@ -1,0 +1,163 @@
+"""Prometheus metrics for the whole appliance, whatever the entry point.
+
+Registered as a pipeline observer, so FIX, REST and strategy orders are all
+counted. State that already lives elsewhere (kill switch, working orders,
+audit store health, policy in force) is read at scrape time by a collector
+instead of being mirrored into gauges on the order path. Each instance has its
+own registry, so several gateways (tests) never share counters.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from typing import Any
+
+from prometheus_client import CollectorRegistry, Counter, Histogram, generate_latest
+from prometheus_client.core import GaugeMetricFamily, Metric
+from prometheus_client.registry import Collector
+
+from gateway.app import Gateway
+from risk_controls.domain import NewOrder
+from risk_controls.entry import SubmitResult
+
+CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8"
+CHAIN_BUCKETS = (
+    0.000_005,
+    0.000_01,
+    0.000_025,
+    0.000_05,
+    0.000_1,
+    0.000_25,
+    0.000_5,
+    0.001,
+    0.002_5,
+    0.005,
+    0.01,
+    0.05,
+)
+
+
+class GatewayMetrics:
+    """Counters and histograms fed by the pipeline; gauges read from the gateway on scrape."""
+
+    def __init__(self, gateway: Gateway) -> None:
+        self.registry = CollectorRegistry(auto_describe=True)
+        self.orders = Counter(
+            "gateway_orders",
+            "Orders decided, by entry channel, outcome and denial code",
+            ["channel", "outcome", "code"],
+            registry=self.registry,
+        )
+        self.chain_seconds = Histogram(
+            "gateway_chain_seconds",
+            "Time to evaluate the pre-trade control chain for one order",
+            buckets=CHAIN_BUCKETS,
+            registry=self.registry,
+        )
+        self.http_denied = Counter(
+            "gateway_http_access_denied",
+            "REST requests refused for authentication (401) or authorisation (403)",
+            ["status"],
+            registry=self.registry,
+        )
+        self._children: dict[tuple[str, str, str], Any] = {}
+        self.registry.register(_StateCollector(gateway))
+
+    # ---- PipelineObserver ----------------------------------------------------------
+
+    def order_decided(self, order: NewOrder, result: SubmitResult, chain_seconds: float) -> None:
+        code = result.denial.code.value if result.denial is not None else ""
+        key = (order.origin.channel.value, "accepted" if result.accepted else "denied", code)
+        child = self._children.get(key)
+        if child is None:  # labels() costs a few µs: keep the children
+            child = self._children[key] = self.orders.labels(*key)
+        child.inc()
+        if chain_seconds > 0:
+            self.chain_seconds.observe(chain_seconds)
+
+    def access_denied(self, status: int) -> None:
+        self.http_denied.labels(str(status)).inc()
+
+    def render(self) -> bytes:
+        return generate_latest(self.registry)
+
+
+class _StateCollector(Collector):
+    def __init__(self, gateway: Gateway) -> None:
+        self._gateway = gateway
+
+    def collect(self) -> Iterator[Metric]:
+        gateway = self._gateway
+        yield from _kill_switch(gateway)
+        working = GaugeMetricFamily("gateway_working_orders", "Orders working at a venue")
+        working.add_metric([], len(gateway.pipeline.state.working_orders()))
+        yield working
+        disabled = GaugeMetricFamily(
+            "gateway_execution_disabled_accounts", "Accounts disabled by the repeated-execution throttle"
+        )
+        disabled.add_metric([], len(gateway.pipeline.state.execution_disabled))
+        yield disabled
+        yield from _policy(gateway)
+        yield from _audit(gateway)
+
+
+def _kill_switch(gateway: Gateway) -> Iterator[Metric]:
+    engaged = GaugeMetricFamily(
+        "gateway_kill_switch_engaged",
+        "1 for each engaged kill-switch scope",
+        labels=["scope", "target", "mode"],
+    )
+    entries = gateway.kill.state()
+    for entry in entries:
+        engaged.add_metric([entry.scope.value, entry.target, entry.mode.value], 1)
+    yield engaged
+    count = GaugeMetricFamily("gateway_kill_switch_entries", "Number of engaged kill-switch scopes")
+    count.add_metric([], len(entries))
+    yield count
+
+
+def _policy(gateway: Gateway) -> Iterator[Metric]:
+    loaded = gateway.policies.current
+    info = GaugeMetricFamily(
+        "gateway_policy_loaded", "1 when a valid policy is in force (labelled with its hash)", labels=["hash"]
+    )
+    info.add_metric([loaded.content_hash if loaded else ""], 1 if loaded else 0)
+    yield info
+
+
+def _audit(gateway: Gateway) -> Iterator[Metric]:
+    audit = gateway.audit
+    available = GaugeMetricFamily("gateway_audit_available", "1 while the audit store accepts appends")
+    available.add_metric([], 1 if getattr(audit, "available", True) else 0)
+    yield available
+    head = GaugeMetricFamily("gateway_audit_head_seq", "Sequence number of the last durable audit record")
+    head.add_metric([], audit.head()[0])
+    yield head
+    for name, help_text, read in _OPTIONAL_AUDIT_GAUGES:
+        value = read(audit)
+        if value is not None:
+            gauge = GaugeMetricFamily(name, help_text)
+            gauge.add_metric([], value)
+            yield gauge
+
+
+def _attr(name: str) -> Callable[[object], float | None]:
+    """Read a store statistic where the store exposes one (attribute or method)."""
+
+    def read(audit: object) -> float | None:
+        value = getattr(audit, name, None)
+        if callable(value):
+            value = value()
+        return float(value) if isinstance(value, int | float) else None
+
+    return read
+
+
+_OPTIONAL_AUDIT_GAUGES = (
+    ("gateway_audit_backlog", "Audit appends queued but not yet durable", _attr("backlog")),
+    (
+        "gateway_audit_append_p99_seconds",
+        "99th percentile of recent audit append-to-durable latency",
+        _attr("append_latency_p99"),
+    ),
+)

@@ -407,6 +407,14 @@ def _session(r: _Reader) -> SessionSettings | None:
         r.problem("DefaultAccount", f"{default_account!r} is not in AllowedAccounts")
     throttle = _throttle(r)
     initiator = _initiator_args(r, ctype)
+    networks = _networks(r)
+    mifid = _mifid(r)
+    capacity_map = _capacity_map(r)
+    flags = {
+        key: r.flag(key, default)
+        for key, default in (("ResetOnLogon", False), ("ValidateFields", True), ("CancelOnDisconnect", False))
+    }
+    timeouts = (r.number("LogonTimeout", 10.0), r.number("LogoutTimeout", 2.0))
     if not (begin in SUPPORTED_VERSIONS and sender and target and ctype):
         return None
     return SessionSettings(
@@ -414,18 +422,18 @@ def _session(r: _Reader) -> SessionSettings | None:
         connection_type=ctype,
         heartbeat_interval=heartbeat,
         schedule=schedule,
-        reset_on_logon=r.flag("ResetOnLogon", False),
+        reset_on_logon=flags["ResetOnLogon"],
         max_latency=max_latency,
-        logon_timeout=r.number("LogonTimeout", 10.0),
-        logout_timeout=r.number("LogoutTimeout", 2.0),
-        validate_fields=r.flag("ValidateFields", True),
+        logon_timeout=timeouts[0],
+        logout_timeout=timeouts[1],
+        validate_fields=flags["ValidateFields"],
         timestamp_precision=precision,
-        allowed_addresses=_networks(r),
+        allowed_addresses=networks,
         allowed_accounts=accounts,
         default_account=default_account,
-        mifid_defaults=_mifid(r),
-        capacity_map=_capacity_map(r),
-        cancel_on_disconnect=r.flag("CancelOnDisconnect", False),
+        mifid_defaults=mifid,
+        capacity_map=capacity_map,
+        cancel_on_disconnect=flags["CancelOnDisconnect"],
         throttle=throttle,
         drop_copy=drop_copy,
         connect_host=initiator.host,

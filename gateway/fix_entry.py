@@ -684,7 +684,11 @@ def build_fix_service(
     """Acceptor + adapter from a QuickFIX-style config file (not started)."""
     config = load_config(config_path)
     if store is None:
-        path = Path(config.store_path) if config.store_path else (store_dir or Path("var")) / "fix.sqlite"
+        path = (
+            Path(config.store_path)
+            if config.store_path
+            else (store_dir or Path("var")) / "fix-sessions.sqlite"
+        )
         path.parent.mkdir(parents=True, exist_ok=True)
         store = SqliteStoreFile(path)
     adapter = FixOrderEntry(entry, config.acceptor_sessions(), working_orders=working_orders, clock=clock)

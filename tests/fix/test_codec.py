@@ -138,7 +138,7 @@ def test_length_prefixed_data_may_contain_soh() -> None:
 
 
 def test_typed_getters() -> None:
-    message = parse(encode(b"FIX.4.4", ORDER + [(60, b"20261123-10:00:00.123456789")]))
+    message = parse(encode(b"FIX.4.4", [*ORDER, (60, b"20261123-10:00:00.123456789")]))
     assert message.require_decimal(44) == Decimal("101.25")
     assert message.require_int(38) == 100
     assert message.get_time(60) == datetime(2026, 11, 23, 10, 0, 0, 123456, tzinfo=UTC)

@@ -242,30 +242,53 @@ def range_proof(start: int, end: int, size: int, mth: SubtreeOracle) -> tuple[li
     return left, right
 
 
-def root_from_range(
-    start: int, size: int, leaves: Sequence[Hash], left: Sequence[Hash], right: Sequence[Hash]
-) -> Hash:
-    """The root implied by a range proof; raises ProofError if the shapes do not fit."""
-    end = start + len(leaves)
-    left_parts, right_parts = decomposition(0, start), decomposition(end, size)
-    if len(left) != len(left_parts) or len(right) != len(right_parts) or end > size:
-        raise ProofError("range proof does not fit the range and tree size")
-    stack: list[tuple[int, Hash]] = []
+class RangeRoot:
+    """Rebuilds a root from a range proof one leaf at a time (flat memory for big exports).
 
-    def push(width: int, h: Hash) -> None:
+    ``left`` covers leaves ``[0, start)``; push the range's leaf hashes in
+    order, then :meth:`finish` with ``right`` covering ``[end, size)``.
+    """
+
+    __slots__ = ("_stack", "end")
+
+    def __init__(self, start: int, left: Sequence[Hash]) -> None:
+        parts = decomposition(0, start)
+        if len(left) != len(parts):
+            raise ProofError("range proof does not fit the start of the range")
+        self._stack: list[tuple[int, Hash]] = []
+        self.end = start
+        for (a, b), h in zip(parts, left, strict=True):
+            self._push(b - a, h)
+
+    def _push(self, width: int, h: Hash) -> None:
+        stack = self._stack
         while stack and stack[-1][0] == width:
             width, h = width * 2, node_hash(stack.pop()[1], h)
         stack.append((width, h))
 
-    for (a, b), h in zip(left_parts, left, strict=True):
-        push(b - a, h)
-    for h in leaves:
-        push(1, h)
-    for (a, b), h in zip(right_parts, right, strict=True):
-        push(b - a, h)
-    if not stack:
-        return EMPTY_ROOT
-    r = stack[-1][1]
-    for _, h in reversed(stack[:-1]):
-        r = node_hash(h, r)
-    return r
+    def push(self, leaf: Hash) -> None:
+        self._push(1, leaf)
+        self.end += 1
+
+    def finish(self, size: int, right: Sequence[Hash]) -> Hash:
+        parts = decomposition(self.end, size)
+        if self.end > size or len(right) != len(parts):
+            raise ProofError("range proof does not fit the end of the range and the tree size")
+        for (a, b), h in zip(parts, right, strict=True):
+            self._push(b - a, h)
+        if not self._stack:
+            return EMPTY_ROOT
+        r = self._stack[-1][1]
+        for _, h in reversed(self._stack[:-1]):
+            r = node_hash(h, r)
+        return r
+
+
+def root_from_range(
+    start: int, size: int, leaves: Sequence[Hash], left: Sequence[Hash], right: Sequence[Hash]
+) -> Hash:
+    """The root implied by a range proof; raises ProofError if the shapes do not fit."""
+    builder = RangeRoot(start, left)
+    for leaf in leaves:
+        builder.push(leaf)
+    return builder.finish(size, right)

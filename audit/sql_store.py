@@ -36,7 +36,8 @@ from audit.batch import Batch
 from audit.checkpoint import Checkpoint, Signer, public_key_pem, sign_checkpoint
 from audit.clock import ChainClock
 from audit.merkle import Frontier, Hash
-from audit.record import GENESIS_HASH, json_string, payload_json
+from audit.record import DEFAULT_RETENTION, GENESIS_HASH, json_string, payload_json
+from audit.retention import retention_years
 from audit.store_state import Reader, StoreState, load_state
 
 _log = logging.getLogger(__name__)
@@ -134,6 +135,10 @@ class SqlAuditLog:
     ) -> AppendTicket:
         """Queue a record; the ticket completes once its batch has committed."""
         pj = payload_json(payload)  # a bad payload raises here, in the caller
+        if retention is not None:
+            retention_years(retention)  # an unknown class raises here too
+            if retention == DEFAULT_RETENTION:
+                retention = None  # one encoding per class: the default is implicit
         ticket = AppendTicket()
         if self._closed:
             ticket.set_error(AuditUnavailable("audit store closed"))

@@ -74,6 +74,13 @@ def cmd_policy_check(args: argparse.Namespace) -> int:
 
 
 def cmd_kill(args: argparse.Namespace) -> int:
+    if getattr(args, "url", None):
+        from gateway.api.commands import kill_over_rest
+
+        return kill_over_rest(args, _settings(args))
+    if args.action == "approve":
+        print("approve acts on the running gateway: add --url", file=sys.stderr)
+        return 2
     from gateway.app import build_gateway
     from gateway.kill import KillSwitchError
     from gateway.server import ServerAlreadyRunning, single_instance
@@ -110,11 +117,17 @@ def cmd_kill(args: argparse.Namespace) -> int:
         return 1
     except ServerAlreadyRunning:
         print(
-            "the gateway is running on this data directory: use its REST kill-switch API "
-            "(POST /v1/kill-switch) so the running process acts at once",
+            "the gateway is running on this data directory: add --url http://HOST:PORT to act "
+            "through its REST kill-switch API, so the running process acts at once",
             file=sys.stderr,
         )
         return 1
+
+
+def cmd_token(args: argparse.Namespace) -> int:
+    from gateway.api.commands import cmd_token as issue
+
+    return issue(args, _settings(args))
 
 
 def cmd_bench(args: argparse.Namespace) -> int:
@@ -154,7 +167,7 @@ def build_parser() -> argparse.ArgumentParser:
     pc.set_defaults(func=cmd_policy_check)
 
     p = sub.add_parser("kill", help="engage or release the kill switch (gateway not running)")
-    p.add_argument("action", choices=["engage", "release"])
+    p.add_argument("action", choices=["engage", "release", "approve"])
     common(p)
     p.add_argument(
         "--scope", required=True, choices=["firm", "account", "trader", "strategy", "instrument", "session"]
@@ -164,7 +177,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--actor", required=True)
     p.add_argument("--mode", default="HALT", choices=["HALT", "REDUCING"])
     p.add_argument("--approved-by", help="second risk officer, where policy requires four eyes")
+    from gateway.api.commands import add_kill_rest_arguments, add_token_parser
+
+    add_kill_rest_arguments(p)
     p.set_defaults(func=cmd_kill)
+
+    add_token_parser(sub).set_defaults(func=cmd_token)
 
     p = sub.add_parser("bench", help="chain and full-path throughput and latency")
     p.add_argument("--orders", type=int, default=20000)

@@ -1,0 +1,130 @@
+"""What must survive a restart (client order ids, pending releases), and the CLI's token and REST kill."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from audit.memory import MemoryAuditLog
+from gateway.api.config import ApiConfig
+from gateway.api.keys import load_keys
+from gateway.api.tokens import Role, TokenVerifier
+from gateway.cli import main
+from tests.api.conftest import live_api, order_body, policy_variant
+
+
+def test_client_order_ids_and_pending_releases_survive_a_restart(tmp_path: Path) -> None:
+    data = tmp_path / "data"
+    policy = policy_variant(
+        tmp_path, ("kill_release_needs_second_officer = false", "kill_release_needs_second_officer = true")
+    )
+    with live_api(data, policy=policy) as api:  # the SQLite store under data/
+        with api.client("jsmith", "trader", accounts=("ACC-APPLE-TSY",)) as desk:
+            accepted = desk.post("/v1/orders", json=order_body("keep-1")).json()
+            denied = desk.post(
+                "/v1/orders", json=order_body("keep-2", symbol="TSLA", limit_price="350.00")
+            ).json()
+        with api.client("rofficer", "risk_officer") as risk:
+            risk.post(
+                "/v1/kill-switch/engage", json={"scope": "session", "target": "DESK2", "reason": "line down"}
+            )
+            request_id = risk.post(
+                "/v1/kill-switch/release", json={"scope": "session", "target": "DESK2", "reason": "line up"}
+            ).json()["request_id"]
+    with live_api(data, policy=policy) as api:
+        with api.client("jsmith", "trader", accounts=("ACC-APPLE-TSY",)) as desk:
+            again = desk.post("/v1/orders", json=order_body("keep-1"))
+            denied_again = desk.post(
+                "/v1/orders", json=order_body("keep-2", symbol="TSLA", limit_price="350.00")
+            )
+            conflict = desk.post("/v1/orders", json=order_body("keep-1", quantity="7"))
+            listed = desk.get("/v1/orders", params={"status": "DENIED"}).json()["items"]
+        with api.client("rofficer2", "risk_officer") as other:
+            pending = other.get("/v1/kill-switch").json()["pending_releases"]
+            approved = other.post(f"/v1/kill-switch/release-requests/{request_id}/approve", json={})
+    assert again.status_code == 201 and again.headers["idempotent-replayed"] == "true"
+    assert again.json()["order_id"] == accepted["order_id"]
+    assert denied_again.status_code == 422 and denied_again.json()["order_id"] == denied["order_id"]
+    assert conflict.status_code == 409
+    assert [o["order_id"] for o in listed] == [denied["order_id"]]
+    assert [p["request_id"] for p in pending] == [request_id]
+    assert approved.status_code == 200 and approved.json()["approved_by"] == "rofficer2"
+
+
+def test_token_command_issues_a_token_the_gateway_accepts(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code = main(
+        [
+            "token",
+            "--data-dir",
+            str(tmp_path),
+            "--subject",
+            "jsmith",
+            "--role",
+            "trader",
+            "--accounts",
+            "ACC-APPLE-TSY,ACC-MSFT-TSY",
+        ]
+    )
+    text = capsys.readouterr().out.strip()
+    config = ApiConfig.for_data_dir(tmp_path)
+    principal = TokenVerifier(
+        load_keys(config).public, issuer=config.issuer, audience=config.audience
+    ).verify(text)
+    assert code == 0
+    assert principal.subject == "jsmith" and principal.roles == {Role.TRADER}
+    assert principal.accounts == {"ACC-APPLE-TSY", "ACC-MSFT-TSY"}
+    assert main(["token", "--data-dir", str(tmp_path), "--subject", "x", "--role", "trader"]) == 2
+
+
+def test_kill_command_acts_through_the_running_gateway(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    with live_api(tmp_path, audit=MemoryAuditLog()) as api:
+        engage = [
+            "kill",
+            "engage",
+            "--data-dir",
+            str(tmp_path),
+            "--scope",
+            "account",
+            "--target",
+            "ACC-HOUSE",
+        ]
+        code = main([*engage, "--reason", "desk call", "--actor", "rofficer", "--url", api.base_url])
+        out = capsys.readouterr().out
+        entries = api.call(lambda: api.gateway.kill.state())
+        release = [
+            "kill",
+            "release",
+            "--data-dir",
+            str(tmp_path),
+            "--scope",
+            "account",
+            "--target",
+            "ACC-HOUSE",
+        ]
+        released = main([*release, "--reason", "ok", "--actor", "rofficer", "--url", api.base_url])
+        after = api.call(lambda: api.gateway.kill.state())
+        refused = main(
+            [
+                "kill",
+                "release",
+                "--data-dir",
+                str(tmp_path),
+                "--scope",
+                "firm",
+                "--reason",
+                "x",
+                "--actor",
+                "r",
+                "--url",
+                api.base_url,
+            ]
+        )
+    assert code == 0 and out.startswith("ENGAGED account=ACC-HOUSE mode=HALT cancelled=0")
+    assert [(e.target, e.actor, e.reason) for e in entries] == [("ACC-HOUSE", "rofficer", "desk call")]
+    assert released == 0 and after == []
+    assert refused == 1  # nothing engaged firm-wide: 404 from the API

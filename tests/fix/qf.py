@@ -223,3 +223,153 @@ class QfClient:
         for tag, value in body:
             message.setField(tag, value)
         self.send(message)
+
+
+def free_port() -> int:
+    import socket
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+class VenueApp(Recorder):
+    """QuickFIX playing an exchange: acks every order; fills symbol FILL, rejects symbol REJECT."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.exec_counter = 0
+
+    def _report(self, sid: qf.SessionID, values: list[tuple[int, str]]) -> None:
+        self.exec_counter += 1
+        message = qf.Message()
+        message.getHeader().setField(qf.MsgType("8"))
+        message.setField(17, f"VX{self.exec_counter}")
+        fix42 = sid.getBeginString().getValue() == "FIX.4.2"
+        if fix42:
+            message.setField(20, "0")  # ExecTransType, required in 4.2
+        for tag, value in values:
+            if fix42 and (tag, value) == (150, "F"):
+                value = "2"  # 4.2 has no ExecType F (trade)
+            if fix42 and tag == 527:
+                continue
+            message.setField(tag, value)
+        qf.Session.sendToTarget(message, sid)
+
+    def fromApp(self, message: qf.Message, sessionID: qf.SessionID) -> None:
+        super().fromApp(message, sessionID)
+        got = fields(message.toString())
+        msg_type = got[35]
+        stamp = "20261123-10:00:00.000"
+        if msg_type == "D":
+            cl, qty, symbol = got[11], got[38], got[55]
+            base = [(37, f"V-{cl}"), (11, cl), (55, symbol), (54, got[54]), (38, qty), (60, stamp)]
+            if symbol == "REJECT":
+                self._report(
+                    sessionID,
+                    [
+                        *base,
+                        (150, "8"),
+                        (39, "8"),
+                        (151, "0"),
+                        (14, "0"),
+                        (6, "0"),
+                        (58, "no such instrument here"),
+                    ],
+                )
+                return
+            self._report(sessionID, [*base, (150, "0"), (39, "0"), (151, qty), (14, "0"), (6, "0")])
+            if symbol == "FILL":
+                price = got.get(44, "10")
+                self._report(
+                    sessionID,
+                    [
+                        *base,
+                        (150, "F"),
+                        (39, "2"),
+                        (32, qty),
+                        (31, price),
+                        (151, "0"),
+                        (14, qty),
+                        (6, price),
+                        (527, "TRADE-1"),
+                    ],
+                )
+        elif msg_type == "F":
+            self._report(
+                sessionID,
+                [
+                    (37, f"V-{got[41]}"),
+                    (11, got[11]),
+                    (41, got[41]),
+                    (55, got[55]),
+                    (54, got[54]),
+                    (150, "4"),
+                    (39, "4"),
+                    (151, "0"),
+                    (14, "0"),
+                    (6, "0"),
+                    (60, stamp),
+                ],
+            )
+        elif msg_type == "G":
+            self._report(
+                sessionID,
+                [
+                    (37, f"V-{got[41]}"),
+                    (11, got[11]),
+                    (41, got[41]),
+                    (55, got[55]),
+                    (54, got[54]),
+                    (38, got[38]),
+                    (150, "5"),
+                    (39, "0"),
+                    (151, got[38]),
+                    (14, "0"),
+                    (6, "0"),
+                    (60, stamp),
+                ],
+            )
+
+
+class QfVenue:
+    """A QuickFIX SocketAcceptor with :class:`VenueApp`, for the FIX venue initiator to reach."""
+
+    def __init__(
+        self, workdir: Path, *, version: str = "FIX.4.4", sender: str = "XVENUE", target: str = "GW"
+    ) -> None:
+        workdir.mkdir(parents=True, exist_ok=True)
+        self.port = free_port()
+        dictionary = data_dictionary(version, workdir)
+        config = workdir / "venue.cfg"
+        config.write_text(
+            "\n".join(
+                [
+                    "[DEFAULT]",
+                    "ConnectionType=acceptor",
+                    f"SocketAcceptPort={self.port}",
+                    "SocketAcceptHost=127.0.0.1",
+                    f"FileStorePath={workdir / 'venue-store'}",
+                    "StartTime=00:00:00",
+                    "EndTime=00:00:00",
+                    "UseDataDictionary=Y",
+                    f"DataDictionary={dictionary}",
+                    # the FIX 4.2 MiFID II convention uses tags 20122 / 20012
+                    "ValidateUserDefinedFields=N",
+                    "[SESSION]",
+                    f"BeginString={version}",
+                    f"SenderCompID={sender}",
+                    f"TargetCompID={target}",
+                    "",
+                ]
+            )
+        )
+        self.settings = qf.SessionSettings(str(config))
+        self.app = VenueApp()
+        self.acceptor = qf.SocketAcceptor(self.app, qf.MemoryStoreFactory(), self.settings)
+
+    def start(self) -> None:
+        self.acceptor.start()
+
+    def stop(self) -> None:
+        self.acceptor.stop(True)

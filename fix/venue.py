@@ -1,0 +1,277 @@
+"""A venue reached over FIX: an initiator session behind the Venue interface.
+
+The router calls :meth:`FixVenue.submit`, :meth:`FixVenue.cancel` and
+:meth:`FixVenue.replace` on the event-loop thread; each becomes a
+NewOrderSingle, OrderCancelRequest or OrderCancelReplaceRequest whose
+ClOrdID is the gateway's order id (``<order id>.<n>`` for amendments). The
+venue's ExecutionReports come back as domain
+:class:`~risk_controls.domain.ExecutionReport` through the ``on_report``
+callback. An order for a venue whose session is not logged on is rejected at
+once (VENUE_UNAVAILABLE) rather than queued for a resend: a stale order
+replayed after a reconnect is worse than a clear refusal.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from datetime import datetime
+
+from fix import tags as t
+from fix.application import UnsupportedMessageType
+from fix.config import SessionSettings
+from fix.ids import SessionID
+from fix.initiator import FixInitiator
+from fix.journal import Journal, null_journal
+from fix.message import Field, FixMessage
+from fix.messages import ORD_TYPE_CODES, SIDE_CODES, TIF_CODES
+from fix.parties import parties_for, write_parties
+from fix.store import StoreFile
+from fix.values import format_utc_timestamp, to_bytes
+from risk_controls.domain import DenyCode, ExecType, ExecutionReport, NewOrder
+from risk_controls.domain.clock import Clock, SystemClock
+from risk_controls.venue import ReportSink, RoutedOrder
+
+log = logging.getLogger(__name__)
+
+_FILL_TYPES_42 = {b"1": ExecType.PARTIAL_FILL, b"2": ExecType.FILL}
+_EXEC_TYPES = {
+    b"0": ExecType.NEW,
+    b"4": ExecType.CANCELED,
+    b"5": ExecType.REPLACED,
+    b"8": ExecType.REJECTED,
+    b"C": ExecType.EXPIRED,
+}
+_IGNORED_EXEC_TYPES = frozenset({b"6", b"A", b"E", b"I", b"3", b"D"})  # pending / status / restated
+
+
+@dataclass(slots=True)
+class _Routed:
+    order_id: str
+    order: NewOrder
+    cl_ord_id: str
+    amendments: int = 0
+
+    def next_cl_ord_id(self) -> str:
+        self.amendments += 1
+        return f"{self.order_id}.{self.amendments}"
+
+
+class FixVenue:
+    """:class:`risk_controls.venue.Venue` over one FIX initiator session."""
+
+    def __init__(
+        self,
+        name: str,
+        settings: SessionSettings,
+        *,
+        store: StoreFile | None = None,
+        journal: Journal = null_journal,
+        clock: Clock | None = None,
+        password: str | None = None,
+    ) -> None:
+        self.name = name
+        self.session_id: SessionID = settings.session_id
+        self._begin = settings.session_id.begin_string
+        self._clock = clock or SystemClock()
+        self._on_report: ReportSink | None = None
+        self._orders: dict[str, _Routed] = {}
+        self._by_cl: dict[str, str] = {}
+        passwords = {settings.session_id: password} if password else None
+        self.initiator = FixInitiator(
+            [settings], self, store=store, journal=journal, clock=clock, passwords=passwords
+        )
+
+    async def start(self) -> None:
+        await self.initiator.start()
+
+    async def stop(self) -> None:
+        await self.initiator.stop()
+
+    @property
+    def logged_on(self) -> bool:
+        return self.initiator.is_logged_on(self.session_id)
+
+    # ------------------------------------------------------------------ Venue
+
+    def connect(self, on_report: ReportSink) -> None:
+        self._on_report = on_report
+
+    def submit(self, routed: RoutedOrder) -> None:
+        order = routed.order
+        if not self.logged_on:
+            self._unavailable(routed.order_id, "submit")
+            return
+        entry = _Routed(routed.order_id, order, routed.order_id)
+        self._orders[routed.order_id] = entry
+        self._by_cl[entry.cl_ord_id] = routed.order_id
+        self._send(b"D", [(t.CL_ORD_ID, entry.cl_ord_id.encode()), *self._order_fields(order)])
+
+    def cancel(self, order_id: str) -> None:
+        entry = self._orders.get(order_id)
+        if entry is None:
+            log.warning("%s: cancel for unknown order %s", self.name, order_id)
+            return
+        if not self.logged_on:
+            self._unavailable(order_id, "cancel")
+            return
+        cl_ord_id = entry.next_cl_ord_id()
+        self._by_cl[cl_ord_id] = order_id
+        order = entry.order
+        self._send(
+            b"F",
+            [
+                (t.ORIG_CL_ORD_ID, entry.cl_ord_id.encode()),
+                (t.CL_ORD_ID, cl_ord_id.encode()),
+                (t.ACCOUNT, order.account.encode()),
+                (t.SYMBOL, order.symbol.encode()),
+                (t.SIDE, SIDE_CODES[order.side]),
+                (t.TRANSACT_TIME, self._now()),
+                (t.ORDER_QTY, to_bytes(order.quantity)),
+            ],
+        )
+
+    def replace(self, routed: RoutedOrder) -> None:
+        entry = self._orders.get(routed.order_id)
+        if entry is None:
+            log.warning("%s: replace for unknown order %s", self.name, routed.order_id)
+            return
+        if not self.logged_on:
+            self._unavailable(routed.order_id, "replace")
+            return
+        cl_ord_id = entry.next_cl_ord_id()
+        self._by_cl[cl_ord_id] = routed.order_id
+        previous, entry.order = entry.cl_ord_id, routed.order
+        self._send(
+            b"G",
+            [
+                (t.ORIG_CL_ORD_ID, previous.encode()),
+                (t.CL_ORD_ID, cl_ord_id.encode()),
+                *self._order_fields(routed.order),
+            ],
+        )
+
+    # ------------------------------------------------------------------ Application
+
+    def on_logon(self, session_id: SessionID) -> None:
+        log.info("%s: FIX venue session %s logged on", self.name, session_id)
+
+    def on_logout(self, session_id: SessionID) -> None:
+        log.warning("%s: FIX venue session %s logged out", self.name, session_id)
+
+    def from_app(self, session_id: SessionID, message: FixMessage) -> None:
+        if message.msg_type == b"8":
+            self._execution_report(message)
+        elif message.msg_type == b"9":
+            order_id = self._order_id_of(message)
+            log.warning(
+                "%s: venue refused to cancel/replace %s: %s",
+                self.name,
+                order_id,
+                message.get_str(t.TEXT),
+            )
+        else:
+            raise UnsupportedMessageType(message.msg_type)
+
+    # ------------------------------------------------------------------ internals
+
+    def _execution_report(self, message: FixMessage) -> None:
+        order_id = self._order_id_of(message)
+        if order_id is None:
+            log.warning("%s: report for an order we never sent: %r", self.name, message)
+            return
+        code = message.require(t.EXEC_TYPE)
+        exec_type = self._exec_type(code, message)
+        if exec_type is None:
+            return
+        entry = self._orders.get(order_id)
+        if exec_type is ExecType.REPLACED and entry is not None:
+            entry.cl_ord_id = message.require_str(t.CL_ORD_ID)
+        report = ExecutionReport(
+            order_id=order_id,
+            exec_id=message.require_str(t.EXEC_ID),
+            exec_type=exec_type,
+            venue=self.name,
+            transact_time=message.get_time(t.TRANSACT_TIME) or self._clock.now(),
+            last_qty=message.get_decimal(t.LAST_QTY) if exec_type in _FILLS else None,
+            last_px=message.get_decimal(t.LAST_PX) if exec_type in _FILLS else None,
+            venue_order_id=message.get_str(t.ORDER_ID),
+            trade_id=message.get_str(t.SECONDARY_EXEC_ID) or message.get_str(t.TRD_MATCH_ID),
+            text=message.get_str(t.TEXT),
+        )
+        if entry is not None and exec_type in _DONE:
+            self._forget(entry)
+        if self._on_report is not None:
+            self._on_report(report)
+
+    def _exec_type(self, code: bytes, message: FixMessage) -> ExecType | None:
+        if code in _IGNORED_EXEC_TYPES:
+            return None
+        if code == b"F":
+            leaves = message.get_decimal(t.LEAVES_QTY)
+            done = message.get(t.ORD_STATUS) == b"2" or (leaves is not None and leaves == 0)
+            return ExecType.FILL if done else ExecType.PARTIAL_FILL
+        found = _FILL_TYPES_42.get(code) or _EXEC_TYPES.get(code)
+        if found is None:
+            log.warning("%s: ExecType %r not understood", self.name, code)
+        return found
+
+    def _order_id_of(self, message: FixMessage) -> str | None:
+        for tag in (t.CL_ORD_ID, t.ORIG_CL_ORD_ID):
+            value = message.get_str(tag)
+            if value is not None and value in self._by_cl:
+                return self._by_cl[value]
+        return None
+
+    def _forget(self, entry: _Routed) -> None:
+        self._orders.pop(entry.order_id, None)
+        for cl_ord_id in [entry.order_id] + [f"{entry.order_id}.{n}" for n in range(1, entry.amendments + 1)]:
+            self._by_cl.pop(cl_ord_id, None)
+
+    def _order_fields(self, order: NewOrder) -> list[Field]:
+        fields: list[Field] = [(t.ACCOUNT, order.account.encode())]
+        fields += write_parties(parties_for(order.mifid), self._begin)
+        if self._begin == "FIX.4.2":
+            fields.append((t.HANDL_INST, b"1"))
+        fields += [
+            (t.SYMBOL, order.symbol.encode()),
+            (t.SIDE, SIDE_CODES[order.side]),
+            (t.TRANSACT_TIME, self._now()),
+            (t.ORDER_QTY, to_bytes(order.quantity)),
+            (t.ORD_TYPE, ORD_TYPE_CODES[order.ord_type]),
+        ]
+        if order.limit_price is not None:
+            fields.append((t.PRICE, to_bytes(order.limit_price)))
+        if order.stop_price is not None:
+            fields.append((t.STOP_PX, to_bytes(order.stop_price)))
+        fields.append((t.TIME_IN_FORCE, TIF_CODES[order.tif]))
+        if order.expire_at is not None:
+            fields.append((t.EXPIRE_TIME, format_utc_timestamp(order.expire_at, 3)))
+        return fields
+
+    def _send(self, msg_type: bytes, body: list[Field]) -> None:
+        self.initiator.send(self.session_id, msg_type, body)
+
+    def _now(self) -> bytes:
+        return format_utc_timestamp(self._clock.now(), 3)
+
+    def _unavailable(self, order_id: str, action: str) -> None:
+        """A new order is rejected at once; a cancel or replace leaves the order as last reported."""
+        log.error("%s: %s of %s refused: FIX session not logged on", self.name, action, order_id)
+        if action != "submit" or self._on_report is None:
+            return
+        when: datetime = self._clock.now()
+        self._on_report(
+            ExecutionReport(
+                order_id,
+                f"{order_id}-unavailable",
+                ExecType.REJECTED,
+                self.name,
+                when,
+                text=f"{DenyCode.VENUE_UNAVAILABLE.value} venue={self.name}",
+            )
+        )
+
+
+_FILLS = frozenset({ExecType.PARTIAL_FILL, ExecType.FILL})
+_DONE = frozenset({ExecType.FILL, ExecType.CANCELED, ExecType.REJECTED, ExecType.EXPIRED})

@@ -1,0 +1,216 @@
+"""The FIX venue initiator against QuickFIX playing the exchange."""
+
+from __future__ import annotations
+
+import queue
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+
+from audit.memory import MemoryAuditLog
+from fix.config import ConnectionType, SessionSettings
+from fix.ids import SessionID
+from fix.venue import FixVenue
+from gateway.app import build_gateway
+from gateway.settings import Settings
+from risk_controls.domain import (
+    Channel,
+    ExecType,
+    ExecutionReport,
+    MifidOverrides,
+    NewOrder,
+    OrderOrigin,
+    OrderStatus,
+    OrdType,
+    Side,
+    TimeInForce,
+)
+from risk_controls.entry import OrderUpdate
+from risk_controls.venue import RoutedOrder
+from tests.fix.qf import LoopThread, QfVenue, fields, wait_for
+
+ROOT = Path(__file__).resolve().parents[2]
+ORIGIN = OrderOrigin(Channel.FIX, "DESK1", "jsmith")
+
+
+def venue_settings(port: int, version: str = "FIX.4.4") -> SessionSettings:
+    return SessionSettings(
+        SessionID(version, "GW", "XVENUE"),
+        ConnectionType.INITIATOR,
+        heartbeat_interval=5,
+        connect_host="127.0.0.1",
+        connect_port=port,
+        reconnect_interval=0.2,
+        reset_on_logon=True,
+    )
+
+
+LEI = "5493001KJTIIGC8Y1R12"
+
+
+def order(symbol: str, qty: str = "100", price: str = "10.50") -> NewOrder:
+    return NewOrder(
+        "C1",
+        "ACC1",
+        symbol,
+        Side.SELL_SHORT,
+        Decimal(qty),
+        OrdType.LIMIT,
+        TimeInForce.DAY,
+        ORIGIN,
+        limit_price=Decimal(price),
+        mifid=MifidOverrides(client_id=LEI, investment_decision="TRADER7"),
+    )
+
+
+@pytest.fixture(params=["FIX.4.4", "FIX.4.2"])
+def connected(
+    request: pytest.FixtureRequest, tmp_path: Path
+) -> Iterator[tuple[FixVenue, QfVenue, LoopThread, queue.Queue[ExecutionReport]]]:
+    version = request.param
+    exchange = QfVenue(tmp_path / "venue", version=version)
+    exchange.start()
+    loop = LoopThread()
+    venue = FixVenue("XFIX", venue_settings(exchange.port, version))
+    reports: queue.Queue[ExecutionReport] = queue.Queue()
+    venue.connect(reports.put)
+    loop.run(venue.start())
+    loop.run(venue.initiator.wait_logged_on(venue.session_id))
+    yield venue, exchange, loop, reports
+    loop.run(venue.stop())
+    loop.close()
+    exchange.stop()
+
+
+def test_order_lifecycle_over_fix(
+    connected: tuple[FixVenue, QfVenue, LoopThread, queue.Queue[ExecutionReport]],
+) -> None:
+    venue, exchange, loop, reports = connected
+    loop.call(venue.submit, RoutedOrder("G-1", order("AAPL")))
+    new = reports.get(timeout=10)
+    assert (new.order_id, new.exec_type, new.venue, new.venue_order_id) == (
+        "G-1",
+        ExecType.NEW,
+        "XFIX",
+        "V-G-1",
+    )
+    sent = fields(wait_for(exchange.app.app))
+    assert (sent[11], sent[54], sent[38], sent[44], sent[1]) == ("G-1", "5", "100", "10.50", "ACC1")
+    if venue.session_id.begin_string == "FIX.4.4":  # MiFID II identifiers travel with the order
+        assert (sent[453], sent[448], sent[447], sent[452]) == ("2", LEI, "N", "3")
+    else:
+        assert sent[20122] == "TRADER7"
+
+    loop.call(venue.replace, RoutedOrder("G-1", order("AAPL", qty="150", price="10.40")))
+    replaced = reports.get(timeout=10)
+    assert (replaced.order_id, replaced.exec_type) == ("G-1", ExecType.REPLACED)
+    amend = fields(wait_for(exchange.app.app))
+    assert (amend[35], amend[11], amend[41], amend[38], amend[44]) == ("G", "G-1.1", "G-1", "150", "10.40")
+
+    loop.call(venue.cancel, "G-1")
+    canceled = reports.get(timeout=10)
+    assert (canceled.order_id, canceled.exec_type) == ("G-1", ExecType.CANCELED)
+    cancel = fields(wait_for(exchange.app.app))
+    assert (cancel[35], cancel[11], cancel[41]) == ("F", "G-1.2", "G-1.1")
+
+
+def test_fills_and_rejects_over_fix(
+    connected: tuple[FixVenue, QfVenue, LoopThread, queue.Queue[ExecutionReport]],
+) -> None:
+    venue, _, loop, reports = connected
+    loop.call(venue.submit, RoutedOrder("G-2", order("FILL", qty="7", price="99.125")))
+    assert reports.get(timeout=10).exec_type is ExecType.NEW
+    fill = reports.get(timeout=10)
+    assert (fill.exec_type, fill.last_qty, fill.last_px) == (ExecType.FILL, Decimal(7), Decimal("99.125"))
+    loop.call(venue.submit, RoutedOrder("G-3", order("REJECT")))
+    rejected = reports.get(timeout=10)
+    assert (rejected.order_id, rejected.exec_type, rejected.text) == (
+        "G-3",
+        ExecType.REJECTED,
+        "no such instrument here",
+    )
+
+
+def test_order_for_a_venue_that_is_not_logged_on_is_rejected_at_once() -> None:
+    loop = LoopThread()
+    try:
+        venue = FixVenue("XFIX", venue_settings(1))  # never connects
+        reports: list[ExecutionReport] = []
+        venue.connect(reports.append)
+        loop.call(venue.submit, RoutedOrder("G-9", order("AAPL")))
+        assert [(r.order_id, r.exec_type, r.text) for r in reports] == [
+            ("G-9", ExecType.REJECTED, "VENUE_UNAVAILABLE venue=XFIX")
+        ]
+    finally:
+        loop.close()
+
+
+def test_the_pipeline_routes_through_the_fix_venue(tmp_path: Path) -> None:
+    exchange = QfVenue(tmp_path / "venue")
+    exchange.start()
+    loop = LoopThread()
+    venue = FixVenue("XFIX", venue_settings(exchange.port))
+    settings = Settings(
+        data_dir=tmp_path, policy_path=ROOT / "policies" / "default.toml", fix_config=None, watch_policy=False
+    )
+    gateway = build_gateway(settings, audit=MemoryAuditLog(), venues={"XFIX": venue})
+    updates: queue.Queue[OrderUpdate] = queue.Queue()
+    gateway.pipeline.subscribe(updates.put)
+    try:
+        loop.run(venue.start())
+        loop.run(venue.initiator.wait_logged_on(venue.session_id))
+        desk = NewOrder(
+            "E2E-1",
+            "ACC-APPLE-TSY",
+            "AAPL",
+            Side.BUY,
+            Decimal(10),
+            OrdType.LIMIT,
+            TimeInForce.DAY,
+            ORIGIN,
+            limit_price=Decimal("228.00"),
+        )
+        result = loop.run(gateway.pipeline.submit(desk))
+        assert result.accepted, result.denial
+        update = updates.get(timeout=10)
+        assert (update.order_id, update.status, update.report.venue) == (  # type: ignore[union-attr]
+            result.order_id,
+            OrderStatus.NEW,
+            "XFIX",
+        )
+        sent = fields(wait_for(exchange.app.app))
+        assert (sent[11], sent[55], sent[38]) == (result.order_id, "AAPL", "10")
+    finally:
+        loop.run(venue.stop())
+        loop.close()
+        exchange.stop()
+        gateway.close()
+
+
+def test_reports_for_orders_we_never_sent_are_ignored(
+    connected: tuple[FixVenue, QfVenue, LoopThread, queue.Queue[ExecutionReport]],
+) -> None:
+    venue, exchange, loop, reports = connected
+    import quickfix as qf
+
+    session = qf.SessionID(venue.session_id.begin_string, "XVENUE", "GW")
+    exchange.app._report(
+        session,
+        [
+            (37, "X"),
+            (11, "NOT-OURS"),
+            (55, "AAPL"),
+            (54, "1"),
+            (150, "0"),
+            (39, "0"),
+            (151, "1"),
+            (14, "0"),
+            (6, "0"),
+            (60, datetime.now(UTC).strftime("%Y%m%d-%H:%M:%S")),
+        ],
+    )
+    loop.call(venue.submit, RoutedOrder("G-4", order("AAPL")))
+    assert reports.get(timeout=10).order_id == "G-4"  # the stray report produced nothing

@@ -11,14 +11,13 @@ report says the chain failed.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
-from audit.api import AuditRecord
 from audit.verify import ChainVerifier
-from reporting.source import Item
+from reporting.source import Row
 
 
 @dataclass(frozen=True, slots=True)
@@ -42,33 +41,25 @@ class ChainResult:
         )
 
 
-def verify_while(
-    items: Iterator[Item],
-    visit: Callable[[AuditRecord], None],
+def verify_rows(
+    rows: Iterator[Row],
     first_seq: int,
     last_seq: int,
     anchor_hash: str,
     keys: Mapping[str, Ed25519PublicKey] | None = None,
 ) -> ChainResult:
-    """Visit every record of ``items`` and verify the chain from ``anchor_hash``."""
+    """Verify ``rows`` from ``anchor_hash``; drains them even after a fault, because the
+    projections are fed by the same iterator and must still see every record."""
     verifier = ChainVerifier(first_seq, anchor_hash, keys=keys)
-    seen = 0
-
-    def rows() -> Iterator[tuple[int, bytes, bytes, bytes]]:
-        nonlocal seen
-        for record, body, prev, digest in items:
-            seen += 1
-            visit(record)
-            yield record.seq, body, prev, digest
-
-    remaining = rows()
-    verifier.feed(remaining)
-    for _ in remaining:  # after a fault: the report still covers every record
-        pass
+    verifier.feed(rows)
+    checked = verifier.result().records
+    for _ in rows:  # after a fault: the report still covers every record
+        checked += 1
     result = verifier.result()
     fault = result.fault
-    if fault is None and result.last_seq != last_seq:
-        return ChainResult(False, seen, result.last_seq + 1, f"records end at seq {result.last_seq}")
     if fault is not None:
-        return ChainResult(False, seen, fault.seq, f"{fault.kind.value}: {fault.detail}")
-    return ChainResult(True, seen, None, None, result.checkpoints, result.signatures_checked)
+        return ChainResult(False, checked + 1, fault.seq, f"{fault.kind.value}: {fault.detail}")
+    if result.last_seq != last_seq:
+        return ChainResult(False, checked, result.last_seq + 1,
+                           f"records end at seq {result.last_seq}")
+    return ChainResult(True, checked, None, None, result.checkpoints, result.signatures_checked)

@@ -15,7 +15,10 @@ from typing import Protocol
 
 
 class RowSink(Protocol):
-    """Where a projection sends its CSV rows."""
+    """Where a projection sends its CSV rows; ``enabled`` is False when nobody wants them
+    (a PDF-only run), so hot paths can skip building rows at all."""
+
+    enabled: bool
 
     def write(self, row: Sequence[object]) -> None: ...
 
@@ -48,6 +51,8 @@ class CsvSink:
     row goes through csv.writer for RFC 4180 quoting.
     """
 
+    enabled = True
+
     def __init__(self, path: Path, header: Sequence[str]) -> None:
         self.path = path
         self.rows = 0
@@ -56,7 +61,7 @@ class CsvSink:
         self._writer.writerow(header)
 
     def write(self, row: Sequence[object]) -> None:
-        cells = [v if v.__class__ is str else cell(v) for v in row]
+        cells = ["" if v is None else v if v.__class__ is str else cell(v) for v in row]
         line = ",".join(cells)
         if line.count(",") == len(cells) - 1 and '"' not in line and "\n" not in line and (
             "\r" not in line
@@ -73,6 +78,7 @@ class CsvSink:
 class NullSink:
     """For a run that only wants the PDF."""
 
+    enabled = False
     rows = 0
 
     def write(self, row: Sequence[object]) -> None:

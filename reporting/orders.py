@@ -23,7 +23,7 @@ from risk_controls import events as ev
 ZERO = Decimal(0)
 _PX_STEP = Decimal("0.000001")
 TERMINAL = frozenset({"DENIED", "FILLED", "CANCELED", "REPLACED", "REJECTED", "EXPIRED"})
-_RECENTLY_CLOSED = 65536
+_RECENTLY_CLOSED = 20_000  # ids of closed orders kept to spot late reports (bounded)
 _EXEC_ORDER_FIELDS = ("cl_ord_id", "account", "symbol", "side")
 
 

@@ -14,7 +14,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
 from audit.api import AuditLog, AuditRecord
 from reporting.auditrange import AuditRange
-from reporting.chain import ChainResult, verify_while
+from reporting.chain import ChainResult, verify_rows
 from reporting.source import stream
 
 Handler = Callable[[AuditRecord], None]
@@ -70,8 +70,8 @@ class Scan:
             for handler in handlers.get(event_type, ()):
                 handler(record)
 
-        items = stream(log, rng.first_seq, rng.last_seq) if rng.count else iter(())
-        chain = verify_while(items, visit, rng.first_seq, rng.last_seq, rng.anchor_hash, keys)
+        rows = stream(log, rng.first_seq, rng.last_seq, visit) if rng.count else iter(())
+        chain = verify_rows(rows, rng.first_seq, rng.last_seq, rng.anchor_hash, keys)
         for finisher in self._finishers:
             finisher()
         return ScanResult(

@@ -1,4 +1,4 @@
-"""Records of a range, each with the canonical bytes and the raw hashes the chain covers.
+"""Records of a range for the projections, and the rows (bytes and hashes) the chain check needs.
 
 A store that can hand out its stored rows (the SQL store's ``rows()``: seq,
 canonical bytes, prev hash, record hash) is read that way: the bytes are
@@ -30,7 +30,7 @@ except ImportError:  # pragma: no cover - orjson is a dependency; json is the fa
     _decode_bytes = _stdlib_decode
 
 RawRows = Callable[[int, int], Iterator[tuple[int, Any, Any, Any]]]
-Item = tuple[AuditRecord, bytes, bytes, bytes]
+Row = tuple[int, bytes, bytes, bytes]
 
 
 def canonical(record: AuditRecord) -> bytes:
@@ -48,13 +48,17 @@ def canonical(record: AuditRecord) -> bytes:
     return _ENCODER.encode(body).encode("utf-8")
 
 
-def stream(log: AuditLog, first: int, last: int) -> Iterator[Item]:
-    """``(record, canonical bytes, prev hash, record hash)`` for seq ``first..last``."""
+def stream(
+    log: AuditLog, first: int, last: int, visit: Callable[[AuditRecord], None]
+) -> Iterator[Row]:
+    """Hand every record of seq ``first..last`` to ``visit`` and yield the row the chain
+    check needs: ``(seq, canonical bytes, prev hash, record hash)``."""
     rows: RawRows | None = getattr(log, "rows", None)
     if rows is None or not callable(rows):
         for record in log.read(first, last):
+            visit(record)
             yield (
-                record,
+                record.seq,
                 canonical(record),
                 bytes.fromhex(record.prev_hash),
                 bytes.fromhex(record.record_hash),
@@ -75,4 +79,5 @@ def stream(log: AuditLog, first: int, last: int) -> Iterator[Item]:
         )
         if doc.get("seq") != seq:  # bytes of another record stored here: the hash check fails
             body = canonical(record)
-        yield record, body, prev, digest
+        visit(record)
+        yield seq, body, prev, digest

@@ -22,6 +22,14 @@ class Sample:
         if len(self.rows) < self.limit:
             self.rows.append(row)
 
+    @property
+    def full(self) -> bool:
+        """True once the PDF has all the rows it will show: callers then only count."""
+        return len(self.rows) >= self.limit
+
+    def count(self) -> None:
+        self.total += 1
+
     def note(self, csv_name: str) -> str | None:
         if self.total <= len(self.rows):
             return None

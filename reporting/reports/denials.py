@@ -52,27 +52,37 @@ class Denials(Projection):
         request = _REQUEST.get(record.event_type, record.event_type)
         account = p.get("account") or (s.field("account") if s else None)
         control, code = str(denial.get("control")), str(denial.get("code"))
-        self.rows.write(
-            (
-                record.seq, record.ts, request, p.get("order_id"), p.get("cl_ord_id"), account,
-                s.field("symbol") if s else None, s.field("side") if s else None,
-                s.field("quantity") if s else None, s.field("limit_price") if s else None,
-                origin(s, "user") if s else None, origin(s, "session") if s else None,
-                control, code, denial.get("text"), context_text(denial.get("context")),
-                checks_text(p.get("checks") or []), p.get("policy_hash"),
-            )
-        )
+        if self.rows.enabled:
+            self.rows.write(self._row(s, record, request, account, control, code))
         self.by_code[(control, code)] += 1
         self.by_control[control] += 1
         self.by_request[request] += 1
         self.by_account[str(account)] += 1
         self.hourly.add(record.ts)
+        if self.detail.full:
+            self.detail.count()
+            return
         self.detail.add(
             (
                 self.ctx.when(record.ts), request, str(p.get("order_id") or ""),
                 str(account or ""),
                 str(s.field("symbol") or "") if s else "", code, str(denial.get("text") or ""),
             )
+        )
+
+    @staticmethod
+    def _row(
+        s: OrderState | None, record: AuditRecord, request: str, account: object, control: str,
+        code: str,
+    ) -> tuple[object, ...]:  # fmt: skip
+        p, denial = record.payload, record.payload["denial"]
+        return (
+            record.seq, record.ts, request, p.get("order_id"), p.get("cl_ord_id"), account,
+            s.field("symbol") if s else None, s.field("side") if s else None,
+            s.field("quantity") if s else None, s.field("limit_price") if s else None,
+            origin(s, "user") if s else None, origin(s, "session") if s else None,
+            control, code, denial.get("text"), context_text(denial.get("context")),
+            checks_text(p.get("checks") or []), p.get("policy_hash"),
         )
 
     def document(self, result: ScanResult) -> ReportDocument:

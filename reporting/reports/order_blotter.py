@@ -82,6 +82,16 @@ def _ident(s: OrderState) -> tuple[str, ...]:
     )
 
 
+def _belongs(kind: str, s: OrderState) -> bool:
+    if kind == "denied":
+        return s.status == "DENIED"
+    if kind == "killed":
+        return bool(s.kill_note) and s.status == "CANCELED"
+    if kind == "working":
+        return s.open_at_end
+    return s.carried_over
+
+
 class OrderBlotter(Projection):
     name = "order-blotter"
     title = "Order Blotter"
@@ -102,10 +112,17 @@ class OrderBlotter(Projection):
         self.killed = Sample()
         self.working = Sample()
         self.carried = Sample()
+        self._samples = (
+            ("denied", self.denied),
+            ("killed", self.killed),
+            ("working", self.working),
+            ("carried", self.carried),
+        )
         ctx.tracker.on_close(self._close)
 
     def _close(self, s: OrderState) -> None:
-        self.rows.write(blotter_row(s))
+        if self.rows.enabled:
+            self.rows.write(blotter_row(s))
         self.versions += 1
         self.status["WORKING" if s.open_at_end else s.status] += 1
         if s.version == 1 and not s.carried_over:
@@ -116,19 +133,27 @@ class OrderBlotter(Projection):
         if s.status != "REPLACED":
             self.executed_qty += s.cum_qty
             self.executed_notional += s.cum_notional
-        when, filled = self.ctx.when, decimal_text(s.cum_qty)
         if s.status == "DENIED":
             self.denied_by_account[str(s.field("account"))] += 1
+        for kind, sample in self._samples:
+            if _belongs(kind, s):
+                if sample.full:
+                    sample.count()
+                else:
+                    sample.add(self._exception_row(kind, s))
+
+    def _exception_row(self, kind: str, s: OrderState) -> tuple[str, ...]:
+        when, filled = self.ctx.when, decimal_text(s.cum_qty)
+        if kind == "denied":
             code = denial_field(s, "code") or ""
-            self.denied.add((*_ident(s), when(s.received_at), denial_field(s, "control") or "",
-                             s.reason or code))
-        if s.kill_note and s.status == "CANCELED":
-            self.killed.add((*_ident(s), filled, when(s.closed_at), s.kill_note))
-        if s.open_at_end:
-            self.working.add((*_ident(s), filled, when(s.received_at), s.status))
-        if s.carried_over:
-            closed = "working at period end" if s.open_at_end else when(s.closed_at)
-            self.carried.add((s.order_id, f"seq {s.received_seq}", filled, s.status, closed))
+            return (*_ident(s), when(s.received_at), denial_field(s, "control") or "",
+                    s.reason or code)  # fmt: skip
+        if kind == "killed":
+            return (*_ident(s), filled, when(s.closed_at), s.kill_note or "")
+        if kind == "working":
+            return (*_ident(s), filled, when(s.received_at), s.status)
+        closed = "working at period end" if s.open_at_end else when(s.closed_at)
+        return (s.order_id, f"seq {s.received_seq}", filled, s.status, closed)
 
     def document(self, result: ScanResult) -> ReportDocument:
         st = self.status

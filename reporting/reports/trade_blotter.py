@@ -52,6 +52,33 @@ class TradeBlotter(Projection):
         qty, px = Decimal(p["last_qty"]), Decimal(p["last_px"])
         notional = qty * px
         symbol = str(s.field("symbol") or "")
+        if self.rows.enabled:
+            self._row(s, record, symbol, qty, px, notional)
+        self.fills += 1
+        self.qty += qty
+        self.notional += notional
+        self.hourly.add(record.ts)
+        key = symbol or UNKNOWN
+        self.symbol_qty[key] += qty
+        self.symbol_notional[key] += notional
+        self.symbol_fills[key] += 1
+        self.venue_fills[str(venue_mic(s) or p.get("venue") or UNKNOWN)] += 1
+        self.account_fills[str(s.field("account") or UNKNOWN)] += 1
+        largest = self.largest
+        if len(largest) < _LARGEST or (notional, -record.seq) > largest[0][:2]:
+            item = (notional, -record.seq, self._brief(s, record, symbol, qty, px, notional))
+            if len(largest) < _LARGEST:
+                heapq.heappush(largest, item)
+            else:
+                heapq.heapreplace(largest, item)
+        if s.carried_over:
+            self.carried.add(self._brief(s, record, symbol, qty, px, notional))
+
+    def _row(
+        self, s: OrderState, record: AuditRecord, symbol: str, qty: Decimal, px: Decimal,
+        notional: Decimal,
+    ) -> None:  # fmt: skip
+        p = record.payload
         qty_ordered = s.quantity
         leaves = None if qty_ordered is None else max(qty_ordered - s.cum_qty, ZERO)
         self.rows.write(
@@ -65,27 +92,15 @@ class TradeBlotter(Projection):
                 origin(s, "strategy"), s.carried_over,
             )
         )
-        self.fills += 1
-        self.qty += qty
-        self.notional += notional
-        self.hourly.add(record.ts)
-        key = symbol or UNKNOWN
-        self.symbol_qty[key] += qty
-        self.symbol_notional[key] += notional
-        self.symbol_fills[key] += 1
-        self.venue_fills[str(venue_mic(s) or p.get("venue") or UNKNOWN)] += 1
-        self.account_fills[str(s.field("account") or UNKNOWN)] += 1
-        brief = (
+
+    def _brief(
+        self, s: OrderState, record: AuditRecord, symbol: str, qty: Decimal, px: Decimal,
+        notional: Decimal,
+    ) -> tuple[str, ...]:  # fmt: skip
+        return (
             self.ctx.when(record.ts), s.order_id, str(s.field("account") or ""), symbol,
             str(s.field("side") or ""), str(qty), str(px), amount(notional),
         )
-        item = (notional, -record.seq, brief)
-        if len(self.largest) < _LARGEST:
-            heapq.heappush(self.largest, item)
-        else:
-            heapq.heappushpop(self.largest, item)
-        if s.carried_over:
-            self.carried.add(brief)
 
     def document(self, result: ScanResult) -> ReportDocument:
         labels, values = self.hourly.series()

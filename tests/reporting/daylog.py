@@ -19,6 +19,7 @@ from typing import Any
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
+from audit.api import AuditLog
 from audit.checkpoint import CHECKPOINT_EVENT, Ed25519Signer, sign_checkpoint
 from audit.memory import MemoryAuditLog
 from audit.merkle import leaf_hash, root_of
@@ -41,6 +42,7 @@ from risk_controls.domain.clock import iso_utc
 from risk_controls.domain.decisions import deny
 
 DAY = date(2026, 11, 20)
+KEY = Ed25519PrivateKey.from_private_bytes(bytes(range(32)))
 ISIN = {
     "AAPL": "US0378331005",
     "MSFT": "US5949181045",
@@ -99,7 +101,9 @@ class DayLog:
     """Appends records at a clock the scenario moves; each record 137 µs after the last."""
 
     start: datetime
-    log: MemoryAuditLog = field(init=False)
+    make_log: Callable[[Callable[[], datetime]], AuditLog] | None = None
+    """Builds the log from a clock; default an in-memory log. The clock moves 137 µs a call."""
+    log: AuditLog = field(init=False)
     key: Ed25519PrivateKey = field(init=False)
     _now: datetime = field(init=False)
     _seq: int = 0
@@ -107,18 +111,21 @@ class DayLog:
 
     def __post_init__(self) -> None:
         self._now = self.start
-        self.log = MemoryAuditLog(now=self._tick)
-        self.key = Ed25519PrivateKey.from_private_bytes(bytes(range(32)))
+        self.key = KEY
+        if self.make_log is None:
+            self.log = MemoryAuditLog(now=lambda: iso_utc(self._tick()))
+        else:
+            self.log = self.make_log(self._tick)
 
-    def _tick(self) -> str:
+    def _tick(self) -> datetime:
         self._now += timedelta(microseconds=137)
-        return iso_utc(self._now)
+        return self._now
 
     def at(self, when: datetime) -> None:
         self._now = max(self._now, when)
 
     def append(self, event_type: str, payload: dict[str, Any]) -> None:
-        self.log.append(event_type, payload).result(0)
+        self.log.append(event_type, payload).result(10)
 
     # --- orders -------------------------------------------------------------
 
@@ -277,6 +284,11 @@ class DayLog:
         self.policy_hash = new_hash
 
     def checkpoint(self) -> None:
+        """A signed checkpoint: the store's own when it has one, else built the same way."""
+        checkpoint_now = getattr(self.log, "checkpoint_now", None)
+        if checkpoint_now is not None:
+            checkpoint_now().result(10)
+            return
         records = list(self.log.read())
         leaves = [
             leaf_hash(canonical_bytes(r.seq, r.ts, r.event_type, r.payload)) for r in records
@@ -476,13 +488,15 @@ def _flow_order(d: DayLog, rng: random.Random) -> None:
 
 @dataclass
 class SampleLog:
-    log: MemoryAuditLog
+    log: AuditLog
     day: date
     key: Ed25519PrivateKey
 
 
-def build_sample_log() -> SampleLog:
-    d = DayLog(_t(DAY - timedelta(days=1), 5, 0))
+def build_sample_log(
+    make_log: Callable[[Callable[[], datetime]], AuditLog] | None = None,
+) -> SampleLog:
+    d = DayLog(_t(DAY - timedelta(days=1), 5, 0), make_log)
     orders = {"gtc": _day_before(d)}
     rng = random.Random(20261120)
     steps = _scripted()

@@ -14,7 +14,7 @@ from reporting import generate_report, verify_report
 from reporting.manifest import sha256_file
 from reporting.registry import REPORTS
 from risk_controls import events as ev
-from tests.reporting.conftest import Generated
+from tests.reporting.conftest import Generated, pdf_text, read_csv
 from tests.reporting.daylog import SampleLog
 
 
@@ -130,3 +130,40 @@ def test_a_report_still_verifies_after_the_log_grew(sample: SampleLog, tmp_path:
     report = _generate(sample, tmp_path, "integrity", "pdf")[0]
     sample.log.append(ev.GATEWAY_STARTED, {"version": "0.2.0"}).result(0)
     assert verify_report(report, sample.log).ok
+
+
+def test_checkpoint_signatures_are_checked_with_trusted_keys(
+    sample: SampleLog, tmp_path: Path
+) -> None:
+    from audit.verify import keyring
+
+    keys = keyring(sample.key.public_key())
+    report = generate_report("integrity", sample.log, sample.day, sample.day, "pdf", tmp_path,
+                             sample.key, checkpoint_keys=keys)[0]
+    assert "signatures checked" in pdf_text(report)
+    assert verify_report(report, sample.log, checkpoint_keys=keys).ok
+    problems = verify_report(report, sample.log).problems
+    assert problems and "checkpoint keys" in problems[0]
+
+
+def test_a_forged_checkpoint_fails_the_chain_check(sample: SampleLog, tmp_path: Path) -> None:
+    from audit.verify import keyring
+
+    records = sample.log._records
+    index = next(i for i, r in enumerate(records)
+                 if r.event_type == "audit.checkpoint" and r.ts.startswith("2026-11-20"))
+    forged = {**records[index].payload, "root": "00" * 32}
+    records[index] = dataclasses.replace(records[index], payload=forged)
+    prev = records[index - 1].record_hash
+    for i in range(index, len(records)):  # re-chain so that only the signature can tell
+        r = records[i]
+        digest = chain_hash(prev, canonical_bytes(r.seq, r.ts, r.event_type, r.payload))
+        records[i] = dataclasses.replace(r, prev_hash=prev, record_hash=digest)
+        prev = digest
+    keys = keyring(sample.key.public_key())
+    (path, *_) = generate_report("integrity", sample.log, sample.day, sample.day, "csv",
+                                 tmp_path, sample.key, checkpoint_keys=keys)
+    fields = {r["field"]: r["value"] for r in read_csv(path)}
+    assert fields["chain_verified"] == "N"
+    assert fields["chain_first_bad_seq"] == str(records[index].seq)
+    assert "bad_signature" in fields["chain_problem"]

@@ -8,19 +8,20 @@ a worker thread, never on the event loop that carries orders.
 
 from __future__ import annotations
 
+import csv
 import json
-from collections.abc import Iterator
-from itertools import islice
-from typing import Any
+from collections.abc import Callable, Iterator
+from typing import IO, Any, cast
 
 from audit.api import AuditLog, AuditRecord
+from audit.export import CSV_COLUMNS, export_range, record_line
 from audit.record import canonical_bytes
+from audit.sql_store import SqlAuditLog
 from gateway.api import views
 
 
 def verify_range(audit: AuditLog, start_seq: int, end_seq: int | None) -> dict[str, Any]:
     """Check the hash chain from ``start_seq`` to ``end_seq`` (inclusive; None: the head)."""
-    from audit.sql_store import SqlAuditLog
     from audit.verify import ChainVerifier
 
     if isinstance(audit, SqlAuditLog):
@@ -73,11 +74,76 @@ def page(
     return {"records": records, "next_seq": last + 1 if last < head else None}
 
 
-def export_lines(audit: AuditLog, start_seq: int, end_seq: int | None, chunk: int = 1000) -> Iterator[bytes]:
-    """JSON Lines: one record per line with its chain data (seq, prev_hash, record_hash)."""
-    records = audit.read(start_seq, end_seq)
-    while batch := list(islice(records, chunk)):
-        yield b"".join(
-            json.dumps(views.audit_record(r), ensure_ascii=False, separators=(",", ":")).encode() + b"\n"
-            for r in batch
+class _Chunks:
+    """A text sink that hands UTF-8 chunks of about 64 KiB to ``emit`` (for streaming)."""
+
+    def __init__(self, emit: Callable[[bytes], None], size: int = 65536) -> None:
+        self._emit = emit
+        self._size = size
+        self._parts: list[str] = []
+        self._length = 0
+
+    def write(self, text: str) -> int:
+        self._parts.append(text)
+        self._length += len(text)
+        if self._length >= self._size:
+            self.flush()
+        return len(text)
+
+    def flush(self) -> None:
+        if self._parts:
+            self._emit("".join(self._parts).encode("utf-8"))
+            self._parts, self._length = [], 0
+
+
+class _Discard:
+    def write(self, text: str) -> int:
+        return len(text)
+
+
+def export(audit: AuditLog, first_seq: int, last_seq: int, fmt: str, emit: Callable[[bytes], None]) -> str:
+    """Stream records ``first_seq..last_seq`` as JSONL or CSV through ``emit``; returns how.
+
+    On the SQL stores with a checkpoint signer this is the audit store's own
+    regulator export (``audit.export.export_range``: header, signed checkpoint
+    and Merkle range proof, verifiable offline). Without a signer (or on the
+    in-memory log) the records alone are written, each with its chain data,
+    in the same line format: the hash chain can be checked, the signature not.
+    """
+    out = _Chunks(emit)
+    try:
+        if isinstance(audit, SqlAuditLog):
+            try:
+                if fmt == "csv":
+                    export_range(audit, first_seq, last_seq, cast(IO[str], _Discard()), cast(IO[str], out))
+                else:
+                    export_range(audit, first_seq, last_seq, cast(IO[str], out))
+                return "audit.export.export_range (checkpoint and range proof included)"
+            except ValueError:  # the store has no checkpoint signer: nothing was written yet
+                pass
+        _plain(audit, first_seq, last_seq, fmt, out)
+        return "records with chain data (no checkpoint signer: hash chain only)"
+    finally:
+        out.flush()
+
+
+def _plain(audit: AuditLog, first_seq: int, last_seq: int, fmt: str, out: _Chunks) -> None:
+    writer = csv.writer(cast(IO[str], out)) if fmt == "csv" else None
+    if writer is not None:
+        writer.writerow(CSV_COLUMNS)
+    for record in audit.read(first_seq, last_seq):
+        if writer is None:
+            out.write(json.dumps(record_line(record), ensure_ascii=False, separators=(",", ":")) + "\n")
+            continue
+        payload = json.dumps(record.payload, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
+        writer.writerow(
+            [
+                record.seq,
+                record.ts,
+                record.event_type,
+                record.retention or "",
+                payload,
+                record.prev_hash,
+                record.record_hash,
+            ]
         )

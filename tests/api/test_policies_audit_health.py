@@ -149,3 +149,41 @@ def test_metrics_count_orders_by_outcome_and_code_and_show_the_kill_switch(live:
     assert 'gateway_kill_switch_engaged{mode="HALT",scope="strategy",target="twap-1"} 1.0' in text
     assert "gateway_chain_seconds_count 2.0" in text
     assert "gateway_audit_available 1.0" in text
+
+
+def test_export_from_a_signed_store_is_the_regulator_export_verifiable_offline(tmp_path: Path) -> None:
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
+    from audit.checkpoint import Ed25519Signer
+    from audit.export import verify_export
+    from audit.factory import open_sql_audit_log
+    from audit.sql_store import CheckpointPolicy
+
+    key = Ed25519PrivateKey.generate()
+    store = open_sql_audit_log(
+        f"sqlite:///{tmp_path / 'audit.db'}",
+        checkpoints=CheckpointPolicy(Ed25519Signer(key), every=None, interval=None),
+    )
+    with live_api(tmp_path / "data", audit=store) as api:
+        with api.client("jsmith", "trader", accounts=("ACC-APPLE-TSY",)) as desk:
+            desk.post("/v1/orders", json=order_body("e-1"))
+        with api.client("auditor", "compliance") as compliance:
+            jsonl = compliance.get("/v1/audit/export", params={"start_seq": 2, "end_seq": 5})
+            csv_text = compliance.get(
+                "/v1/audit/export", params={"start_seq": 2, "end_seq": 5, "format": "csv"}
+            ).text
+            beyond = compliance.get("/v1/audit/export", params={"start_seq": 10_000})
+            verified = compliance.get("/v1/audit/verify").json()
+    path = tmp_path / "export.jsonl"
+    path.write_bytes(jsonl.content)
+    result = verify_export(path, key.public_key())
+    assert [line["type"] for line in map(json.loads, jsonl.text.splitlines())][:3] == [
+        "header",
+        "checkpoint",
+        "range_proof",
+    ]
+    assert result.ok and result.signatures_checked
+    assert csv_text.splitlines()[0] == "seq,ts,event_type,retention,payload,prev_hash,record_hash"
+    assert [row.split(",")[0] for row in csv_text.splitlines()[1:5]] == ["2", "3", "4", "5"]
+    assert beyond.status_code == 404
+    assert verified["ok"] and verified["method"].startswith("audit.verify_store")

@@ -5,14 +5,15 @@ from __future__ import annotations
 import asyncio
 import queue
 from collections.abc import AsyncIterator
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import StreamingResponse
 
-from gateway.api import audit_access
+from gateway.api import audit_access, problems
 from gateway.api.access import require
 from gateway.api.context import context
+from gateway.api.problems import ApiProblem
 from gateway.api.routes import problem_responses
 from gateway.api.schemas.admin import AuditPage, VerifyOut
 from gateway.api.tokens import Principal, Role
@@ -58,22 +59,40 @@ async def records(
 @router.get(
     "/export",
     response_class=StreamingResponse,
-    summary="Export a range of records as JSON Lines, with prev_hash and record_hash for offline checks",
+    summary="Export a range of records (JSON Lines verifiable offline, or CSV to read)",
+    description=(
+        "With a checkpoint signer configured this is the audit store's regulator export: a header, "
+        "the signed checkpoint covering the range and a Merkle range proof, then every record with "
+        "prev_hash and record_hash (format in docs/audit-format.md)."
+        " Without a signer, the records alone with their chain data."
+    ),
     responses={
-        200: {"content": {NDJSON: {"schema": {"type": "string"}}}, "description": "One record per line"},
-        **problem_responses(401, 403, 422),
+        200: {
+            "content": {NDJSON: {"schema": {"type": "string"}}, "text/csv": {"schema": {"type": "string"}}},
+            "description": "The records, streamed",
+        },
+        **problem_responses(401, 403, 404, 422),
     },
 )
 async def export(
-    principal: Compliance, request: Request, start_seq: StartSeq = 1, end_seq: EndSeq = None
+    principal: Compliance,
+    request: Request,
+    start_seq: StartSeq = 1,
+    end_seq: EndSeq = None,
+    format: Annotated[Literal["jsonl", "csv"], Query()] = "jsonl",
 ) -> StreamingResponse:
     audit = context(request).gateway.audit
-    chunks: queue.Queue[bytes | None] = queue.Queue(maxsize=4)
+    head = audit.head()[0]
+    last = head if end_seq is None else min(end_seq, head)
+    if start_seq > last:
+        raise ApiProblem(
+            problems.NOT_FOUND, f"no records from {start_seq} to {end_seq or 'the head'} (head {head})"
+        )
+    chunks: queue.Queue[bytes | None] = queue.Queue(maxsize=8)
 
     def produce() -> None:  # one thread owns the store's read cursor from start to end
         try:
-            for chunk in audit_access.export_lines(audit, start_seq, end_seq):
-                chunks.put(chunk)
+            audit_access.export(audit, start_seq, last, format, chunks.put)
         finally:
             chunks.put(None)
 
@@ -83,7 +102,8 @@ async def export(
             yield chunk
         await producer
 
-    filename = f"audit-{start_seq}-{end_seq or 'head'}.jsonl"
+    media = NDJSON if format == "jsonl" else "text/csv"
+    filename = f"audit-{start_seq}-{last}.{format}"
     return StreamingResponse(
-        body(), media_type=NDJSON, headers={"Content-Disposition": f'attachment; filename="{filename}"'}
+        body(), media_type=media, headers={"Content-Disposition": f'attachment; filename="{filename}"'}
     )

@@ -18,7 +18,7 @@ def max_quantity(ctx: CheckContext) -> Denial | None:
         return deny(DenyCode.ACCOUNT_UNKNOWN, QUANTITY_CONTROL, account=ctx.order.account)
     limit = ctx.account.max_order_quantity
     if ctx.instrument_policy is not None and ctx.instrument_policy.max_order_quantity is not None:
-        limit = min(limit, ctx.instrument_policy.max_order_quantity)
+        limit = ctx.instrument_policy.max_order_quantity  # the instrument's own limit replaces the account's
     if ctx.order.quantity > limit:
         return deny(
             DenyCode.QUANTITY_EXCEEDS_MAX_PER_ORDER,
@@ -41,7 +41,7 @@ def max_notional(ctx: CheckContext) -> Denial | None:
     notional = ctx.order.quantity * ctx.pricing_price * ctx.fx_rate
     limit = ctx.account.max_order_notional
     if ctx.instrument_policy is not None and ctx.instrument_policy.max_order_notional is not None:
-        limit = min(limit, ctx.instrument_policy.max_order_notional)
+        limit = ctx.instrument_policy.max_order_notional
     if notional > limit:
         return deny(DenyCode.NOTIONAL_EXCEEDS_MAX_PER_ORDER, NOTIONAL_CONTROL, max=limit, notional=notional)
     return None

@@ -31,7 +31,7 @@ from reporting.manifest import (
     write_manifest,
 )
 from reporting.period import Period
-from reporting.proofs import proof_bundle
+from reporting.proofs import bundle_for, proof_bundle
 from reporting.registry import jobs
 
 SIGNATURE_SCHEME = "Ed25519 over the 32-byte SHA-256 digest of the report file"
@@ -78,13 +78,13 @@ def _seal(
     built: Built,
     spec: BuildSpec,
     result: BuildResult,
-    proofs: dict[str, Any] | None,
+    proofs: dict[int, Any] | None,
     key: Ed25519PrivateKey,
 ) -> list[Path]:
     digest = sha256_file(built.path)
     sig = signature_path(built.path)
     sig.write_bytes(key.sign(bytes.fromhex(digest)))
-    body = manifest_body(built, spec, result, digest, proofs)
+    body = manifest_body(built, spec, result, digest, bundle_for(proofs, result, built.context_records))
     body["signature"] = {
         "scheme": SIGNATURE_SCHEME,
         "file": sig.name,

@@ -55,3 +55,15 @@ def test_reports_from_the_store_verify_and_cite_its_checkpoint(
     for report in (paths[0], paths[3]):
         result = verify_report(report, stored.log)
         assert result.ok, result.problems
+
+
+def test_store_proofs_come_from_its_saved_tree(stored: SampleLog, tmp_path: Path) -> None:
+    import json
+
+    (report, _, manifest) = generate_report(
+        "kill-switch", stored.log, stored.day, stored.day, "csv", tmp_path, KEY
+    )
+    proofs = json.loads(manifest.read_text())["proofs"]
+    assert proofs is not None and proofs["root"] == json.loads(manifest.read_text())["checkpoint"]["root"]
+    result = verify_report(report, stored.log)
+    assert "the range's records rebuild the checkpoint's Merkle root" in result.checks, result.problems

@@ -167,3 +167,38 @@ def test_a_forged_checkpoint_fails_the_chain_check(sample: SampleLog, tmp_path: 
     assert fields["chain_verified"] == "N"
     assert fields["chain_first_bad_seq"] == str(records[index].seq)
     assert "bad_signature" in fields["chain_problem"]
+
+
+def test_the_proof_bundle_ties_the_range_to_the_signed_root(generated: Generated) -> None:
+    from audit import merkle
+    from reporting.source import canonical
+
+    report = generated.file("policy-changes", "csv")  # it also reads the policy before the day
+    body = json.loads((report.parent / (report.name + ".manifest.json")).read_text())
+    proofs = body["proofs"]
+    assert proofs["root"] == body["checkpoint"]["root"]
+    rng = proofs["range"]
+    leaves = [
+        merkle.leaf_hash(canonical(r))
+        for r in generated.sample.log.read(rng["first_seq"], rng["last_seq"])
+    ]
+    root = merkle.root_from_range(
+        rng["first_seq"] - 1, proofs["tree_size"], leaves,
+        [bytes.fromhex(h) for h in rng["left"]], [bytes.fromhex(h) for h in rng["right"]],
+    )
+    assert root.hex() == proofs["root"]
+    assert len(rng["left"]) + len(rng["right"]) < 2 * proofs["tree_size"].bit_length()
+    result = verify_report(report, generated.sample.log)
+    assert "the range's records rebuild the checkpoint's Merkle root" in result.checks
+    assert any(c.startswith("context record") and "included" in c for c in result.checks)
+
+
+def test_a_rewritten_chain_no_longer_matches_the_signed_root(
+    sample: SampleLog, tmp_path: Path
+) -> None:
+    report = _generate(sample, tmp_path, "trade-blotter", "csv")[0]
+    denied = next(r for r in sample.log.read() if r.event_type == ev.ORDER_DENIED
+                  and r.ts.startswith("2026-11-20"))
+    _tamper(sample, denied.seq, rechain=True)
+    problems = verify_report(report, sample.log).problems
+    assert "the range's records rebuild the checkpoint's Merkle root" in problems

@@ -13,9 +13,13 @@ from dataclasses import dataclass
 
 from audit.api import AuditLog, AuditRecord
 from audit.record import GENESIS_HASH
+from audit.sql_store import SqlAuditLog
 from reporting.period import Period
 
 _BACKWARD_CHUNK = 4096
+_LAST_BEFORE = (
+    "SELECT seq FROM audit_log WHERE event_type = ? AND seq < ? ORDER BY seq DESC LIMIT 1"
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -81,6 +85,9 @@ def last_before(log: AuditLog, seq: int, event_type: str) -> AuditRecord | None:
     Used for context a period needs but does not contain: the policy in force
     when the period began.
     """
+    if isinstance(log, SqlAuditLog):  # one backwards scan in the database, not in Python
+        rows = list(log.query(_LAST_BEFORE, [event_type, seq]))
+        return record_at(log, int(rows[0][0])) if rows else None
     end = seq - 1
     while end >= 1:
         start = max(1, end - _BACKWARD_CHUNK + 1)

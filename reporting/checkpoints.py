@@ -14,6 +14,8 @@ from typing import Any
 
 from audit.api import AuditLog
 from audit.checkpoint import CHECKPOINT_EVENT, Checkpoint
+from audit.proofs import checkpoint_covering
+from audit.sql_store import SqlAuditLog
 from reporting.auditrange import record_at
 
 SEARCH_AHEAD = 200_000
@@ -42,6 +44,9 @@ class CheckpointRef:
 
 def find_covering(log: AuditLog, last_seq: int) -> CheckpointRef | None:
     """The first checkpoint written after ``last_seq``, if one exists yet."""
+    if isinstance(log, SqlAuditLog):  # the store indexes its checkpoints
+        found = checkpoint_covering(log, last_seq)
+        return None if found is None else load(log, found[0])
     head_seq, _ = log.head()
     end = min(head_seq, last_seq + SEARCH_AHEAD)
     for record in log.read(last_seq + 1, end):

@@ -94,6 +94,7 @@ class OrderPipeline:
         self._drain_lock = threading.Lock()
         self._drain_scheduled = False
         self._chain_timings: dict[str, float] = {}
+        self._replaces_in_flight: dict[str, tuple[NewOrder, Decimal, Decimal]] = {}
         router.connect(self.on_venue_report)
 
     # ---- OrderEntry ---------------------------------------------------------------
@@ -361,6 +362,12 @@ class OrderPipeline:
             return AmendResult(working.order_id, False, deny(DenyCode.AUDIT_UNAVAILABLE, "audit"))
         if not working.status.is_working:  # filled or cancelled while we waited for the disk
             return AmendResult(working.order_id, False, deny(DenyCode.ORDER_NOT_WORKING, "order_entry"))
+        previous = self.state.reservations[working.order_id]
+        self._replaces_in_flight[working.order_id] = (
+            working.order,
+            previous.price_base,
+            previous.valuation_price,
+        )
         self.state.on_replaced(working.order_id, new_order, price_base, valuation_base)
         self.router.replace(RoutedOrder(working.order_id, new_order))
         return AmendResult(working.order_id, True)
@@ -449,6 +456,11 @@ class OrderPipeline:
             log.warning("report for unknown order %s", report.order_id)
             return
         fx = self._fx(working)
+        if report.exec_type in (ExecType.REPLACED, ExecType.REPLACE_REJECTED):
+            previous = self._replaces_in_flight.pop(report.order_id, None)
+            if previous is not None and report.exec_type is ExecType.REPLACE_REJECTED:
+                # the venue kept the old version: so does our state, reservation included
+                self.state.on_replaced(report.order_id, *previous)
         self.state.on_execution(report, fx)
         now = report.transact_time
         if report.exec_type is ExecType.REPLACED:

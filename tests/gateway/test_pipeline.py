@@ -282,3 +282,36 @@ def test_a_cancel_the_venue_refuses_leaves_the_order_working(
         assert events_of(gateway, ev.EXECUTION)[-1]["exec_type"] == "CANCEL_REJECTED"
 
     asyncio.run(scenario())
+
+
+def test_a_replace_the_venue_refuses_restores_the_old_version_and_its_reservation(
+    memory_gateway: tuple[Gateway, SpyVenue],
+) -> None:
+    gateway, _ = memory_gateway
+    state = gateway.pipeline.state
+
+    async def scenario() -> None:
+        result = await gateway.pipeline.submit(order("rr-1", symbol="JPM", qty="100", price="240.00"))
+        before = state.book("ACC-APPLE-TSY").open_notional
+        gateway.pipeline.router.replace = lambda routed: None  # type: ignore[method-assign]  # venue answers below
+        amended = await gateway.pipeline.replace(
+            ReplaceRequest(
+                "rr-2", "rr-1", "ACC-APPLE-TSY", DESK, quantity=Decimal(300), limit_price=Decimal("240.00")
+            )
+        )
+        assert amended.accepted and state.orders[result.order_id].order.quantity == 300
+        gateway.pipeline.on_venue_report(
+            ExecutionReport(
+                result.order_id,
+                "x-2",
+                ExecType.REPLACE_REJECTED,
+                "SIM",
+                gateway.pipeline.clock.now(),
+                text="venue refused",
+            )
+        )
+        assert state.orders[result.order_id].order.quantity == 100
+        assert state.book("ACC-APPLE-TSY").open_notional == before
+        assert state.exposure("ACC-APPLE-TSY", "JPM").open_buy == 100
+
+    asyncio.run(scenario())

@@ -31,10 +31,13 @@ def position_limit(ctx: CheckContext) -> Denial | None:
     if ctx.account is None:
         return deny(DenyCode.ACCOUNT_UNKNOWN, POSITION_CONTROL, account=ctx.order.account)
     order = ctx.order
-    exposure = _projected(ctx, ctx.state.exposure(order.account, order.symbol))
+    current = ctx.state.exposure(order.account, order.symbol)
+    exposure = _projected(ctx, current)
     worst = exposure.worst_case_with(order.side, ctx.open_quantity)
     limit = ctx.account.position_limit(order.symbol)
-    if worst > limit and worst > exposure.worst_case():
+    # Compared with the line as it stands (the replaced version still in it), so that a
+    # replace which shrinks an order over the limit counts as reducing, as a cancel would.
+    if worst > limit and worst > current.worst_case():
         return deny(
             DenyCode.POSITION_LIMIT_EXCEEDED,
             POSITION_CONTROL,

@@ -24,7 +24,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, date, datetime
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -143,7 +143,7 @@ class Day:
         )  # fmt: skip
         self.add(ev.EXECUTION, ev.execution_payload(report))
 
-    def write(self) -> None:
+    def write(self, clock: SpreadClock) -> None:
         self.add(ev.POLICY_LOADED, ev.policy_loaded_payload(
             "a" * 64, None, "policies/firm.toml", "ops", "start of day", POLICY))
         self.policy_hash = "a" * 64
@@ -155,24 +155,38 @@ class Day:
                 self.add(ev.KILL_RELEASED, ev.kill_released_payload(
                     "account", "ACC-HOUSE", "bench", "risk.officer", "cro"))
         self.log.flush(120)
+        clock.next_day = True  # the next morning: a record and the checkpoint covering the day
+        self.add(ev.GATEWAY_STARTED, {"version": "bench"})
+        self.log.checkpoint_now().result(30)
+        self.log.flush(120)
 
 
-def spread_clock(events: int) -> ChainClock:
-    """Timestamps spread evenly over the day, one step per record the writer stamps."""
-    start = int(datetime(2026, 11, 20, tzinfo=UTC).timestamp()) * 10**9
-    step = (86_400 * 10**9 - 10**9) // (events + events // 10_000 + 10)
-    calls = iter(range(10**12))
-    return ChainClock(source=lambda: start + next(calls) * step)
+class SpreadClock:
+    """Timestamps spread evenly over the day, one step per call of the store's writer;
+    after ``next_day`` is set, times in the first minutes of the next day."""
+
+    def __init__(self, events: int) -> None:
+        self.start = int(datetime(2026, 11, 20, tzinfo=UTC).timestamp()) * 10**9
+        self.step = (86_400 * 10**9 - 10**9) // (events + events // 10_000 + 10)
+        self.calls = 0
+        self.next_day = False
+
+    def __call__(self) -> int:
+        self.calls += 1
+        if self.next_day:
+            return self.start + 86_400 * 10**9 + self.calls * 1000
+        return self.start + self.calls * self.step
 
 
 def make_day(path: Path, events: int) -> float:
     began = time.perf_counter()
+    clock = SpreadClock(events)
     log = open_sql_audit_log(
-        f"sqlite:///{path}", clock=spread_clock(events),
+        f"sqlite:///{path}", clock=ChainClock(source=clock),
         checkpoints=CheckpointPolicy(Ed25519Signer(KEY), every=10_000, interval=None),
     )  # fmt: skip
     try:
-        Day(log, events).write()
+        Day(log, events).write(clock)
     finally:
         log.close()
     return time.perf_counter() - began

@@ -66,7 +66,8 @@ class Denials(Projection):
             (
                 self.ctx.when(record.ts), request, str(p.get("order_id") or ""),
                 str(account or ""),
-                str(s.field("symbol") or "") if s else "", code, str(denial.get("text") or ""),
+                str(s.field("symbol") or "") if s else "", code,
+                context_text(denial.get("context")),
             )
         )
 
@@ -125,7 +126,7 @@ class Denials(Projection):
                 Heading("Detail"),
                 Table(
                     "Denials in order",
-                    ("Time (UTC)", "Request", "Order", "Account", "Symbol", "Code", "Text"),
+                    ("Time (UTC)", "Request", "Order", "Account", "Symbol", "Code", "Values"),
                     tuple(self.detail.rows),
                     self.detail.note(self.name),
                 ),

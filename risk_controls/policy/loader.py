@@ -82,6 +82,10 @@ def parse_policy(raw: bytes, source: str) -> LoadedPolicy:
         )
         for path in _float_paths(data)
     ]
+    issues += [
+        PolicyIssue(source, line_of(text, path), _dotted(path), message)
+        for path, message in _duplicate_ids(data)
+    ]
     if issues:
         raise PolicyError(issues)
     try:
@@ -106,6 +110,35 @@ def _dotted(path: tuple[str | int, ...] | list[str | int]) -> str:
     for part in path:
         out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else str(part))
     return out or "-"
+
+
+_ID_KEYS = (
+    ("accounts", "id"),
+    ("instruments", "symbol"),
+    ("traders", "id"),
+    ("strategies", "id"),
+    ("sessions", "id"),
+)
+
+
+def _duplicate_ids(data: dict[str, Any]) -> Iterator[tuple[tuple[str | int, ...], str]]:
+    """Repeated ids, located at the repeated entry.
+
+    The schema refuses them too, but a model-level error carries no location, and a
+    risk officer needs the line of the second entry, not just the file.
+    """
+    for label, key in _ID_KEYS:
+        items = data.get(label)
+        if not isinstance(items, list):
+            continue
+        seen: set[str] = set()
+        for index, item in enumerate(items):
+            value = item.get(key) if isinstance(item, dict) else None
+            if not isinstance(value, str):
+                continue
+            if value in seen:
+                yield (label, index, key), f"duplicate id {value!r} in {label}"
+            seen.add(value)
 
 
 def _float_paths(value: object, path: tuple[str | int, ...] = ()) -> Iterator[tuple[str | int, ...]]:

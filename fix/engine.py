@@ -1,12 +1,13 @@
 """What the acceptor and the initiator share: sessions, timers and group-committed writes.
 
-Every byte a session produces waits in the session until the engine's flush,
-scheduled once per event-loop turn: it first makes the store durable (one
-SQLite transaction for all sessions: sequence numbers and sent messages),
-then writes each session's bytes to its transport, then closes the
-transports whose session asked to disconnect. So nothing is sent under a
-sequence number that a crash could hand out again, and the fsync is shared
-by everything produced in the same turn.
+Every byte a session produces waits until the engine's flush, scheduled once
+per event-loop turn: it snapshots the store's pending writes (sequence
+numbers and sent messages of every session) together with the bytes they
+cover, commits the snapshot in a worker thread (one SQLite transaction, one
+fsync), and only then writes the bytes and closes the transports whose
+session asked to disconnect. Nothing is sent under a sequence number a crash
+could hand out again; the event loop keeps reading and processing while the
+disk works, and whatever accumulates meanwhile shares the next fsync.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ import asyncio
 import contextlib
 import logging
 from collections.abc import Iterable
+from concurrent.futures import ThreadPoolExecutor
 
 from fix.application import Application
 from fix.config import SessionSettings
@@ -49,6 +51,8 @@ class Engine:
         self._transports: dict[SessionID, asyncio.Transport] = {}
         self._dirty: set[Session] = set()
         self._flush_handle: asyncio.Handle | None = None
+        self._committing = False
+        self._committer = ThreadPoolExecutor(max_workers=1, thread_name_prefix="fix-store")
         self._ticker: asyncio.Task[None] | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
         now = self.clock.now()
@@ -101,32 +105,78 @@ class Engine:
 
     def _mark(self, session: Session) -> None:
         self._dirty.add(session)
-        if self._flush_handle is None and self._loop is not None:
-            self._flush_handle = self._loop.call_soon(self.flush)
+        if self._flush_handle is None and not self._committing and self._loop is not None:
+            self._flush_handle = self._loop.call_soon(self._flush_async)
+
+    def _snapshot(self) -> list[_Output]:
+        dirty, self._dirty = self._dirty, set()
+        outputs = []
+        for session in dirty:
+            transport = self._transports.get(session.session_id)
+            outputs.append(_Output(session, transport, session.take_output(), session.disconnect_reason))
+        return outputs
+
+    def _flush_async(self) -> None:
+        """Snapshot now, commit in the worker thread, write when durable."""
+        self._flush_handle = None
+        if self._committing or not self._dirty:
+            return
+        outputs = self._snapshot()
+        try:
+            commit = self.store.prepare_flush()
+        except Exception:
+            log.exception("FIX store snapshot failed")
+            self._store_failed(outputs)
+            return
+        if commit is None:
+            self._deliver(outputs)
+            return
+        assert self._loop is not None
+        self._committing = True
+        future = self._loop.run_in_executor(self._committer, commit)
+        future.add_done_callback(lambda done: self._committed(done, outputs))
+
+    def _committed(self, done: asyncio.Future[None], outputs: list[_Output]) -> None:
+        self._committing = False
+        if done.cancelled() or done.exception() is not None:
+            log.error(
+                "FIX store commit failed: %s", done.exception() if not done.cancelled() else "cancelled"
+            )
+            self._store_failed(outputs)
+        else:
+            self._deliver(outputs)
+        if self._dirty and self._flush_handle is None and self._loop is not None:
+            self._flush_handle = self._loop.call_soon(self._flush_async)
 
     def flush(self) -> None:
-        """Durable store first, then the bytes, then the requested disconnects."""
-        self._flush_handle = None
-        if not self._dirty:
-            return
-        dirty, self._dirty = self._dirty, set()
+        """Synchronous flush (start-up and shutdown): durable store, then the bytes."""
+        if self._flush_handle is not None:
+            self._flush_handle.cancel()
+            self._flush_handle = None
+        outputs = self._snapshot()
         try:
             self.store.flush()
         except Exception:
-            log.exception("FIX store flush failed: holding output, closing sessions")
-            for session in dirty:
-                session.take_output()
-                self._close(session, "sequence store unavailable")
+            log.exception("FIX store flush failed")
+            self._store_failed(outputs)
             return
-        for session in dirty:
-            data = session.take_output()
-            transport = self._transports.get(session.session_id)
-            if transport is None:
+        self._deliver(outputs)
+
+    def _deliver(self, outputs: list[_Output]) -> None:
+        for out in outputs:
+            transport = out.transport
+            if transport is None or transport.is_closing():
                 continue
-            if data:
-                transport.write(data)
-            if session.disconnect_reason is not None:
-                self._close(session, session.disconnect_reason)
+            if out.data:
+                transport.write(out.data)
+            if out.disconnect_reason is not None:
+                self._close(out.session, out.disconnect_reason, transport)
+
+    def _store_failed(self, outputs: list[_Output]) -> None:
+        """Fail closed: nothing is sent under numbers that are not durable; sessions drop."""
+        for out in outputs:
+            if out.transport is not None:
+                self._close(out.session, "sequence store unavailable", out.transport)
 
     def _attach(self, session: Session, transport: asyncio.Transport, peer: str | None) -> None:
         self._transports[session.session_id] = transport
@@ -139,8 +189,8 @@ class Engine:
             self._dirty.discard(session)
             session.connection_lost()
 
-    def _close(self, session: Session, reason: str) -> None:
-        transport = self._transports.get(session.session_id)
+    def _close(self, session: Session, reason: str, transport: asyncio.Transport | None = None) -> None:
+        transport = transport or self._transports.get(session.session_id)
         if transport is not None:
             log.info("%s: closing connection: %s", session.id_text, reason)
             transport.close()
@@ -182,6 +232,8 @@ class Engine:
         return None
 
     async def _logout_all(self, text: str, timeout: float) -> None:
+        while self._committing:
+            await asyncio.sleep(0.005)
         for session in self._sessions.values():
             if session.logged_on:
                 session.logout(text)
@@ -191,7 +243,28 @@ class Engine:
             await asyncio.sleep(0.02)
         for session in list(self._sessions.values()):
             self._close(session, text)
+        while self._committing:
+            await asyncio.sleep(0.005)
         self.flush()
+        self._committer.shutdown(wait=True)
+
+
+class _Output:
+    """Bytes one session produced, bound to the transport they were produced for."""
+
+    __slots__ = ("data", "disconnect_reason", "session", "transport")
+
+    def __init__(
+        self,
+        session: Session,
+        transport: asyncio.Transport | None,
+        data: bytes,
+        disconnect_reason: str | None,
+    ) -> None:
+        self.session = session
+        self.transport = transport
+        self.data = data
+        self.disconnect_reason = disconnect_reason
 
 
 class _Mark:

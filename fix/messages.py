@@ -16,6 +16,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, time
 from decimal import Decimal
+from functools import lru_cache
 from typing import TypeVar
 
 from fix import tags as t
@@ -147,7 +148,7 @@ class EntryContext:
 
     def origin(self, message: FixMessage) -> OrderOrigin:
         user = message.get_str(t.SENDER_SUB_ID) or self.default_user
-        return OrderOrigin(Channel.FIX, self.session, user)
+        return _origin(self.session, user)
 
     def account(self, message: FixMessage) -> str:
         account = message.get_str(t.ACCOUNT) or self.default_account
@@ -159,6 +160,11 @@ class EntryContext:
                 f"NOT_AUTHORIZED_FOR_ACCOUNT account={account} session={self.session}",
             )
         return account
+
+
+@lru_cache(maxsize=1024)
+def _origin(session: str, user: str) -> OrderOrigin:
+    return OrderOrigin(Channel.FIX, session, user)
 
 
 @dataclass(frozen=True, slots=True)
@@ -228,6 +234,26 @@ def _commodity_flag(message: FixMessage) -> bool | None:
     return None
 
 
+_NO_OVERRIDES = MifidOverrides()
+
+
+def _mifid(message: FixMessage, ctx: EntryContext, parties: list[Party]) -> MifidOverrides:
+    """Identifiers the order names, the session's defaults filling the gaps."""
+    given = overrides_from(message, parties)
+    defaults = ctx.mifid_defaults
+    capacity = _capacity(message, ctx)
+    commodity = _commodity_flag(message) if t.NO_ORDER_ATTRIBUTES in message else None
+    if given == _NO_OVERRIDES and capacity == defaults.capacity and commodity is None:
+        return defaults
+    return MifidOverrides(
+        client_id=given.client_id or defaults.client_id,
+        investment_decision=given.investment_decision or defaults.investment_decision,
+        execution_decision=given.execution_decision or defaults.execution_decision,
+        capacity=capacity,
+        commodity_derivative=commodity,
+    )
+
+
 def parse_new_order(message: FixMessage, ctx: EntryContext) -> ParsedOrder:
     """NewOrderSingle (D) -> NewOrder, session MiFID defaults filling the gaps."""
     cl_ord_id = message.require_str(t.CL_ORD_ID)
@@ -237,16 +263,8 @@ def parse_new_order(message: FixMessage, ctx: EntryContext) -> ParsedOrder:
     ord_type_value = _enum(message, t.ORD_TYPE, ORD_TYPES, DenyCode.UNSUPPORTED_ORDER_TYPE, "ord_type")
     tif = _tif(message)
     account = ctx.account(message)
-    parties = read_parties(message)
-    given = overrides_from(message, parties)
-    defaults = ctx.mifid_defaults
-    mifid = MifidOverrides(
-        client_id=given.client_id or defaults.client_id,
-        investment_decision=given.investment_decision or defaults.investment_decision,
-        execution_decision=given.execution_decision or defaults.execution_decision,
-        capacity=_capacity(message, ctx),
-        commodity_derivative=_commodity_flag(message),
-    )
+    parties = read_parties(message) if t.NO_PARTY_IDS in message else []
+    mifid = _mifid(message, ctx, parties)
     order = NewOrder(
         cl_ord_id=cl_ord_id,
         account=account,

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import sqlite3
 import threading
+from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Protocol
@@ -115,7 +116,8 @@ class SqliteStoreFile:
 
     def __init__(self, path: str | Path) -> None:
         self.path = Path(path)
-        self._lock = threading.RLock()
+        self._lock = threading.RLock()  # the buffers
+        self._commit_lock = threading.RLock()  # the connection: one transaction at a time
         self._db = sqlite3.connect(str(self.path), isolation_level=None, check_same_thread=False)
         self._db.execute("PRAGMA journal_mode=WAL")
         self._db.execute("PRAGMA synchronous=FULL")
@@ -132,10 +134,11 @@ class SqliteStoreFile:
             store = self._stores.get(session_id)
             if store is not None:
                 return store
-            row = self._db.execute(
-                "SELECT next_sender, next_target, creation_time FROM fix_session WHERE session_id=?",
-                (session_id,),
-            ).fetchone()
+            with self._commit_lock:
+                row = self._db.execute(
+                    "SELECT next_sender, next_target, creation_time FROM fix_session WHERE session_id=?",
+                    (session_id,),
+                ).fetchone()
             if row is None:
                 created = now or datetime.now(UTC)
                 store = SqliteSessionStore(self, session_id, 1, 1, created)
@@ -151,13 +154,41 @@ class SqliteStoreFile:
         return bool(self._dirty or self._outbound or self._deletes)
 
     def flush(self) -> None:
-        """Make every buffered write durable in one transaction."""
+        """Make every buffered write durable in one transaction, now."""
+        commit = self.prepare_flush()
+        if commit is not None:
+            commit()
+
+    def prepare_flush(self) -> Callable[[], None] | None:
+        """Snapshot the buffered writes; the returned callable commits them (any thread).
+
+        The snapshot is taken on the caller's thread, so it holds exactly the
+        sequence numbers and messages produced so far; writes made while the
+        commit runs go into the next snapshot. Commits run one at a time.
+        """
         with self._lock:
             if not (self._dirty or self._outbound or self._deletes):
-                return
-            dirty, self._dirty = self._dirty, {}
+                return None
+            rows = [
+                (st.session_id, st.next_sender_seq, st.next_target_seq, iso_utc(st.creation_time))
+                for st in self._dirty.values()
+            ]
+            self._dirty = {}
             outbound, self._outbound = self._outbound, []
             deletes, self._deletes = self._deletes, []
+
+        def commit() -> None:
+            self._commit(deletes, outbound, rows)
+
+        return commit
+
+    def _commit(
+        self,
+        deletes: list[str],
+        outbound: list[tuple[str, int, bytes]],
+        rows: list[tuple[str, int, int, str]],
+    ) -> None:
+        with self._commit_lock:
             db = self._db
             db.execute("BEGIN")
             try:
@@ -173,10 +204,7 @@ class SqliteStoreFile:
                     "VALUES (?,?,?,?) ON CONFLICT(session_id) DO UPDATE SET "
                     "next_sender=excluded.next_sender, next_target=excluded.next_target, "
                     "creation_time=excluded.creation_time",
-                    [
-                        (s.session_id, s.next_sender_seq, s.next_target_seq, iso_utc(s.creation_time))
-                        for s in dirty.values()
-                    ],
+                    rows,
                 )
                 db.execute("COMMIT")
             except BaseException:
@@ -185,8 +213,8 @@ class SqliteStoreFile:
             self.flushes += 1
 
     def close(self) -> None:
-        with self._lock:
-            self.flush()
+        self.flush()
+        with self._commit_lock:
             self._db.close()
 
     # --- used by SqliteSessionStore ---
@@ -202,8 +230,8 @@ class SqliteStoreFile:
         self._deletes.append(session_id)
 
     def _read(self, session_id: str, begin: int, end: int) -> list[tuple[int, bytes]]:
-        with self._lock:
-            self.flush()
+        self.flush()
+        with self._commit_lock:
             rows = self._db.execute(
                 "SELECT seq, raw FROM fix_outbound WHERE session_id=? AND seq BETWEEN ? AND ? ORDER BY seq",
                 (session_id, begin, end),
@@ -269,6 +297,10 @@ class StoreFile(Protocol):
 
     def flush(self) -> None: ...
 
+    def prepare_flush(self) -> Callable[[], None] | None:
+        """Snapshot pending writes; the callable makes them durable (None: nothing to do)."""
+        ...
+
     def close(self) -> None: ...
 
 
@@ -285,6 +317,9 @@ class MemoryStoreFile:
         return store
 
     def flush(self) -> None:
+        return None
+
+    def prepare_flush(self) -> Callable[[], None] | None:
         return None
 
     def close(self) -> None:

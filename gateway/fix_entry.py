@@ -26,6 +26,7 @@ import time
 from collections.abc import Coroutine, Iterable
 from dataclasses import dataclass
 from datetime import datetime
+from decimal import Decimal
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -76,6 +77,7 @@ from risk_controls.domain.clock import Clock, SystemClock
 from risk_controls.entry import AmendResult, OrderEntry, OrderUpdate, SubmitResult
 
 log = logging.getLogger(__name__)
+ZERO = Decimal(0)
 COD_USER = "cancel-on-disconnect"
 
 
@@ -647,10 +649,8 @@ class FixOrderEntry:
             await asyncio.gather(*list(self._tasks), return_exceptions=True)
 
 
-def _zero() -> Any:
-    from decimal import Decimal
-
-    return Decimal(0)
+def _zero() -> Decimal:
+    return ZERO
 
 
 # ---------------------------------------------------------------------- wiring

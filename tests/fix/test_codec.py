@@ -188,3 +188,22 @@ def test_floats_are_refused_as_field_values() -> None:
         to_bytes(1.5)  # type: ignore[arg-type]
     assert to_bytes(Decimal("101.50")) == b"101.50"
     assert to_bytes(True) == b"Y"
+
+
+def test_a_remembered_layout_still_gets_its_values_checked() -> None:
+    from fix.errors import ValueIncorrect
+    from fix.spec import Dictionary
+
+    spec = Dictionary("FIX.4.4")
+
+    def order(qty: bytes, side: bytes) -> FixMessage:
+        return parse(
+            encode(b"FIX.4.4", [*ORDER[:7], (54, side), (38, qty), (40, b"2"), (60, b"20261123-10:00:00")])
+        )
+
+    spec.validate(order(b"100", b"1"))
+    spec.validate(order(b"200", b"2"))  # same layout, new values
+    with pytest.raises(BadTagValue):
+        spec.validate(order(b"abc", b"1"))
+    with pytest.raises(ValueIncorrect):
+        spec.validate(order(b"100", b"Z"))

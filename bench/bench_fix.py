@@ -1,0 +1,432 @@
+"""FIX benchmark: NewOrderSingle -> ExecutionReport(New) round trips over loopback.
+
+Usage::
+
+    .venv/bin/python bench/bench_fix.py            # everything (about two minutes)
+    .venv/bin/python bench/bench_fix.py --quick    # shorter runs
+    .venv/bin/python bench/bench_fix.py --servers audit --rates 2000
+
+Servers (each in its own process, pinned to one core; the client on the other):
+
+* ``gateway``  our acceptor + FIX adapter + the real pipeline (control chain,
+  MiFID tagging, abuse monitors, simulated venue) + durable SQLite audit log
+  (WAL, synchronous=FULL, group commit) + durable FIX sequence store;
+* ``audit``    our acceptor + FIX adapter + an OrderEntry that only makes
+  order.received / order.accepted durable in the SQLite audit log (the FIX
+  layer's own cost with a durable acknowledgement, no risk checks);
+* ``quickfix`` a QuickFIX (quickfix-ssl, C++) acceptor that answers every order
+  with an ExecutionReport New and nothing else: the ceiling of the engine.
+
+The client is the same for all three: our codec on asyncio, open loop at a
+fixed rate (orders sent on schedule, whatever the answers) for p50/p99, then
+closed loop with a window of orders in flight for the maximum sustained rate.
+Latency runs from just before the write to the parse of the ExecutionReport.
+Also printed: the codec alone, simplefix against fix.codec, side by side.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from fix.codec import FixParser, encode  # noqa: E402
+from fix.values import format_utc_timestamp  # noqa: E402
+
+SERVER_ID = ("FIX.4.4", "GW", "BENCH")
+
+
+# ---------------------------------------------------------------------- codec alone
+
+
+def codec_bench(n: int) -> None:
+    import simplefix
+
+    from fix.codec import parse
+
+    stamp = b"20261123-10:00:00.123"
+    fields = [(35, b"D"), (49, b"BENCH"), (56, b"GW"), (34, b"12345"), (52, stamp),
+              (50, b"bench"), (11, b"ORDER-000001"), (1, b"B1"), (55, b"AAPL"), (54, b"1"),
+              (38, b"10"), (40, b"2"), (44, b"228.40"), (59, b"0"), (60, stamp), (21, b"1")]
+    raw = encode(b"FIX.4.4", fields)
+
+    def simplefix_encode() -> bytes:
+        message = simplefix.FixMessage()
+        message.append_pair(8, "FIX.4.4")
+        for tag, value in fields:
+            message.append_pair(tag, value)
+        return bytes(message.encode())
+
+    def simplefix_parse() -> object:
+        parser = simplefix.FixParser()
+        parser.append_buffer(raw)
+        message = parser.get_message()
+        return message.get(11), message.get(44)
+
+    def ours_encode() -> bytes:
+        return encode(b"FIX.4.4", fields)
+
+    def ours_parse() -> object:
+        message = parse(raw)
+        return message.get(11), message.get(44)
+
+    def per_op(fn: Callable[[], object]) -> float:
+        for _ in range(1000):
+            fn()
+        best = float("inf")
+        for _ in range(3):
+            start = time.perf_counter()
+            for _ in range(n):
+                fn()
+            best = min(best, (time.perf_counter() - start) / n)
+        return best * 1e6
+
+    assert simplefix_encode() == raw  # the same bytes either way
+    se, sp, oe, op = per_op(simplefix_encode), per_op(simplefix_parse), per_op(ours_encode), per_op(ours_parse)
+    print(f"codec, 16-tag NewOrderSingle ({len(raw)} bytes), best of 3 x {n}:")
+    print(f"  encode  simplefix {se:6.1f} µs   fix.codec {oe:6.1f} µs   ({se / oe:.1f}x)")
+    print(f"  parse   simplefix {sp:6.1f} µs   fix.codec {op:6.1f} µs   ({sp / op:.1f}x)")
+    print(f"  a parse + encode per round trip caps one core at ~{1e6 / (sp + se):,.0f}/s with "
+          f"simplefix, ~{1e6 / (op + oe):,.0f}/s with fix.codec")
+
+
+# ---------------------------------------------------------------------- servers
+
+
+def _pin(cpu_index: int) -> str:
+    try:
+        cpu = cpu_index % (os.cpu_count() or 1)
+        os.sched_setaffinity(0, {cpu})
+        return f"CPU {cpu}"
+    except (AttributeError, OSError):
+        return "unpinned"
+
+
+class AuditOnlyEntry:
+    """OrderEntry that makes order.received and order.accepted durable, then accepts."""
+
+    def __init__(self, audit: Any) -> None:
+        self.audit = audit
+        self.count = 0
+
+    def subscribe(self, listener: Any) -> None:
+        return None
+
+    async def submit(self, order: Any) -> Any:
+        from risk_controls import events as ev
+        from risk_controls.entry import SubmitResult
+
+        self.count += 1
+        order_id = f"A{self.count}"
+        self.audit.append(ev.ORDER_RECEIVED, ev.received_payload(order_id, order, None))
+        ticket = self.audit.append(
+            ev.ORDER_ACCEPTED, ev.accepted_payload(order_id, order, [], {}, [], "bench")
+        )
+        record = await ticket
+        return SubmitResult(order_id, True, None, record.seq)
+
+    async def cancel(self, request: Any) -> Any:
+        raise NotImplementedError
+
+    async def replace(self, request: Any) -> Any:
+        raise NotImplementedError
+
+
+async def serve_ours(mode: str, workdir: Path) -> None:
+    from audit.factory import open_audit_log
+    from fix.acceptor import FixAcceptor
+    from fix.config import SessionSettings
+    from fix.ids import SessionID
+    from fix.store import SqliteStoreFile
+    from gateway.fix_entry import FixOrderEntry
+
+    session = SessionSettings(SessionID(*SERVER_ID), origin_session="bench",
+                              allowed_accounts=frozenset({"B1"}))
+    gateway = None
+    entry: Any
+    if mode == "gateway":
+        from gateway.app import build_gateway
+        from gateway.bench import BENCH_POLICY
+        from gateway.settings import Settings
+
+        policy = workdir / "bench.toml"
+        policy.write_text(BENCH_POLICY)
+        gateway = build_gateway(Settings(data_dir=workdir, policy_path=policy, fix_config=None,
+                                         watch_policy=False))
+        entry = gateway.pipeline
+        audit = gateway.audit
+    else:
+        audit = open_audit_log(f"sqlite:///{workdir / 'audit.db'}")
+        entry = AuditOnlyEntry(audit)
+    adapter = FixOrderEntry(entry, [session])
+    store = SqliteStoreFile(workdir / "fix-sessions.sqlite")
+    acceptor = FixAcceptor([session], adapter, authenticator=lambda *a: True, store=store)
+    adapter.attach(acceptor)
+    await acceptor.start()
+    print(f"PORT {acceptor.port}", flush=True)
+    await asyncio.get_running_loop().run_in_executor(None, sys.stdin.read)
+    await acceptor.stop()
+    store.close()
+    audit.flush(30)
+    records = audit.head()[0]
+    print(f"STATS audit_records={records} fix_store_flushes={store.flushes}", flush=True)
+    if gateway is not None:
+        gateway.close()
+    else:
+        audit.close()
+
+
+def serve_quickfix(workdir: Path) -> None:
+    import quickfix as qf
+
+    from tests.fix.qf import data_dictionary, free_port
+
+    port = free_port()
+    config = workdir / "echo.cfg"
+    config.write_text("\n".join([
+        "[DEFAULT]", "ConnectionType=acceptor", f"SocketAcceptPort={port}",
+        "SocketAcceptHost=127.0.0.1", "StartTime=00:00:00", "EndTime=00:00:00",
+        "UseDataDictionary=Y", f"DataDictionary={data_dictionary('FIX.4.4', workdir)}",
+        "[SESSION]", "BeginString=FIX.4.4", "SenderCompID=GW", "TargetCompID=BENCH", "",
+    ]))
+
+    class Echo(qf.Application):  # type: ignore[misc]
+        counter = 0
+
+        def onCreate(self, sid: Any) -> None: ...
+        def onLogon(self, sid: Any) -> None: ...
+        def onLogout(self, sid: Any) -> None: ...
+        def toAdmin(self, m: Any, sid: Any) -> None: ...
+        def fromAdmin(self, m: Any, sid: Any) -> None: ...
+        def toApp(self, m: Any, sid: Any) -> None: ...
+
+        def fromApp(self, message: Any, sid: Any) -> None:
+            Echo.counter += 1
+            report = qf.Message()
+            report.getHeader().setField(qf.MsgType("8"))
+            for tag, value in ((37, f"Q{Echo.counter}"), (17, f"QX{Echo.counter}"),
+                               (11, message.getField(11)), (150, "0"), (39, "0"),
+                               (55, message.getField(55)), (54, message.getField(54)),
+                               (151, message.getField(38)), (14, "0"), (6, "0")):
+                report.setField(tag, value)
+            qf.Session.sendToTarget(report, sid)
+
+    settings = qf.SessionSettings(str(config))
+    acceptor = qf.SocketAcceptor(Echo(), qf.MemoryStoreFactory(), settings)
+    acceptor.start()
+    print(f"PORT {port}", flush=True)
+    sys.stdin.read()
+    acceptor.stop(True)
+    print(f"STATS answered={Echo.counter}", flush=True)
+
+
+# ---------------------------------------------------------------------- client
+
+
+@dataclass
+class Client(asyncio.Protocol):
+    parser: FixParser = field(default_factory=FixParser)
+    transport: asyncio.Transport | None = None
+    seq: int = 0
+    sent_at: dict[bytes, int] = field(default_factory=dict)
+    latencies: list[int] = field(default_factory=list)
+    logged_on: asyncio.Event = field(default_factory=asyncio.Event)
+    answered: asyncio.Event = field(default_factory=asyncio.Event)
+    expected: int = 0
+    rejects: int = 0
+    on_answer: Callable[[], None] | None = None
+
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        assert isinstance(transport, asyncio.Transport)
+        self.transport = transport
+
+    def data_received(self, data: bytes) -> None:
+        now = time.perf_counter_ns()
+        self.parser.feed(data)
+        while (message := self.parser.next_message()) is not None:
+            msg_type = message.msg_type
+            if msg_type == b"8":
+                sent = self.sent_at.pop(message.get(11) or b"", None)
+                if message.get(150) != b"0":
+                    self.rejects += 1
+                if sent is not None:
+                    self.latencies.append(now - sent)
+                    if self.on_answer is not None:
+                        self.on_answer()
+                    if len(self.latencies) >= self.expected:
+                        self.answered.set()
+            elif msg_type == b"A":
+                self.logged_on.set()
+            elif msg_type == b"1":
+                self._send([(35, b"0"), *self._header(), (112, message.get(112) or b"")])
+            elif msg_type in (b"3", b"j", b"5"):
+                print("  server said:", message)
+
+    def _header(self) -> list[tuple[int, bytes]]:
+        self.seq += 1
+        stamp = format_utc_timestamp(datetime.now(UTC), 3)
+        return [(49, b"BENCH"), (56, b"GW"), (34, b"%d" % self.seq), (52, stamp)]
+
+    def _send(self, fields: list[tuple[int, bytes]]) -> None:
+        assert self.transport is not None
+        self.transport.write(encode(b"FIX.4.4", fields))
+
+    def logon(self) -> None:
+        self._send([(35, b"A"), *self._header(), (98, b"0"), (108, b"30"), (141, b"Y")])
+
+    def order(self, cl_ord_id: bytes) -> None:
+        header = self._header()
+        fields = [(35, b"D"), *header, (50, b"bench"), (11, cl_ord_id), (1, b"B1"),
+                  (55, b"AAPL"), (54, b"1"), (38, b"10"), (40, b"2"), (44, b"228.40"),
+                  (59, b"0"), (60, header[3][1])]
+        self.sent_at[cl_ord_id] = time.perf_counter_ns()
+        self._send(fields)
+
+
+def pct(samples: list[int], q: float) -> float:
+    ordered = sorted(samples)
+    return ordered[min(len(ordered) - 1, int(len(ordered) * q))] / 1000.0
+
+
+async def open_loop(client: Client, tag: str, rate: int, seconds: float) -> str:
+    n = int(rate * seconds)
+    client.latencies.clear()
+    client.answered.clear()
+    client.expected = n
+    start = time.perf_counter()
+    sent = 0
+    max_lag = 0.0
+    while sent < n:
+        now = time.perf_counter()
+        due = min(n, int((now - start) * rate) + 1)
+        if due > sent:
+            max_lag = max(max_lag, now - (start + sent / rate))
+        while sent < due:
+            client.order(b"%s-%d-%d" % (tag.encode(), rate, sent))
+            sent += 1
+        await asyncio.sleep(max(0.0, start + sent / rate - time.perf_counter()))
+    send_span = time.perf_counter() - start
+    await asyncio.wait_for(client.answered.wait(), 60)
+    lat = client.latencies
+    return (f"  open loop {rate:>5,}/s x {n:>6,}: p50 {pct(lat, .50):7.0f} µs  p99 {pct(lat, .99):7.0f} µs"
+            f"  max {max(lat) / 1000:7.0f} µs  (sent at {n / send_span:,.0f}/s, client lag "
+            f"max {max_lag * 1000:.1f} ms)")
+
+
+async def closed_loop(client: Client, tag: str, n: int, window: int) -> str:
+    client.latencies.clear()
+    client.answered.clear()
+    client.expected = n
+    next_id = 0
+
+    def refill() -> None:
+        nonlocal next_id
+        while next_id < n and len(client.sent_at) < window:
+            client.order(b"%s-w-%d" % (tag.encode(), next_id))
+            next_id += 1
+
+    client.on_answer = refill
+    start = time.perf_counter()
+    refill()
+    await asyncio.wait_for(client.answered.wait(), 120)
+    elapsed = time.perf_counter() - start
+    client.on_answer = None
+    lat = client.latencies
+    return (f"  closed loop, {window} in flight x {n:,}: {n / elapsed:,.0f} orders/s sustained  "
+            f"(p50 {pct(lat, .50):.0f} µs, p99 {pct(lat, .99):.0f} µs)")
+
+
+async def drive(port: int, tag: str, rates: list[int], seconds: float, n_closed: int) -> list[str]:
+    loop = asyncio.get_running_loop()
+    client = Client()
+    await loop.create_connection(lambda: client, "127.0.0.1", port)
+    client.logon()
+    await asyncio.wait_for(client.logged_on.wait(), 10)
+    client.expected = 500
+    for i in range(500):  # warm up
+        client.order(b"%s-warm-%d" % (tag.encode(), i))
+        if i % 20 == 19:
+            await asyncio.sleep(0.005)
+    await asyncio.wait_for(client.answered.wait(), 30)
+    lines = [await open_loop(client, tag, rate, seconds) for rate in rates]
+    lines.append(await closed_loop(client, tag, n_closed, 64))
+    if client.rejects:
+        lines.append(f"  !! {client.rejects} reports were not ExecType New")
+    assert client.transport is not None
+    client.transport.close()
+    return lines
+
+
+def run_server(mode: str, rates: list[int], seconds: float, n_closed: int) -> None:
+    labels = {
+        "gateway": "our acceptor + real pipeline (chain, MiFID, abuse, sim venue) + SQLite audit",
+        "audit": "our acceptor + FIX adapter + durable SQLite audit only (no risk chain)",
+        "quickfix": "QuickFIX 1.15 (C++) acceptor that only answers",
+    }
+    with tempfile.TemporaryDirectory(prefix="bench-fix-") as tmp:
+        server = subprocess.Popen(
+            [sys.executable, __file__, "--serve", mode, "--dir", tmp],
+            stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True, cwd=ROOT,
+        )
+        assert server.stdout is not None and server.stdin is not None
+        line = server.stdout.readline()
+        if not line.startswith("PORT "):
+            server.kill()
+            raise RuntimeError(f"server {mode} did not start: {line!r}")
+        port = int(line.split()[1])
+        print(f"{mode}: {labels[mode]}")
+        try:
+            for text in asyncio.run(drive(port, mode, rates, seconds, n_closed)):
+                print(text, flush=True)
+        finally:
+            server.stdin.close()
+            stats = server.stdout.read().strip()
+            server.wait(30)
+        if stats:
+            print("  server:", stats.replace("STATS ", ""))
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--serve", choices=["gateway", "audit", "quickfix"])
+    parser.add_argument("--dir", type=Path)
+    parser.add_argument("--servers", default="gateway,audit,quickfix")
+    parser.add_argument("--rates", default="1000,2000,5000")
+    parser.add_argument("--seconds", type=float, default=2.0)
+    parser.add_argument("--closed", type=int, default=10_000)
+    parser.add_argument("--quick", action="store_true")
+    args = parser.parse_args()
+    if args.serve:
+        where = _pin(0)
+        sys.stderr.write(f"server {args.serve} on {where}\n")
+        if args.serve == "quickfix":
+            serve_quickfix(args.dir)
+        else:
+            asyncio.run(serve_ours(args.serve, args.dir))
+        return
+    if args.quick:
+        args.seconds, args.closed = 1.0, 3000
+    client_cpu = _pin(1)
+    print(f"bench_fix: client on {client_cpu}, server on the other core; "
+          f"{os.cpu_count()} CPUs; one run on a shared machine")
+    codec_bench(20_000 if not args.quick else 5_000)
+    rates = [int(r) for r in args.rates.split(",")]
+    for mode in args.servers.split(","):
+        run_server(mode, rates, args.seconds, args.closed)
+
+
+if __name__ == "__main__":
+    main()

@@ -36,7 +36,6 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -58,9 +57,24 @@ def codec_bench(n: int) -> None:
     from fix.codec import parse
 
     stamp = b"20261123-10:00:00.123"
-    fields = [(35, b"D"), (49, b"BENCH"), (56, b"GW"), (34, b"12345"), (52, stamp),
-              (50, b"bench"), (11, b"ORDER-000001"), (1, b"B1"), (55, b"AAPL"), (54, b"1"),
-              (38, b"10"), (40, b"2"), (44, b"228.40"), (59, b"0"), (60, stamp), (21, b"1")]
+    fields = [
+        (35, b"D"),
+        (49, b"BENCH"),
+        (56, b"GW"),
+        (34, b"12345"),
+        (52, stamp),
+        (50, b"bench"),
+        (11, b"ORDER-000001"),
+        (1, b"B1"),
+        (55, b"AAPL"),
+        (54, b"1"),
+        (38, b"10"),
+        (40, b"2"),
+        (44, b"228.40"),
+        (59, b"0"),
+        (60, stamp),
+        (21, b"1"),
+    ]
     raw = encode(b"FIX.4.4", fields)
 
     def simplefix_encode() -> bytes:
@@ -95,12 +109,19 @@ def codec_bench(n: int) -> None:
         return best * 1e6
 
     assert simplefix_encode() == raw  # the same bytes either way
-    se, sp, oe, op = per_op(simplefix_encode), per_op(simplefix_parse), per_op(ours_encode), per_op(ours_parse)
+    se, sp, oe, op = (
+        per_op(simplefix_encode),
+        per_op(simplefix_parse),
+        per_op(ours_encode),
+        per_op(ours_parse),
+    )
     print(f"codec, 16-tag NewOrderSingle ({len(raw)} bytes), best of 3 x {n}:")
     print(f"  encode  simplefix {se:6.1f} µs   fix.codec {oe:6.1f} µs   ({se / oe:.1f}x)")
     print(f"  parse   simplefix {sp:6.1f} µs   fix.codec {op:6.1f} µs   ({sp / op:.1f}x)")
-    print(f"  a parse + encode per round trip caps one core at ~{1e6 / (sp + se):,.0f}/s with "
-          f"simplefix, ~{1e6 / (op + oe):,.0f}/s with fix.codec")
+    print(
+        f"  a parse + encode per round trip caps one core at ~{1e6 / (sp + se):,.0f}/s with "
+        f"simplefix, ~{1e6 / (op + oe):,.0f}/s with fix.codec"
+    )
 
 
 # ---------------------------------------------------------------------- servers
@@ -153,8 +174,9 @@ async def serve_ours(mode: str, workdir: Path) -> None:
     from fix.store import SqliteStoreFile
     from gateway.fix_entry import FixOrderEntry
 
-    session = SessionSettings(SessionID(*SERVER_ID), origin_session="bench",
-                              allowed_accounts=frozenset({"B1"}))
+    session = SessionSettings(
+        SessionID(*SERVER_ID), origin_session="bench", allowed_accounts=frozenset({"B1"})
+    )
     gateway = None
     entry: Any
     if mode == "gateway":
@@ -164,8 +186,9 @@ async def serve_ours(mode: str, workdir: Path) -> None:
 
         policy = workdir / "bench.toml"
         policy.write_text(BENCH_POLICY)
-        gateway = build_gateway(Settings(data_dir=workdir, policy_path=policy, fix_config=None,
-                                         watch_policy=False))
+        gateway = build_gateway(
+            Settings(data_dir=workdir, policy_path=policy, fix_config=None, watch_policy=False)
+        )
         entry = gateway.pipeline
         audit = gateway.audit
     else:
@@ -196,12 +219,25 @@ def serve_quickfix(workdir: Path) -> None:
 
     port = free_port()
     config = workdir / "echo.cfg"
-    config.write_text("\n".join([
-        "[DEFAULT]", "ConnectionType=acceptor", f"SocketAcceptPort={port}",
-        "SocketAcceptHost=127.0.0.1", "StartTime=00:00:00", "EndTime=00:00:00",
-        "UseDataDictionary=Y", f"DataDictionary={data_dictionary('FIX.4.4', workdir)}",
-        "[SESSION]", "BeginString=FIX.4.4", "SenderCompID=GW", "TargetCompID=BENCH", "",
-    ]))
+    config.write_text(
+        "\n".join(
+            [
+                "[DEFAULT]",
+                "ConnectionType=acceptor",
+                f"SocketAcceptPort={port}",
+                "SocketAcceptHost=127.0.0.1",
+                "StartTime=00:00:00",
+                "EndTime=00:00:00",
+                "UseDataDictionary=Y",
+                f"DataDictionary={data_dictionary('FIX.4.4', workdir)}",
+                "[SESSION]",
+                "BeginString=FIX.4.4",
+                "SenderCompID=GW",
+                "TargetCompID=BENCH",
+                "",
+            ]
+        )
+    )
 
     class Echo(qf.Application):  # type: ignore[misc]
         counter = 0
@@ -217,10 +253,18 @@ def serve_quickfix(workdir: Path) -> None:
             Echo.counter += 1
             report = qf.Message()
             report.getHeader().setField(qf.MsgType("8"))
-            for tag, value in ((37, f"Q{Echo.counter}"), (17, f"QX{Echo.counter}"),
-                               (11, message.getField(11)), (150, "0"), (39, "0"),
-                               (55, message.getField(55)), (54, message.getField(54)),
-                               (151, message.getField(38)), (14, "0"), (6, "0")):
+            for tag, value in (
+                (37, f"Q{Echo.counter}"),
+                (17, f"QX{Echo.counter}"),
+                (11, message.getField(11)),
+                (150, "0"),
+                (39, "0"),
+                (55, message.getField(55)),
+                (54, message.getField(54)),
+                (151, message.getField(38)),
+                (14, "0"),
+                (6, "0"),
+            ):
                 report.setField(tag, value)
             qf.Session.sendToTarget(report, sid)
 
@@ -289,9 +333,20 @@ class Client(asyncio.Protocol):
 
     def order(self, cl_ord_id: bytes) -> None:
         header = self._header()
-        fields = [(35, b"D"), *header, (50, b"bench"), (11, cl_ord_id), (1, b"B1"),
-                  (55, b"AAPL"), (54, b"1"), (38, b"10"), (40, b"2"), (44, b"228.40"),
-                  (59, b"0"), (60, header[3][1])]
+        fields = [
+            (35, b"D"),
+            *header,
+            (50, b"bench"),
+            (11, cl_ord_id),
+            (1, b"B1"),
+            (55, b"AAPL"),
+            (54, b"1"),
+            (38, b"10"),
+            (40, b"2"),
+            (44, b"228.40"),
+            (59, b"0"),
+            (60, header[3][1]),
+        ]
         self.sent_at[cl_ord_id] = time.perf_counter_ns()
         self._send(fields)
 
@@ -321,9 +376,11 @@ async def open_loop(client: Client, tag: str, rate: int, seconds: float) -> str:
     send_span = time.perf_counter() - start
     await asyncio.wait_for(client.answered.wait(), 60)
     lat = client.latencies
-    return (f"  open loop {rate:>5,}/s x {n:>6,}: p50 {pct(lat, .50):7.0f} µs  p99 {pct(lat, .99):7.0f} µs"
-            f"  max {max(lat) / 1000:7.0f} µs  (sent at {n / send_span:,.0f}/s, client lag "
-            f"max {max_lag * 1000:.1f} ms)")
+    return (
+        f"  open loop {rate:>5,}/s x {n:>6,}: p50 {pct(lat, 0.50):7.0f} µs  p99 {pct(lat, 0.99):7.0f} µs"
+        f"  max {max(lat) / 1000:7.0f} µs  (sent at {n / send_span:,.0f}/s, client lag "
+        f"max {max_lag * 1000:.1f} ms)"
+    )
 
 
 async def closed_loop(client: Client, tag: str, n: int, window: int) -> str:
@@ -345,8 +402,10 @@ async def closed_loop(client: Client, tag: str, n: int, window: int) -> str:
     elapsed = time.perf_counter() - start
     client.on_answer = None
     lat = client.latencies
-    return (f"  closed loop, {window} in flight x {n:,}: {n / elapsed:,.0f} orders/s sustained  "
-            f"(p50 {pct(lat, .50):.0f} µs, p99 {pct(lat, .99):.0f} µs)")
+    return (
+        f"  closed loop, {window} in flight x {n:,}: {n / elapsed:,.0f} orders/s sustained  "
+        f"(p50 {pct(lat, 0.50):.0f} µs, p99 {pct(lat, 0.99):.0f} µs)"
+    )
 
 
 async def drive(port: int, tag: str, rates: list[int], seconds: float, n_closed: int) -> list[str]:
@@ -379,7 +438,10 @@ def run_server(mode: str, rates: list[int], seconds: float, n_closed: int) -> No
     with tempfile.TemporaryDirectory(prefix="bench-fix-") as tmp:
         server = subprocess.Popen(
             [sys.executable, __file__, "--serve", mode, "--dir", tmp],
-            stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True, cwd=ROOT,
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            text=True,
+            cwd=ROOT,
         )
         assert server.stdout is not None and server.stdin is not None
         line = server.stdout.readline()
@@ -420,8 +482,10 @@ def main() -> None:
     if args.quick:
         args.seconds, args.closed = 1.0, 3000
     client_cpu = _pin(1)
-    print(f"bench_fix: client on {client_cpu}, server on the other core; "
-          f"{os.cpu_count()} CPUs; one run on a shared machine")
+    print(
+        f"bench_fix: client on {client_cpu}, server on the other core; "
+        f"{os.cpu_count()} CPUs; one run on a shared machine"
+    )
     codec_bench(20_000 if not args.quick else 5_000)
     rates = [int(r) for r in args.rates.split(",")]
     for mode in args.servers.split(","):

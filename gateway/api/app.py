@@ -17,7 +17,7 @@ from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.routing import Match
 
-from gateway.api import problems
+from gateway.api import bodies, problems
 from gateway.api.access import AccessDenied, record_denial
 from gateway.api.config import ApiConfig
 from gateway.api.context import ApiContext
@@ -180,6 +180,12 @@ def _openapi(app: FastAPI) -> dict[str, Any]:
         routes=app.routes,
         tags=app.openapi_tags,
     )
+    components = schema.setdefault("components", {}).setdefault("schemas", {})
+    for name, model in bodies.MODELS.items():  # bodies the hot-path routes parse themselves
+        model_schema = model.model_json_schema(ref_template="#/components/schemas/{model}")
+        for def_name, definition in model_schema.pop("$defs", {}).items():
+            components.setdefault(def_name, definition)
+        components.setdefault(name, model_schema)
     for path in schema.get("paths", {}).values():
         for operation in path.values():
             for status, response in operation.get("responses", {}).items():

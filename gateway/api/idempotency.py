@@ -46,15 +46,21 @@ TRANSIENT = frozenset(
 
 @dataclass(frozen=True, slots=True)
 class Submission:
-    """The final outcome of the order sent under one client order id."""
+    """The final outcome of the order sent under one client order id.
 
-    fingerprint: str
+    Its fingerprint is computed only when a retry has to be compared with it,
+    never on the order path.
+    """
+
     order_id: str
     order: NewOrder
     accepted: bool
     denial: Denial | None
     audit_seq: int | None
     received_at: datetime
+
+    def same_content(self, other: NewOrder) -> bool:
+        return fingerprint(self.order) == fingerprint(other)
 
 
 @dataclass(frozen=True, slots=True)
@@ -154,7 +160,6 @@ class ClientOrderIndex:
         if key in self._orders:
             return
         submission = Submission(
-            fingerprint(order),
             result.order_id,
             order,
             result.accepted,

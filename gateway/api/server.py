@@ -58,10 +58,31 @@ def uvicorn_config(app: FastAPI, *, access_log: bool = False) -> uvicorn.Config:
     )
 
 
+def listening_socket(host: str, port: int, backlog: int = 2048) -> socket.socket:
+    """A TCP listening socket whose ``proto`` is IPPROTO_TCP.
+
+    asyncio turns Nagle's algorithm off (TCP_NODELAY) only on connections from
+    sockets whose proto is IPPROTO_TCP; ``socket.create_server`` leaves it 0,
+    and every keep-alive response then waits ~40 ms for a delayed ACK.
+    """
+    family, kind, proto, _, address = socket.getaddrinfo(
+        host, port, type=socket.SOCK_STREAM, proto=socket.IPPROTO_TCP, flags=socket.AI_PASSIVE
+    )[0]
+    sock = socket.socket(family, kind, proto)
+    try:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        sock.bind(address)
+        sock.listen(backlog)
+        sock.setblocking(False)
+    except OSError:
+        sock.close()
+        raise
+    return sock
+
+
 async def serve_app(app: FastAPI, host: str, port: int, *, access_log: bool = False) -> RestServer:
     """Bind first (so a port in use fails here, loudly), then serve in a task on this loop."""
-    sock = socket.create_server((host, port), reuse_port=False)
-    sock.setblocking(False)
+    sock = listening_socket(host, port)
     server = _EmbeddedServer(uvicorn_config(app, access_log=access_log))
     task = asyncio.create_task(server.serve(sockets=[sock]), name=f"rest-api:{port}")
     while not server.started:

@@ -24,10 +24,10 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Path, Query, Request
 from fastapi.responses import JSONResponse
 
-from gateway.api import problems, views
-from gateway.api.access import Caller, ensure_may_trade, ensure_may_view
+from gateway.api import bodies, problems, views
+from gateway.api.access import Caller, authenticate_request, ensure_may_trade, ensure_may_view
 from gateway.api.context import ApiContext, context
-from gateway.api.idempotency import Amendment, Key, Submission, amendment_fingerprint, fingerprint
+from gateway.api.idempotency import Amendment, Key, Submission, amendment_fingerprint
 from gateway.api.outcomes import denial_problem
 from gateway.api.problems import ApiProblem
 from gateway.api.routes import DeniedProblem, problem_responses
@@ -41,7 +41,6 @@ from risk_controls.domain import (
     MifidOverrides,
     NewOrder,
     OrderOrigin,
-    OrdType,
     ReplaceRequest,
     Side,
     TimeInForce,
@@ -55,8 +54,20 @@ router = APIRouter(prefix="/v1/orders", tags=["orders"])
 OrderId = Annotated[str, Path(pattern=r"^[0-9]{8}-[0-9]{1,12}$", examples=["20261123-00000001"])]
 
 
+_ORIGINS: dict[tuple[str, str | None], OrderOrigin] = {}
+
+
 def origin_of(principal: Principal, strategy: str | None = None) -> OrderOrigin:
-    return OrderOrigin(Channel.REST, REST_SESSION, principal.subject, strategy)
+    key = (principal.subject, strategy)
+    origin = _ORIGINS.get(key)
+    if origin is None:
+        if len(_ORIGINS) > 10_000:
+            _ORIGINS.clear()
+        origin = _ORIGINS[key] = OrderOrigin(Channel.REST, REST_SESSION, principal.subject, strategy)
+    return origin
+
+
+_NO_OVERRIDES = MifidOverrides()
 
 
 def to_new_order(body: OrderIn, principal: Principal) -> NewOrder:
@@ -65,17 +76,19 @@ def to_new_order(body: OrderIn, principal: Principal) -> NewOrder:
         cl_ord_id=body.cl_ord_id,
         account=body.account,
         symbol=body.symbol,
-        side=Side(body.side),
+        side=body.side,
         quantity=Decimal(body.quantity),
-        ord_type=OrdType(body.ord_type),
-        tif=TimeInForce(body.tif),
+        ord_type=body.ord_type,
+        tif=body.tif,
         origin=origin_of(principal, body.strategy),
         limit_price=_dec(body.limit_price),
         stop_price=_dec(body.stop_price),
         expire_at=body.expire_at,
         locate_id=body.locate_id,
         venue=body.venue,
-        mifid=MifidOverrides(
+        mifid=_NO_OVERRIDES
+        if m is None
+        else MifidOverrides(
             client_id=m.client_id,
             investment_decision=m.investment_decision,
             execution_decision=m.execution_decision,
@@ -83,9 +96,7 @@ def to_new_order(body: OrderIn, principal: Principal) -> NewOrder:
             waiver=m.waiver,
             commodity_derivative=m.commodity_derivative,
             sft=m.sft,
-        )
-        if m is not None
-        else MifidOverrides(),
+        ),
     )
 
 
@@ -120,8 +131,12 @@ def _dec(text: str | None) -> Decimal | None:
             overrides={422: (DeniedProblem, "Denied by a pre-trade control, or an invalid body")},
         ),
     },
+    openapi_extra=bodies.json_body(OrderIn),
 )
-async def submit_order(body: OrderIn, principal: Caller, request: Request) -> JSONResponse:
+async def submit_order(request: Request) -> JSONResponse:
+    # The hot path: token and body are read here rather than through FastAPI's dependency solver.
+    principal = authenticate_request(request)
+    body = bodies.parse(OrderIn, await request.body())
     ctx = context(request)
     ensure_may_trade(principal, body.account)
     order = to_new_order(body, principal)
@@ -129,7 +144,7 @@ async def submit_order(body: OrderIn, principal: Caller, request: Request) -> JS
     await _wait_for_same_id(ctx, key)
     existing = ctx.orders.get(*key)
     if existing is not None:
-        return _replay(ctx, existing, fingerprint(order))
+        return _replay(ctx, existing, order)
     _refuse_id_in_use(ctx, key)
     ctx.orders.begin(key)
     try:
@@ -170,9 +185,9 @@ def _id_in_use(key: Key) -> ApiProblem:
     )
 
 
-def _replay(ctx: ApiContext, existing: Submission, new_fingerprint: str) -> JSONResponse:
+def _replay(ctx: ApiContext, existing: Submission, retry: NewOrder) -> JSONResponse:
     order = existing.order
-    if existing.fingerprint != new_fingerprint:
+    if not existing.same_content(retry):
         raise ApiProblem(
             problems.CLIENT_ORDER_ID_REUSED,
             f"cl_ord_id {order.cl_ord_id} was already used on account {order.account} "

@@ -37,6 +37,7 @@ class OrderState:
     carried_over: bool = False  # received before the range began
     isin: str | None = None
     version: int = 1
+    versions_used: int = 1  # a replace the venue refused still used up a version number
     prior_cl_ord_id: str | None = None
     replaced_by: str | None = None
     status: str = "RECEIVED"
@@ -101,6 +102,7 @@ class OrderTracker:
     def __init__(self, scan: Scan) -> None:
         self._open: dict[str, OrderState] = {}
         self._pending_replace: dict[str, AuditRecord] = {}
+        self._awaiting_venue: dict[str, tuple[AuditRecord, AuditRecord]] = {}
         self._closed: OrderedDict[str, None] = OrderedDict()
         self.late_events = 0
         self.peak_open = 0
@@ -160,6 +162,7 @@ class OrderTracker:
         state.status, state.closed_at = status, record.ts
         del self._open[state.order_id]
         self._pending_replace.pop(state.order_id, None)
+        self._awaiting_venue.pop(state.order_id, None)
         self._remember_closed(state.order_id)
         for listener in self._on_close:
             listener(state)
@@ -217,6 +220,10 @@ class OrderTracker:
         exec_type = p["exec_type"]
         state.venue = state.venue or p.get("venue")
         state.venue_order_id = p.get("venue_order_id") or state.venue_order_id
+        if exec_type == "REPLACED":
+            pending = self._awaiting_venue.pop(state.order_id, None)
+            if pending is not None:
+                state = self._next_version(state, *pending, confirmed=record)
         if exec_type in ("NEW", "REPLACED"):
             state.acknowledged_at = state.acknowledged_at or record.ts
             if state.status in ("RECEIVED", "PENDING_NEW"):
@@ -226,6 +233,10 @@ class OrderTracker:
         elif exec_type in ("CANCELED", "REJECTED", "EXPIRED"):
             state.reason = state.kill_note or p.get("text") or state.reason or exec_type.lower()
             self._close(state, exec_type, record)
+        elif exec_type == "CANCEL_REJECTED":  # the order works on
+            state.reason = f"venue refused the cancel: {p.get('text') or 'no reason given'}"
+        elif exec_type == "REPLACE_REJECTED":
+            self._replace_refused(state, record)
 
     def _fill(self, state: OrderState, record: AuditRecord, final: bool) -> None:
         p = record.payload
@@ -269,31 +280,60 @@ class OrderTracker:
         self._amend_denied(record)
 
     def _replace_accepted(self, record: AuditRecord) -> None:
-        p = record.payload
-        state = self._get(p["order_id"], record, create=False)
-        request = self._pending_replace.pop(p["order_id"], None)
-        if state is None or request is None:
-            return
-        new_order = dict(p.get("order") or request.payload["order"])
-        successor = replace(
+        """The gateway approved the new version; it is in force once the venue confirms."""
+        order_id = record.payload["order_id"]
+        request = self._pending_replace.pop(order_id, None)
+        if order_id in self._open and request is not None:
+            self._awaiting_venue[order_id] = (request, record)
+
+    def _successor(
+        self, state: OrderState, request: AuditRecord, accepted: AuditRecord
+    ) -> OrderState:
+        new_order = accepted.payload.get("order") or request.payload["order"]
+        state.versions_used += 1
+        return replace(
             state,
             order=new_order,
             received_seq=request.seq,
-            version=state.version + 1,
+            version=state.versions_used,
             prior_cl_ord_id=state.cl_ord_id,
             received_at=request.ts,
-            accepted_at=record.ts,
+            accepted_at=accepted.ts,
             acknowledged_at=None,
             cancel_requested_at=None,
-            checks=list(p.get("checks", [])),
-            status="PENDING_NEW" if state.status == "PENDING_NEW" else _working(state),
+            checks=accepted.payload.get("checks") or [],
+            status=_working(state),
             reason=None,
         )
-        state.replaced_by = new_order.get("cl_ord_id")
+
+    def _next_version(
+        self, state: OrderState, request: AuditRecord, accepted: AuditRecord,
+        confirmed: AuditRecord,
+    ) -> OrderState:  # fmt: skip
+        """The venue confirmed the replace: the old version closes as REPLACED."""
+        successor = self._successor(state, request, accepted)
+        state.replaced_by = successor.cl_ord_id
         state.reason = f"replaced by {state.replaced_by}"
-        self._close(state, "REPLACED", record)
+        self._close(state, "REPLACED", confirmed)
         del self._closed[state.order_id]  # the order lives on as its next version
         self._add(successor)
+        return successor
+
+    def _replace_refused(self, state: OrderState, record: AuditRecord) -> None:
+        """The venue kept the old version: the refused one is a closed row of its own."""
+        pending = self._awaiting_venue.pop(state.order_id, None)
+        text = record.payload.get("text") or "no reason given"
+        if pending is None:
+            state.reason = f"venue refused a replace: {text}"
+            return
+        refused = self._successor(state, *pending)
+        refused.status, refused.closed_at = "REJECTED", record.ts
+        refused.cum_qty = refused.cum_notional = ZERO  # it never traded
+        refused.fills, refused.first_executed_at, refused.last_executed_at = 0, None, None
+        refused.reason = f"venue refused the replace: {text}"
+        for listener in self._on_close:
+            listener(refused)
+        state.reason = f"replace to {refused.cl_ord_id} refused by the venue: {text}"
 
     def _kill_engaged(self, record: AuditRecord) -> None:
         p = record.payload

@@ -236,7 +236,7 @@ class DayLog:
         )
         self.execution(o, ExecType.CANCELED, text="cancelled at client request")
 
-    def replace(self, o: Order, qty: int, price: str) -> None:
+    def replace(self, o: Order, qty: int, price: str, venue_refuses: str | None = None) -> None:
         from dataclasses import replace as copy
 
         new = copy(o.order, cl_ord_id=f"R{o.order.cl_ord_id}", quantity=Decimal(qty),
@@ -256,6 +256,9 @@ class DayLog:
             {"order_id": o.order_id, "cl_ord_id": new.cl_ord_id,
              "checks": ev.checks_payload(checks)},
         )
+        if venue_refuses:
+            self.execution(o, ExecType.REPLACE_REJECTED, text=venue_refuses)
+            return
         o.order = new
         self.execution(o, ExecType.REPLACED)
 
@@ -372,6 +375,17 @@ def _amendments(d: DayLog, o: dict[str, Order]) -> None:
     d.amend_denied(ev.REPLACE_DENIED, rep_denied.order_id, "R-big",
                    DenyCode.QUANTITY_EXCEEDS_MAX_PER_ORDER, "max_order_quantity",
                    max=10000, quantity=20000)
+    refused = d.new_order("ACC-HOUSE", "MSFT", Side.BUY, 300, "415.00")
+    d.accept(refused)
+    d.execution(refused, ExecType.NEW)
+    d.fill(refused, 100, "415.00")
+    d.replace(refused, 300, "430.00", venue_refuses="price outside the venue's band")
+    d.append(ev.CANCEL_REQUESTED, {
+        "order_id": refused.order_id, "cl_ord_id": "X-refused",
+        "orig_cl_ord_id": refused.order.cl_ord_id, "account": refused.order.account,
+        "origin": ev.origin_payload(refused.order.origin)})
+    d.execution(refused, ExecType.CANCEL_REJECTED, text="order is in a closing auction")
+    d.fill(refused, 200, "415.00")
 
 
 def _abuse(d: DayLog, o: dict[str, Order]) -> None:

@@ -56,9 +56,19 @@ def test_executed_quantity_totals_match_the_fills(generated: Generated) -> None:
     assert filled == completed
 
 
+def _confirmed_by_venue(generated: Generated, exec_type: str) -> list[str]:
+    """Order ids whose accepted replace the venue answered with ``exec_type``."""
+    replaced = {r.payload["order_id"] for r in generated.of(ev.REPLACE_ACCEPTED)}
+    return [
+        r.payload["order_id"] for r in generated.of(ev.EXECUTION)
+        if r.payload["exec_type"] == exec_type and r.payload["order_id"] in replaced
+    ]
+
+
 def test_a_replace_is_marked_as_a_corrected_version(generated: Generated) -> None:
     rows = generated.csv("order-blotter")
-    (accepted,) = generated.of(ev.REPLACE_ACCEPTED)
+    (order_id,) = _confirmed_by_venue(generated, "REPLACED")
+    (accepted,) = (r for r in generated.of(ev.REPLACE_ACCEPTED) if r.payload["order_id"] == order_id)
     versions = [r for r in rows if r["order_id"] == accepted.payload["order_id"]]
     assert [v["version"] for v in versions] == ["1", "2"]
     old, new = versions
@@ -67,6 +77,20 @@ def test_a_replace_is_marked_as_a_corrected_version(generated: Generated) -> Non
     assert new["prior_cl_ord_id"] == old["cl_ord_id"]
     assert Decimal(new["quantity"]) != Decimal(old["quantity"])
     assert new["status"] == "FILLED" and Decimal(new["cum_qty"]) == Decimal(new["quantity"])
+
+
+def test_a_replace_the_venue_refused_leaves_the_order_working_on(generated: Generated) -> None:
+    rows = generated.csv("order-blotter")
+    (order_id,) = _confirmed_by_venue(generated, "REPLACE_REJECTED")
+    versions = [r for r in rows if r["order_id"] == order_id]
+    refused = next(v for v in versions if v["status"] == "REJECTED")
+    kept = next(v for v in versions if v["status"] == "FILLED")
+    assert refused["version"] == "2" and refused["prior_cl_ord_id"] == kept["cl_ord_id"]
+    assert refused["reason"] == "venue refused the replace: price outside the venue's band"
+    assert refused["cum_qty"] == "0" and refused["limit_price"] == "430.00"
+    assert kept["version"] == "1" and kept["limit_price"] == "415.00"
+    assert Decimal(kept["cum_qty"]) == Decimal(kept["quantity"]) == 300
+    assert kept["cancel_requested_at"] != ""  # asked, refused by the venue, then filled
 
 
 def test_orders_cancelled_by_the_kill_switch_say_so(generated: Generated) -> None:

@@ -206,7 +206,7 @@ async def _start_fix(gateway: Any) -> int | None:
     return int(acceptor.port)
 
 
-def _control_app(gateway: Any) -> Any:
+def _control_app(gateway: Any) -> Any:  # noqa: C901 - one small closure per bench-only endpoint
     """Bench-only endpoints on their own port: never part of the product's API."""
     from fastapi import FastAPI
 
@@ -530,6 +530,7 @@ async def mass_cancel(ports: dict[str, Any], risk_token: str, count: int) -> dic
     t0 = time.monotonic_ns()
     status, reply = await risk.request("POST", "/v1/kill-switch/engage", engage, risk_token)
     t_reply = time.monotonic_ns()
+    assert status == 200, reply
     cancelled = json.loads(reply)["cancelled"]
     results: dict[str, Any] = {}
     for _ in range(3000):

@@ -228,8 +228,15 @@ class RiskState:
     def on_replaced(
         self, order_id: str, new_order: NewOrder, price_base: Decimal, valuation_price: Decimal
     ) -> None:
-        """Swap the reservation of the old version for the new version's."""
+        """Swap the reservation of the old version for the new version's.
+
+        A version that does not grow the line's worst case (a smaller replace, a
+        self-trade decrement carrying the old reservation) keeps the line's mark: only
+        growth is checked at the current mark, so only growth may re-mark the line.
+        """
         working = self.orders[order_id]
+        line = self.exposure(working.order.account, working.order.symbol)
+        worst_before, mark_before = line.worst_case(), line.value_price
         self._reserve(working, working.leaves_qty, -1)
         self._unrest(working)
         working.order = new_order
@@ -237,6 +244,8 @@ class RiskState:
         self.cl_ord_ids[(new_order.account, new_order.cl_ord_id)] = order_id
         self.reservations[order_id] = Reservation(price_base, valuation_price)
         self._reserve(working, working.leaves_qty, +1)
+        if line.worst_case() <= worst_before and mark_before > 0:
+            self._revalue(working.order.account, line, mark_before)
 
     def on_execution(self, report: ExecutionReport, fx: Decimal) -> WorkingOrder | None:
         """Apply a venue report: fills move reservation into position and traded notional."""

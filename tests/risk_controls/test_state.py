@@ -192,3 +192,24 @@ def test_a_fill_does_not_revalue_the_line_at_an_older_orders_mark() -> None:
     assert book.gross_exposure <= D("60000")
     h.cancel(old)
     assert book.gross_exposure == 191 * D("200.00")
+
+
+def test_a_self_trade_decrement_does_not_re_mark_the_line_at_an_older_price() -> None:
+    """A decrement (the venue shrinking a resting order) reuses the order's old reservation;
+    it must not re-mark the line at that order's old reference and so raise exposure unchecked."""
+    h = Harness(policy=minimal_policy(accounts={"A1": {"self_trade_mode": "decrement"}}))
+    h.book.set_reference_price("AAPL", D("228.50"))
+    accepted(h, "AAPL", Side.SELL_SHORT, 400, "228.50", account="A2", locate="L")
+    h.clock.advance(1)
+    h.book.set_reference_price("AAPL", D("200.00"))
+    accepted(h, "AAPL", Side.SELL_SHORT, 10, "209.00", account="A2", locate="L")
+    line = h.state.exposure("A2", "AAPL")
+    assert line.gross_value == 410 * D("200.00")
+    # A1 (same beneficial owner, decrement mode) buys 15 at market: the 10 are cancelled and
+    # the 400 decremented to 395
+    outcome = h.submit(order("AAPL", Side.BUY, 15, None, account="A1"))
+    assert outcome.denial is not None and outcome.denial.code.value == "SELF_TRADE_PREVENTED"
+    assert [q for _, q in h.venue_actions] == [None, D(395)]
+    assert line.worst_case() == 395
+    assert line.gross_value == 395 * D("200.00")
+    assert h.state.book("A2").gross_exposure == 395 * D("200.00")

@@ -26,6 +26,9 @@ class RowSink(Protocol):
 def decimal_text(value: Decimal) -> str:
     """Plain notation without trailing zeros: computed sums and averages read the same
     however they were reached (``40220.00`` and ``40220`` are one value)."""
+    text = str(value)
+    if text.isdigit():  # the common case: a whole quantity with no exponent
+        return text
     if value == value.to_integral_value():
         return format(value.quantize(Decimal(1)), "f")
     return format(value.normalize(), "f")

@@ -33,8 +33,25 @@ def short_selling_indicator(state: OrderState) -> str | None:
     return SHORT_MARKING.get(side) if side else None
 
 
+_RECENT_CHECKS: list[tuple[list[dict[str, Any]], str]] = []
+
+
 def checks_text(checks: list[dict[str, Any]]) -> str:
-    """``collar:PASS; credit:DENY:CREDIT_LIMIT_EXCEEDED`` — every evaluated check, in order."""
+    """``collar:PASS; credit:DENY:CREDIT_LIMIT_EXCEEDED`` — every evaluated check, in order.
+
+    Most orders pass the same chain, so the texts of the last few distinct lists are kept:
+    comparing two lists of small dicts (in C) is far cheaper than formatting one.
+    """
+    for seen, text in _RECENT_CHECKS:
+        if seen == checks:
+            return text
+    text = _format_checks(checks)
+    _RECENT_CHECKS.insert(0, (checks, text))
+    del _RECENT_CHECKS[8:]
+    return text
+
+
+def _format_checks(checks: list[dict[str, Any]]) -> str:
     return "; ".join(
         f"{c.get('control')}:{c.get('outcome')}:{c['code']}"
         if c.get("code")

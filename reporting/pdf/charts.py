@@ -44,6 +44,7 @@ def _vertical(chart: Bars, width: float) -> Drawing:
     bars.valueAxis.valueStep = bars.valueAxis.valueMax // 5 or 1
     bars.valueAxis.labels.fontName = SANS
     bars.valueAxis.labels.fontSize = 7
+    bars.valueAxis.labelTextFormat = _thousands
     bars.valueAxis.visibleGrid = True
     bars.valueAxis.gridStrokeColor = GRID
     bars.categoryAxis.categoryNames = [_short_time(label) for label in chart.labels] or [""]
@@ -77,12 +78,13 @@ def _horizontal(chart: Bars, width: float) -> Drawing:
     bars.valueAxis.valueStep = bars.valueAxis.valueMax // 5 or 1
     bars.valueAxis.labels.fontName = SANS
     bars.valueAxis.labels.fontSize = 7
+    bars.valueAxis.labelTextFormat = _thousands
     bars.valueAxis.visibleGrid = True
     bars.valueAxis.gridStrokeColor = GRID
     bars.categoryAxis.categoryNames = list(reversed(chart.labels)) or [""]
     bars.categoryAxis.labels.fontName = SANS
     bars.categoryAxis.labels.fontSize = 7
-    bars.barLabelFormat = "%d"
+    bars.barLabelFormat = _thousands
     bars.barLabels.fontName = SANS
     bars.barLabels.fontSize = 6.5
     bars.barLabels.boxAnchor = "w"
@@ -90,6 +92,10 @@ def _horizontal(chart: Bars, width: float) -> Drawing:
     drawing.add(bars)
     drawing.add(String(0, height + 4, chart.title, fontName=SANS_BOLD, fontSize=9))
     return drawing
+
+
+def _thousands(value: float) -> str:
+    return f"{int(value):,}"
 
 
 def _short_time(label: str) -> str:

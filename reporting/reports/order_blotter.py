@@ -49,20 +49,24 @@ def blotter_row(s: OrderState) -> tuple[object, ...]:
 
     denial = s.denial or _NONE
     side = o.get("side")
+    algo = tags.get("algo_indicator")
     return (
-        s.received_seq, s.order_id, s.version, o.get("cl_ord_id"), s.prior_cl_ord_id,
+        str(s.received_seq), s.order_id, str(s.version), o.get("cl_ord_id"), s.prior_cl_ord_id,
         s.replaced_by, o.get("account"), org.get("channel"), org.get("session"), org.get("user"),
         org.get("strategy"), tag("client_id"), tag("investment_decision"),
-        tag("execution_decision"), tags.get("algo_indicator"), tags.get("algo_id"),
+        tag("execution_decision"), None if algo is None else ("Y" if algo else "N"),
+        tags.get("algo_id"),
         tag("capacity"), o.get("symbol"), s.isin, side,
         tags.get("short_selling_indicator") or SHORT_MARKING.get(side or ""),
-        o.get("quantity"), s.cum_qty, s.leaves_qty, s.avg_px, o.get("ord_type"),
+        o.get("quantity"), decimal_text(s.cum_qty), decimal_text(s.leaves_qty), s.avg_px,
+        o.get("ord_type"),
         o.get("limit_price"), o.get("stop_price"), o.get("tif"), o.get("expire_at"),
         o.get("locate_id"), s.received_at, s.accepted_at, s.routed_at, s.acknowledged_at,
         s.first_executed_at, s.last_executed_at, s.cancel_requested_at,
         s.closed_at if s.status == "CANCELED" else None, s.closed_at, s.venue, s.mic or s.venue,
         s.venue_order_id, s.status, s.reason, denial.get("control"), denial.get("code"),
-        checks_text(s.checks), s.alerts, s.policy_hash, s.carried_over, s.open_at_end,
+        checks_text(s.checks), str(s.alerts), s.policy_hash, "Y" if s.carried_over else "N",
+        "Y" if s.open_at_end else "N",
     )  # fmt: skip
 
 

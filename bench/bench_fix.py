@@ -171,7 +171,7 @@ async def serve_ours(mode: str, workdir: Path) -> None:
     from fix.acceptor import FixAcceptor
     from fix.config import SessionSettings
     from fix.ids import SessionID
-    from fix.store import SqliteStoreFile
+    from fix.store import MemoryStoreFile, SqliteStoreFile
     from gateway.fix_entry import FixOrderEntry
 
     session = SessionSettings(
@@ -191,21 +191,32 @@ async def serve_ours(mode: str, workdir: Path) -> None:
         )
         entry = gateway.pipeline
         audit = gateway.audit
-    else:
+    elif mode == "audit":
         audit = open_audit_log(f"sqlite:///{workdir / 'audit.db'}")
         entry = AuditOnlyEntry(audit)
+    else:  # "nodisk": the FIX layer alone (memory audit, memory sequence store)
+        audit = open_audit_log("memory://")
+        entry = AuditOnlyEntry(audit)
     adapter = FixOrderEntry(entry, [session])
-    store = SqliteStoreFile(workdir / "fix-sessions.sqlite")
+    store: Any = MemoryStoreFile() if mode == "nodisk" else SqliteStoreFile(workdir / "fix-sessions.sqlite")
     acceptor = FixAcceptor([session], adapter, authenticator=lambda *a: True, store=store)
     adapter.attach(acceptor)
     await acceptor.start()
     print(f"PORT {acceptor.port}", flush=True)
+    cpu_start = time.process_time()
     await asyncio.get_running_loop().run_in_executor(None, sys.stdin.read)
+    cpu = time.process_time() - cpu_start
     await acceptor.stop()
     store.close()
     audit.flush(30)
     records = audit.head()[0]
-    print(f"STATS audit_records={records} fix_store_flushes={store.flushes}", flush=True)
+    orders = len(adapter.orders)
+    print(
+        f"STATS cpu {cpu * 1e6 / max(orders, 1):.0f} µs per order (all threads), "
+        f"{orders} orders, audit records {records}, "
+        f"FIX store commits {getattr(store, 'flushes', 0)}",
+        flush=True,
+    )
     if gateway is not None:
         gateway.close()
     else:
@@ -434,6 +445,7 @@ def run_server(mode: str, rates: list[int], seconds: float, n_closed: int) -> No
         "gateway": "our acceptor + real pipeline (chain, MiFID, abuse, sim venue) + SQLite audit",
         "audit": "our acceptor + FIX adapter + durable SQLite audit only (no risk chain)",
         "quickfix": "QuickFIX 1.15 (C++) acceptor that only answers",
+        "nodisk": "our acceptor + FIX adapter, nothing durable (memory audit and store)",
     }
     with tempfile.TemporaryDirectory(prefix="bench-fix-") as tmp:
         server = subprocess.Popen(
@@ -463,7 +475,7 @@ def run_server(mode: str, rates: list[int], seconds: float, n_closed: int) -> No
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--serve", choices=["gateway", "audit", "quickfix"])
+    parser.add_argument("--serve", choices=["gateway", "audit", "nodisk", "quickfix"])
     parser.add_argument("--dir", type=Path)
     parser.add_argument("--servers", default="gateway,audit,quickfix")
     parser.add_argument("--rates", default="1000,2000,5000")

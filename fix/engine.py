@@ -52,6 +52,7 @@ class Engine:
         self._dirty: set[Session] = set()
         self._flush_handle: asyncio.Handle | None = None
         self._committing = False
+        self._closed = False
         self._committer = ThreadPoolExecutor(max_workers=1, thread_name_prefix="fix-store")
         self._ticker: asyncio.Task[None] | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
@@ -120,6 +121,9 @@ class Engine:
         """Snapshot now, commit in the worker thread, write when durable."""
         self._flush_handle = None
         if self._committing or not self._dirty:
+            return
+        if self._closed:  # stopped: keep what sessions produce durable, there is no one to send to
+            self.flush()
             return
         outputs = self._snapshot()
         try:
@@ -245,6 +249,7 @@ class Engine:
             self._close(session, text)
         while self._committing:
             await asyncio.sleep(0.005)
+        self._closed = True
         self.flush()
         self._committer.shutdown(wait=True)
 

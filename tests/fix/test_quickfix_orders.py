@@ -210,3 +210,21 @@ def test_cancel_on_disconnect(live: Live) -> None:
     assert live.loop.call(still_working) == []
     cancels = [r for r in live.records(ev.CANCEL_REQUESTED) if r["order_id"] == ack[37]]
     assert cancels and cancels[0]["origin"]["user"] == "cancel-on-disconnect"  # type: ignore[index]
+
+
+def test_kill_switch_with_session_scope(live: Live) -> None:
+    from risk_controls.kill_switch import KillScope
+
+    live.order("K1")
+    ack = live.next_app()
+    outcome = live.loop.run(
+        live.gateway.kill.engage(KillScope.SESSION, "DESK1", "desk runaway", "risk-officer")
+    )
+    assert outcome.cancelled == 1
+    canceled = live.next_app()
+    assert (canceled[150], canceled[39], canceled[11], canceled[37]) == ("4", "4", "K1", ack[37])
+    assert 41 not in canceled  # unsolicited: nobody asked for it on this session
+    live.order("K2")
+    refused = live.next_app()
+    assert (refused[150], refused[39]) == ("8", "8")
+    assert refused[58].startswith("KILL_SWITCH_ENGAGED")

@@ -45,23 +45,9 @@ _log = logging.getLogger(__name__)
 _GENESIS = bytes.fromhex(GENESIS_HASH)
 
 
-class _Append:
-    __slots__ = ("et_json", "event_type", "payload", "payload_json", "retention", "ticket")
-
-    def __init__(
-        self,
-        ticket: AppendTicket,
-        event_type: str,
-        payload: Mapping[str, Any],
-        pj: bytes,
-        retention: str | None,
-    ) -> None:
-        self.ticket = ticket
-        self.event_type = event_type
-        self.et_json = json_string(event_type)
-        self.payload = payload
-        self.payload_json = pj
-        self.retention = retention
+_Append = tuple[AppendTicket, str, bytes, Mapping[str, Any], bytes, str | None]
+"""ticket, event type, its JSON string, payload, payload JSON, retention: a plain tuple
+because one is built per append."""
 
 
 class _Flush:
@@ -114,6 +100,7 @@ class SqlAuditLog:
         self._commit_timeout = commit_timeout
         self._clock = clock or ChainClock()
         self._queue: deque[_Item] = deque()
+        self._event_types: dict[str, bytes] = {}
         self._wakeup = threading.Event()
         self._closed = False
         self._available = False
@@ -145,7 +132,12 @@ class SqlAuditLog:
         elif not self._available:
             ticket.set_error(AuditUnavailable(self._unavailable_reason))
         else:
-            self._queue.append(_Append(ticket, event_type, payload, pj, retention))
+            et_json = self._event_types.get(event_type)
+            if et_json is None:
+                et_json = json_string(event_type)
+                if len(self._event_types) < 4096:
+                    self._event_types[event_type] = et_json
+            self._queue.append((ticket, event_type, et_json, payload, pj, retention))
             if not self._wakeup.is_set():
                 self._wakeup.set()
         return ticket
@@ -278,7 +270,7 @@ class SqlAuditLog:
         while queue and appends < self._max_batch:
             item = queue.popleft()
             batch.append(item)
-            if type(item) is _Append:
+            if isinstance(item, tuple):
                 appends += 1
         return batch
 
@@ -302,15 +294,9 @@ class SqlAuditLog:
         every = self._checkpoints.every if self._checkpoints else None
         flushes: list[_Flush] = []
         for item in items:
-            if type(item) is _Append:
-                batch.add(
-                    item.event_type,
-                    item.et_json,
-                    item.payload,
-                    item.payload_json,
-                    item.retention,
-                    item.ticket,
-                )
+            if isinstance(item, tuple):
+                ticket, event_type, et_json, payload, pj, retention = item
+                batch.add(event_type, et_json, payload, pj, retention, ticket)
                 if every is not None and batch.since_checkpoint() >= every:
                     batch.add_checkpoint(self._sign, None)
             elif type(item) is _CheckpointRequest:
@@ -424,6 +410,8 @@ class SqlAuditLog:
             item = self._queue.popleft()
             if isinstance(item, _Flush):
                 item.done.set()
+            elif isinstance(item, tuple):
+                tickets.append(item[0])
             else:
                 tickets.append(item.ticket)
         fail_batch(tickets, error)

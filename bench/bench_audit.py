@@ -1,0 +1,240 @@
+"""Audit store figures: durable append throughput, paced latency, verification rate, proof sizes.
+
+    .venv/bin/python bench/bench_audit.py [--records 100000] [--paced-seconds 5]
+                                          [--backends sqlite,postgresql] [--pg-url URL]
+
+Bounded (the machine is shared): one run per figure, printed as measured.
+PostgreSQL gets a throw-away schema in the ``test`` database, dropped after.
+Records are ~430 bytes, like an ``order.accepted``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import statistics
+import sys
+import tempfile
+import threading
+import time
+import uuid
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import sqlalchemy
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from audit.api import AppendTicket
+from audit.checkpoint import Ed25519Signer
+from audit.export import export_range
+from audit.factory import open_sql_audit_log
+from audit.proofs import checkpoints, consistency_proof, inclusion_proof
+from audit.sql_store import CheckpointPolicy, SqlAuditLog
+from audit.verify import ChainVerifier, keyring
+from audit.verify_store import verify_store
+
+KEY = Ed25519PrivateKey.generate()
+PAYLOAD: dict[str, Any] = {
+    "order_id": "GW-20261122-000001",
+    "cl_ord_id": "CL-7f3a9c",
+    "account": "ACC-EQ-01",
+    "checks": [
+        {"control": name, "outcome": "PASS"}
+        for name in ("kill_switch", "restricted", "price_collar", "max_notional", "credit")
+    ],
+    "tags": {"client_id": "529900T8BM49AURSDO55", "capacity": "AOTC", "algo_indicator": False},
+    "alerts": [],
+    "policy_hash": "9f2c1e7b4d3a" * 4,
+}
+
+
+def pct(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
+
+
+def open_store(backend: str, pg_url: str, workdir: Path) -> tuple[SqlAuditLog, Callable[[], None]]:
+    policy = CheckpointPolicy(Ed25519Signer(KEY), every=10_000, interval=10.0)
+    if backend == "sqlite":
+        store = open_sql_audit_log(f"sqlite:///{workdir / 'bench.db'}", checkpoints=policy)
+        return store, lambda: None
+    schema = f"bench_{uuid.uuid4().hex[:10]}"
+    admin = sqlalchemy.create_engine(pg_url, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.exec_driver_sql(f"CREATE SCHEMA {schema}")
+
+    def drop() -> None:
+        with admin.connect() as conn:
+            conn.exec_driver_sql(f"DROP SCHEMA {schema} CASCADE")
+        admin.dispose()
+
+    return open_sql_audit_log(pg_url, schema=schema, checkpoints=policy), drop
+
+
+def throughput_asyncio(store: SqlAuditLog, records: int, tasks: int = 200, group: int = 20) -> float:
+    """``tasks`` coroutines, each appending ``group`` records and awaiting the last, repeatedly."""
+
+    async def producer(count: int) -> None:
+        for _ in range(count // group):
+            tickets = [store.append("order.accepted", PAYLOAD) for _ in range(group)]
+            await tickets[-1]
+
+    async def run() -> None:
+        await asyncio.gather(*(producer(records // tasks) for _ in range(tasks)))
+
+    start = time.perf_counter()
+    asyncio.run(run())
+    return (records // tasks // group * group * tasks) / (time.perf_counter() - start)
+
+
+def throughput_threads(store: SqlAuditLog, records: int, threads: int = 16) -> float:
+    """``threads`` OS threads, each appending one record and blocking until it is durable."""
+    per = records // threads
+
+    def worker() -> None:
+        for _ in range(per):
+            store.append("order.accepted", PAYLOAD).result(30)
+
+    pool = [threading.Thread(target=worker) for _ in range(threads)]
+    start = time.perf_counter()
+    for thread in pool:
+        thread.start()
+    for thread in pool:
+        thread.join()
+    return per * threads / (time.perf_counter() - start)
+
+
+def paced_latency(store: SqlAuditLog, rate: int, seconds: float) -> list[float]:
+    """Append at ``rate``/s from one thread; latency = append call to durable acknowledgement."""
+    latencies: list[float] = []
+    done = threading.Event()
+    total = int(rate * seconds)
+    remaining = [total]
+    lock = threading.Lock()
+
+    def acked(started: float) -> Callable[[AppendTicket], None]:
+        def callback(_: AppendTicket) -> None:
+            now = time.perf_counter()
+            with lock:
+                latencies.append(now - started)
+                remaining[0] -= 1
+                if remaining[0] == 0:
+                    done.set()
+
+        return callback
+
+    start = time.perf_counter()
+    for i in range(total):
+        due = start + i / rate
+        while (delay := due - time.perf_counter()) > 0:
+            time.sleep(delay if delay > 0.0002 else 0)
+        began = time.perf_counter()
+        store.append("order.accepted", PAYLOAD).add_done_callback(acked(began))
+    done.wait(60)
+    return latencies
+
+
+def verification(store: SqlAuditLog) -> dict[str, float]:
+    keys = keyring(KEY.public_key())
+    rates: dict[str, float] = {}
+    for mode in ("none", "stored", "recompute"):
+        start = time.perf_counter()
+        result = verify_store(store, keys=keys, merkle=mode)  # type: ignore[arg-type]
+        assert result.ok, result.fault
+        rates[f"verify_store merkle={mode}"] = result.records / (time.perf_counter() - start)
+    rows = list(store.rows())
+    start = time.perf_counter()
+    verifier = ChainVerifier(keys=keys)
+    verifier.feed(rows)
+    rates["ChainVerifier in memory (no DB fetch)"] = len(rows) / (time.perf_counter() - start)
+    start = time.perf_counter()
+    fetched = sum(1 for _ in store.rows())
+    rates["fetch rows only"] = fetched / (time.perf_counter() - start)
+    return rates
+
+
+def proof_sizes(store: SqlAuditLog) -> dict[str, str]:
+    found = list(checkpoints(store))
+    (_, first), (last_seq, last) = found[0], found[-1]
+    size = last.tree_size
+    inclusion = inclusion_proof(store, size // 3, size)
+    consistency = consistency_proof(store, first.tree_size, size)
+    with open(os.devnull, "w", encoding="utf-8") as sink:
+        counter = _Counter(sink)
+        summary = export_range(store, size // 2, size // 2 + 999, counter)
+    record = next(store.read(last_seq, last_seq))
+    return {
+        "tree size": str(size),
+        "inclusion proof": f"{len(inclusion)} hashes = {32 * len(inclusion)} bytes",
+        "consistency proof": f"{first.tree_size}->{size}: {len(consistency)} hashes = "
+        f"{32 * len(consistency)} bytes",
+        "range proof (1,000 records)": f"{summary.proof_hashes} hashes = {32 * summary.proof_hashes} bytes",
+        "export JSONL (1,000 records)": f"{counter.chars} chars ({counter.chars // 1000} per record)",
+        "checkpoint payload": f"{len(str(record.payload))} chars",
+    }
+
+
+class _Counter:
+    def __init__(self, sink: Any) -> None:
+        self.sink = sink
+        self.chars = 0
+
+    def write(self, text: str) -> int:
+        self.chars += len(text)
+        return len(text)
+
+
+def run_backend(backend: str, args: argparse.Namespace, workdir: Path) -> None:
+    store, drop = open_store(backend, args.pg_url, workdir)
+    try:
+        print(f"\n== {backend} ==")
+        cpu = time.process_time()
+        asyncio_rate = throughput_asyncio(store, args.records)
+        cpu_us = (time.process_time() - cpu) / args.records * 1e6
+        print(
+            f"durable appends, 200 asyncio appenders (await last of 20): {asyncio_rate:,.0f} records/s "
+            f"({cpu_us:.1f} us CPU of this process per record)"
+        )
+        thread_rate = throughput_threads(store, args.records // 4)
+        print(f"durable appends, 16 threads (block on every record): {thread_rate:,.0f} records/s")
+        latencies = paced_latency(store, args.rate, args.paced_seconds)
+        ms = [x * 1000 for x in latencies]
+        print(
+            f"paced {args.rate:,}/s for {args.paced_seconds:g}s ({len(ms):,} records): append->durable "
+            f"p50 {statistics.median(ms):.2f} ms, p99 {pct(ms, 0.99):.2f} ms, max {max(ms):.2f} ms"
+        )
+        store.checkpoint_now().result(10)
+        print(f"log size: {store.head()[0]:,} records")
+        for name, rate in verification(store).items():
+            print(f"{name}: {rate:,.0f} records/s")
+        for name, value in proof_sizes(store).items():
+            print(f"{name}: {value}")
+    finally:
+        store.close()
+        drop()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--records", type=int, default=100_000)
+    parser.add_argument("--rate", type=int, default=5_000)
+    parser.add_argument("--paced-seconds", type=float, default=5.0)
+    parser.add_argument("--backends", default="sqlite,postgresql")
+    parser.add_argument("--pg-url", default="postgresql+psycopg://postgres@127.0.0.1:5432/test")
+    args = parser.parse_args()
+    print(
+        f"python {sys.version.split()[0]}, load average {os.getloadavg()[0]:.2f} at start, "
+        f"{os.cpu_count()} CPUs, switch interval {sys.getswitchinterval() * 1000:g} ms"
+    )
+    with tempfile.TemporaryDirectory() as tmp:
+        for backend in args.backends.split(","):
+            run_backend(backend, args, Path(tmp))
+    print(f"\nload average {os.getloadavg()[0]:.2f} at end")
+
+
+if __name__ == "__main__":
+    main()

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import random
 import resource
 import subprocess
@@ -198,15 +199,16 @@ def measure(db: Path, name: str, fmt: str) -> dict[str, Any]:
 
     log = open_sql_audit_log(f"sqlite:///{db}")
     try:
-        began = time.perf_counter()
+        began, cpu = time.perf_counter(), time.process_time()
         with tempfile.TemporaryDirectory() as out:
             paths = generate_report(name, log, DAY, DAY, fmt, Path(out), KEY)
             sizes = {p.name: p.stat().st_size for p in paths if p.suffix in (".csv", ".pdf")}
-        elapsed = time.perf_counter() - began
+        elapsed, cpu = time.perf_counter() - began, time.process_time() - cpu
     finally:
         log.close()
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    return {"seconds": round(elapsed, 2), "peak_rss_mb": round(peak, 1), "files": sizes}
+    return {"seconds": round(elapsed, 2), "cpu_seconds": round(cpu, 2),
+            "peak_rss_mb": round(peak, 1), "files": sizes}
 
 
 def child(db: Path, name: str, fmt: str) -> dict[str, Any]:
@@ -237,7 +239,8 @@ def main() -> None:
         return
     work = args.keep or Path(tempfile.mkdtemp(prefix="bench-reports-"))
     work.mkdir(parents=True, exist_ok=True)
-    print(f"interpreter + reporting imported: {baseline_rss():.0f} MB RSS")
+    print(f"interpreter + reporting imported: {baseline_rss():.0f} MB RSS; "
+          f"load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores")
     for events in (args.events // 10, args.events):
         db = work / f"day-{events}.db"
         if not db.exists():
@@ -252,7 +255,8 @@ def main() -> None:
         ):
             r = child(db, name, fmt)
             size = sum(r["files"].values()) / 1e6
-            print(f"  {label}: {r['seconds']:6.1f} s  (target {target} s at 1M)  "
+            print(f"  {label}: {r['seconds']:6.1f} s wall, {r['cpu_seconds']:6.1f} s CPU "
+                  f"(target {target} s at 1M)  "
                   f"peak RSS {r['peak_rss_mb']:6.0f} MB  output {size:.1f} MB "
                   f"in {len(r['files'])} files")
 

@@ -482,9 +482,10 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=2.0)
     parser.add_argument("--closed", type=int, default=10_000)
     parser.add_argument("--quick", action="store_true")
+    parser.add_argument("--no-pin", action="store_true", help="let the OS place both processes")
     args = parser.parse_args()
     if args.serve:
-        where = _pin(0)
+        where = "unpinned" if os.environ.get("BENCH_FIX_NO_PIN") else _pin(0)
         sys.stderr.write(f"server {args.serve} on {where}\n")
         if args.serve == "quickfix":
             serve_quickfix(args.dir)
@@ -493,7 +494,9 @@ def main() -> None:
         return
     if args.quick:
         args.seconds, args.closed = 1.0, 3000
-    client_cpu = _pin(1)
+    if args.no_pin:
+        os.environ["BENCH_FIX_NO_PIN"] = "1"
+    client_cpu = "unpinned" if args.no_pin else _pin(1)
     print(
         f"bench_fix: client on {client_cpu}, server on the other core; "
         f"{os.cpu_count()} CPUs; one run on a shared machine"

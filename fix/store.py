@@ -106,6 +106,9 @@ CREATE TABLE IF NOT EXISTS fix_outbound (
 """
 
 
+_PRUNE_EVERY = 500
+
+
 class SqliteStoreFile:
     """One SQLite file holding the stores of every session of a gateway.
 
@@ -114,8 +117,11 @@ class SqliteStoreFile:
     socket. Reads of stored messages flush first, so they see every write.
     """
 
-    def __init__(self, path: str | Path) -> None:
+    def __init__(self, path: str | Path, keep_messages: int = 500_000) -> None:
+        """``keep_messages``: sent messages kept per session for resends (older ones are
+        pruned every few hundred commits; a resend request for them gets a gap fill)."""
         self.path = Path(path)
+        self.keep_messages = keep_messages
         self._lock = threading.RLock()  # the buffers
         self._commit_lock = threading.RLock()  # the connection: one transaction at a time
         self._db = sqlite3.connect(str(self.path), isolation_level=None, check_same_thread=False)
@@ -206,6 +212,12 @@ class SqliteStoreFile:
                     "creation_time=excluded.creation_time",
                     rows,
                 )
+                if self.flushes % _PRUNE_EVERY == 0:
+                    for session_id, next_sender, _, _ in rows:
+                        db.execute(
+                            "DELETE FROM fix_outbound WHERE session_id=? AND seq < ?",
+                            (session_id, next_sender - self.keep_messages),
+                        )
                 db.execute("COMMIT")
             except BaseException:
                 db.execute("ROLLBACK")

@@ -109,3 +109,15 @@ def test_audit_journal_records_raw_bytes() -> None:
     log.available = False
     journal(WireRecord("S", Direction.OUT, b"x"))
     assert len(list(log.read())) == 1
+
+
+def test_old_sent_messages_are_pruned(tmp_path: Path) -> None:
+    file = SqliteStoreFile(tmp_path / "seq.sqlite", keep_messages=3)
+    store = file.session("S", NOW)
+    for seq in range(1, 11):
+        store.save_outbound(seq, b"m%d" % seq)
+    store.set_next_sender_seq(11)
+    file.flushes = 0  # the next commit prunes
+    file.flush()
+    assert [seq for seq, _ in store.outbound_range(1, 10)] == [8, 9, 10]
+    file.close()

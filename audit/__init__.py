@@ -2,9 +2,30 @@
 
 This package knows nothing of orders or of the server: it stores canonical
 JSON records in a hash chain and proves that nothing was lost or rewritten.
+Public entry points (see docs/audit-format.md):
+
+- :func:`open_audit_log` (``sqlite:///…``, ``postgresql+psycopg://…``, ``memory://``)
+- :class:`CheckpointPolicy` + :class:`Ed25519Signer` for signed checkpoints
+- :func:`verify_log` / ``audit.verify_store.verify_store`` to verify
+- ``audit.export.export_files`` / ``verify_export`` for regulators
+- ``audit.proofs`` for inclusion and consistency proofs
+- ``audit.retention`` for retention classes and legal holds
 """
 
 from audit.api import AppendTicket, AuditLog, AuditRecord, AuditUnavailable
+from audit.checkpoint import Ed25519Signer
 from audit.factory import open_audit_log
+from audit.sql_store import CheckpointPolicy, SqlAuditLog
+from audit.verify import verify_log
 
-__all__ = ["AppendTicket", "AuditLog", "AuditRecord", "AuditUnavailable", "open_audit_log"]
+__all__ = [
+    "AppendTicket",
+    "AuditLog",
+    "AuditRecord",
+    "AuditUnavailable",
+    "CheckpointPolicy",
+    "Ed25519Signer",
+    "SqlAuditLog",
+    "open_audit_log",
+    "verify_log",
+]

@@ -141,3 +141,14 @@ def test_flush_waits_for_everything_appended(store: SqlAuditLog) -> None:
 
     assert all(t.done() for t in tickets)
     assert store.head()[0] == 1000
+
+
+def test_commits_are_durable_settings_not_defaults(store: SqlAuditLog) -> None:
+    """WAL + synchronous=FULL on SQLite, synchronous_commit=on on PostgreSQL, whatever the
+    server or file defaults were."""
+    with store.reader() as reader:
+        if store.dialect == "sqlite":
+            assert reader.one("PRAGMA journal_mode") == ("wal",)
+            assert reader.one("PRAGMA synchronous") == (2,)  # FULL
+        else:
+            assert reader.one("SHOW synchronous_commit") == ("on",)

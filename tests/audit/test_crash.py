@@ -9,6 +9,7 @@ import sys
 from pathlib import Path
 
 from audit.sql_store import SqlAuditLog
+from audit.verify_store import verify_store
 from tests.audit.conftest import StoreTarget
 from tests.audit.test_contract import assert_chain
 
@@ -58,6 +59,7 @@ def test_sigkill_loses_no_acknowledged_record(target: StoreTarget) -> None:
     store: SqlAuditLog = target.open()
     records = list(store.read())
     assert_chain(records)
+    assert verify_store(store, merkle="recompute", deep=True).ok
     stored = {r.seq: r.record_hash for r in records}
     missing = {seq for seq in acked if stored.get(seq) != acked[seq]}
     assert not missing

@@ -12,7 +12,8 @@ three ports, with the same uvicorn settings as ``gateway serve``:
   same pydantic model and echoes it back: the ceiling for this server stack;
 * a bench-only control port (populate working orders, strategy probe, watches).
 
-The load generator runs in this process on raw asyncio sockets over loopback
+``BENCH_AUDIT=memory`` swaps the durable store for the in-memory log, to show
+what durability costs. The load generator runs in this process on raw asyncio sockets over loopback
 (HTTP/1.1 keep-alive, N connections each with one request in flight), so that
 client cost stays small next to the server's. Figures printed:
 
@@ -119,12 +120,13 @@ def price(i: int) -> str:
     return f"{220 + (i % 800) / 100:.2f}"
 
 
-def order_json(cl_ord_id: str, i: int) -> bytes:
+def order_json(cl_ord_id: str, i: int, tif: str = "DAY") -> bytes:
+    """A resting buy (DAY), or with ``tif="IOC"`` one the venue cancels at once (the book stays empty)."""
     return (
         b'{"cl_ord_id":"%s","account":"' % cl_ord_id.encode()
         + ACCOUNT.encode()
-        + b'","symbol":"AAPL","side":"BUY","quantity":"%d","ord_type":"LIMIT","tif":"DAY","limit_price":"%s"}'
-        % (1 + i % 50, price(i).encode())
+        + b'","symbol":"AAPL","side":"BUY","quantity":"%d","ord_type":"LIMIT","tif":"%s","limit_price":"%s"}'
+        % (1 + i % 50, tif.encode(), price(i).encode())
     )
 
 
@@ -143,6 +145,8 @@ def bare_app() -> FastAPI:
 
 
 def serve_child(conn: Connection, workdir: str, loop: str) -> None:
+    if os.environ.get("BENCH_SWITCH_INTERVAL"):
+        sys.setswitchinterval(float(os.environ["BENCH_SWITCH_INTERVAL"]))
     if loop == "uvloop":
         import uvloop
 
@@ -217,7 +221,7 @@ def _control_app(gateway: Any) -> Any:  # noqa: C901 - one small closure per ben
     tasks: set[asyncio.Task[None]] = set()
     counter = iter(range(10**9))
 
-    def new_order(origin: OrderOrigin, prefix: str) -> NewOrder:
+    def new_order(origin: OrderOrigin, prefix: str, tif: TimeInForce = TimeInForce.DAY) -> NewOrder:
         i = next(counter)
         return NewOrder(
             f"{prefix}-{i}",
@@ -226,7 +230,7 @@ def _control_app(gateway: Any) -> Any:  # noqa: C901 - one small closure per ben
             Side.BUY,
             Decimal(1 + i % 50),
             OrdType.LIMIT,
-            TimeInForce.DAY,
+            tif,
             origin,
             limit_price=Decimal(price(i)),
         )
@@ -240,12 +244,36 @@ def _control_app(gateway: Any) -> Any:  # noqa: C901 - one small closure per ben
             await asyncio.gather(*batch)
         return {"working": len(pipeline.working_orders())}
 
+    @control.post("/pipeline-rate/{seconds}/{concurrency}")
+    async def pipeline_rate(seconds: float, concurrency: int) -> dict[str, float]:
+        """The pipeline alone, same process and store: what REST adds is the rest."""
+        origin = OrderOrigin(Channel.REST, "rest", USER)
+        latencies: list[int] = []
+        stop_at = time.perf_counter() + seconds
+
+        async def worker() -> None:
+            while time.perf_counter() < stop_at:
+                t0 = time.perf_counter_ns()
+                await gateway.pipeline.submit(new_order(origin, "pipe"))
+                latencies.append(time.perf_counter_ns() - t0)
+
+        await asyncio.gather(*(worker() for _ in range(concurrency)))
+        latencies.sort()
+        return {
+            "rate": len(latencies) / seconds,
+            "p50_ms": latencies[len(latencies) // 2] / 1e6,
+            "p99_ms": latencies[int(len(latencies) * 0.99)] / 1e6,
+        }
+
     @control.get("/working")
     async def working() -> dict[str, int]:
         return {"working": len(gateway.pipeline.working_orders())}
 
     @control.post("/watch-cancel")
     async def watch_cancel() -> dict[str, bool]:
+        results.pop("all_cancelled_ns", None)
+        results.pop("durable_ns", None)
+
         async def watch() -> None:
             pipeline = gateway.pipeline
             while pipeline.working_orders():
@@ -267,7 +295,7 @@ def _control_app(gateway: Any) -> Any:  # noqa: C901 - one small closure per ben
         async def probe() -> None:
             sent = 0
             while sent < 1_000_000:
-                result = await gateway.pipeline.submit(new_order(origin, "strat"))
+                result = await gateway.pipeline.submit(new_order(origin, "strat", TimeInForce.IOC))
                 sent += 1
                 if result.denial is not None and result.denial.code is DenyCode.KILL_SWITCH_ENGAGED:
                     results["strategy_denied_ns"] = time.monotonic_ns()
@@ -439,7 +467,7 @@ class FixClient:
                 (38, str(1 + i % 50)),
                 (40, "2"),
                 (44, price(i)),
-                (59, "0"),
+                (59, "3"),  # IOC: cancelled by the venue at once, the book stays empty
                 (60, time.strftime("%Y%m%d-%H:%M:%S", time.gmtime())),
             ],
         )
@@ -447,7 +475,11 @@ class FixClient:
     async def report_for(self, cl_ord_id: str) -> dict[int, str]:
         while True:
             message = await self.receive()
-            if message.get(35) == "8" and message.get(11) == cl_ord_id and message.get(150) in ("0", "8"):
+            if (
+                message.get(35) == "8"
+                and message.get(11) == cl_ord_id
+                and message.get(150) in ("0", "4", "8")
+            ):
                 return message
             if message.get(35) in ("3", "j"):
                 raise RuntimeError(f"FIX reject: {message}")
@@ -597,6 +629,19 @@ async def main_async(args: argparse.Namespace, ports: dict[str, Any], data_dir: 
         f"gateway p99 {rest_p99:.2f} ms (target <= 10 ms)",
         file=out,
     )
+    control = await Http.open(ports["control"])
+    _, body = await control.request("POST", f"/pipeline-rate/{args.seconds}/{args.connections}")
+    control.close()
+    alone = json.loads(body)
+    print(
+        f"  {'pipeline alone (in server)':<28} {alone['rate']:8,.0f} orders/s p50 {alone['p50_ms']:6.2f} ms   "
+        f"p99 {alone['p99_ms']:6.2f} ms   ({args.connections} concurrent submits, no HTTP)",
+        file=out,
+    )
+    print("one connection (latency without queueing):", file=out)
+    for label, port in (("bare FastAPI echo", ports["bare"]), ("gateway POST /v1/orders", ports["rest"])):
+        single = await load(label, port, trader, f"s{port}", 1, args.seconds, args.warmup)
+        print(single.line(), file=out, flush=True)
 
     # clear the book the throughput runs left behind (also a large mass cancel)
     control = await Http.open(ports["control"])
@@ -612,7 +657,8 @@ async def main_async(args: argparse.Namespace, ports: dict[str, Any], data_dir: 
     fix = await FixClient.logon(ports["fix"]) if ports.get("fix") else None
     print(
         f"\nkill-switch latency, engage request -> first order denied KILL_SWITCH_ENGAGED "
-        f"({args.rounds} rounds, orders flowing back-to-back at each entry point):",
+        f"({args.rounds} rounds; IOC orders flowing back-to-back at each entry point, so the book "
+        "is empty and the engage has next to nothing to cancel):",
         file=out,
     )
     if fix is None:

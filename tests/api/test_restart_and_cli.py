@@ -128,3 +128,40 @@ def test_kill_command_acts_through_the_running_gateway(
     assert [(e.target, e.actor, e.reason) for e in entries] == [("ACC-HOUSE", "rofficer", "desk call")]
     assert released == 0 and after == []
     assert refused == 1  # nothing engaged firm-wide: 404 from the API
+
+
+def test_kill_command_four_eyes_release_and_approval(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    policy = policy_variant(
+        tmp_path, ("kill_release_needs_second_officer = false", "kill_release_needs_second_officer = true")
+    )
+    data = tmp_path / "data"
+    with live_api(data, audit=MemoryAuditLog(), policy=policy) as api:
+        common = ["--data-dir", str(data), "--scope", "firm", "--url", api.base_url]
+        assert main(["kill", "engage", *common, "--reason", "drill", "--actor", "rofficer"]) == 0
+        assert main(["kill", "release", *common, "--reason", "drill over", "--actor", "rofficer"]) == 0
+        requested = capsys.readouterr().out.splitlines()[-1]
+        request_id = requested.split("request_id=")[1].split(":")[0]
+        own = main(
+            [
+                "kill",
+                "approve",
+                *common,
+                "--reason",
+                "mine",
+                "--actor",
+                "rofficer",
+                "--request-id",
+                request_id,
+            ]
+        )
+        other = main(
+            ["kill", "approve", *common, "--reason", "ok", "--actor", "rofficer2", "--request-id", request_id]
+        )
+        out = capsys.readouterr().out
+        entries = api.call(lambda: api.gateway.kill.state())
+    assert requested.startswith("RELEASE REQUESTED firm=*")
+    assert own == 1
+    assert other == 0 and "RELEASED firm=* approved_by=rofficer2" in out
+    assert entries == []

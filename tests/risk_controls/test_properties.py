@@ -16,6 +16,7 @@ from decimal import ROUND_HALF_EVEN, Decimal
 from hypothesis import HealthCheck, event, given, note, settings, target
 from hypothesis import strategies as st
 
+from risk_controls.checks.context import CheckContext
 from risk_controls.domain import CheckOutcome, OrdType, Side, WorkingOrder
 from risk_controls.domain.money import ZERO
 from risk_controls.policy import Policy
@@ -148,6 +149,17 @@ class Driver:
         self.denied: set[tuple[str, str]] = set()
         self.fill_price: dict[str, Decimal] = {}
         self.outcomes: Counter[str] = Counter()
+        carry_out = self.h._carry_out_self_trade
+
+        def checked(ctx: CheckContext) -> None:
+            # cancelling or decrementing resting orders never adds credit or exposure
+            before = self.totals()
+            for action in ctx.self_trade_actions:
+                self.outcomes["self-trade " + ("cancel" if action.new_quantity is None else "decrement")] += 1
+            carry_out(ctx)
+            self.never_more(before, f"self-trade actions {ctx.self_trade_actions}")
+
+        self.h._carry_out_self_trade = checked  # type: ignore[method-assign]
 
     def working(self) -> list[WorkingOrder]:
         return sorted(self.h.state.working_orders(), key=lambda w: w.order_id)
@@ -193,9 +205,11 @@ class Driver:
             else:
                 self.h.cancel(target.order_id)
             # a fill (at the reserved price) or a cancel never adds credit or exposure
-            after = self.totals()
-            for key, value in after.items():
-                assert value <= before.get(key, ZERO), (op, key, before.get(key), value)
+            self.never_more(before, repr(op))
+
+    def never_more(self, before: dict[str, Decimal], what: str) -> None:
+        for key, value in self.totals().items():
+            assert value <= before.get(key, ZERO), (what, key, before.get(key), value)
 
     def totals(self) -> dict[str, Decimal]:
         state = self.h.state
@@ -310,7 +324,7 @@ class Driver:
 
 
 @settings(
-    max_examples=150,
+    max_examples=100,
     deadline=None,
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
 )
@@ -387,3 +401,44 @@ def test_limits_hold_when_one_account_trades_at_its_limits(steps: list[Op]) -> N
     for name in driver.outcomes:
         event(name)
     target(highest, label="A1 closest to a limit")
+
+
+# One beneficial owner, two accounts with random self-trade modes, orders on both sides of
+# one book while its reference moves: self-trade cancels and decrements happen often.
+owner_new = st.builds(
+    New,
+    account=st.sampled_from(["A1", "A2"]),
+    symbol=st.just("AAPL"),
+    side=st.sampled_from([Side.BUY, Side.SELL_SHORT]),
+    size_percent=st.sampled_from([1, 2, 5, 30, 40]),  # small incoming against large resting
+    fraction=st.just(False),
+    market=st.sampled_from([False] * 3 + [True]),
+    per_mille=st.integers(-49, 49),
+    off_tick=st.just(False),
+    locate=st.just(True),
+)
+owner_ops = st.one_of(
+    owner_new,
+    owner_new,
+    owner_new,
+    st.builds(Fill, pick=st.integers(0, 50), percent=st.integers(1, 100)),
+    st.builds(Clock, seconds=st.just(0.3)),
+    st.builds(Reference, symbol=st.just("AAPL"), per_mille=st.integers(-50, 50)),
+    st.builds(Reference, symbol=st.just("AAPL"), per_mille=st.integers(-50, 50)),
+)
+
+
+@settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    modes=st.tuples(st.sampled_from(MODES), st.sampled_from(MODES)),
+    steps=st.lists(owner_ops, min_size=10, max_size=50),
+)
+def test_self_trade_prevention_never_adds_credit_or_exposure(modes: tuple[str, str], steps: list[Op]) -> None:
+    driver = Driver((modes[0], modes[1], "cancel-resting"))
+    for step in steps:
+        note(repr(step))
+        driver.apply(step)
+        driver.check_invariants()
+    for name in driver.outcomes:
+        event(name)
+    target(float(driver.outcomes["self-trade decrement"]), label="decrements")

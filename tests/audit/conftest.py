@@ -9,6 +9,7 @@ failure, not a skip.
 from __future__ import annotations
 
 import os
+import time
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -64,9 +65,10 @@ def pg_cluster() -> Iterator[PgCluster]:
         if os.environ.get("CI") == "true":
             pytest.fail(f"PostgreSQL is required in CI and is unreachable: {exc}")
         pytest.skip(f"PostgreSQL unreachable: {exc}")
-    tag = uuid.uuid4().hex[:10]
+    tag = f"{int(time.time())}_{uuid.uuid4().hex[:6]}"
     cluster = PgCluster(f"audit_test_{tag}", f"audit_owner_{tag}", f"audit_writer_{tag}")
     with engine.connect() as conn:
+        _drop_stale(conn)
         conn.exec_driver_sql(f"CREATE ROLE {cluster.owner} LOGIN")
         conn.exec_driver_sql(f"CREATE ROLE {cluster.writer} LOGIN")
         conn.exec_driver_sql(f"CREATE DATABASE {cluster.database} OWNER {cluster.owner}")
@@ -78,6 +80,23 @@ def pg_cluster() -> Iterator[PgCluster]:
             conn.exec_driver_sql(f"DROP ROLE IF EXISTS {cluster.writer}")
             conn.exec_driver_sql(f"DROP ROLE IF EXISTS {cluster.owner}")
         engine.dispose()
+
+
+STALE_AFTER = 6 * 3600
+
+
+def _drop_stale(conn: sqlalchemy.Connection) -> None:
+    """Drop what killed runs left behind: databases tagged more than STALE_AFTER seconds ago."""
+    names = conn.exec_driver_sql(
+        "SELECT datname FROM pg_database WHERE datname ~ '^audit_test_[0-9]+_[0-9a-f]+$'"
+    ).scalars()
+    for name in list(names):
+        tag = name.removeprefix("audit_test_")
+        if time.time() - int(tag.split("_")[0]) < STALE_AFTER:
+            continue
+        conn.exec_driver_sql(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+        conn.exec_driver_sql(f"DROP ROLE IF EXISTS audit_writer_{tag}")
+        conn.exec_driver_sql(f"DROP ROLE IF EXISTS audit_owner_{tag}")
 
 
 @dataclass

@@ -10,6 +10,21 @@ from gateway.api.schemas.common import Reason, Strict
 
 
 class PolicyOut(BaseModel):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "content_hash": "c8c6f5d47f63ba0a06611bbd0fd2ddd93a6540509d7f2f461d3c3ddb2fddd5b0",
+                    "version": "2026-11-22.1",
+                    "description": "Embedded default",
+                    "source": "policies/default.toml",
+                    "loaded_at": "2026-11-23T08:00:00.000001Z",
+                    "loaded_by": "rest:rofficer",
+                }
+            ]
+        }
+    )
+
     content_hash: str = Field(description="SHA-256 of the policy file's bytes")
     version: str
     description: str
@@ -20,6 +35,11 @@ class PolicyOut(BaseModel):
 
 class PolicyReloadIn(Strict):
     reason: Reason
+
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={"examples": [{"reason": "raise ACC-HOUSE credit limit (ticket RISK-123)"}]},
+    )
 
 
 class PolicyDryRunIn(Strict):
@@ -42,6 +62,26 @@ class PolicyIssueOut(BaseModel):
 
 
 class DryRunOut(BaseModel):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "valid": False,
+                    "content_hash": None,
+                    "version": None,
+                    "issues": [
+                        {
+                            "file": "candidate.toml",
+                            "line": 61,
+                            "field": "accounts[0].max_order_quantity",
+                            "message": "Input should be greater than 0",
+                        }
+                    ],
+                }
+            ]
+        }
+    )
+
     valid: bool
     content_hash: str | None
     version: str | None
@@ -55,6 +95,26 @@ class FaultOut(BaseModel):
 
 
 class VerifyOut(BaseModel):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "ok": False,
+                    "first_seq": 1,
+                    "last_seq": 1041,
+                    "records": 1041,
+                    "head_hash": "9f2c" + "0" * 60,
+                    "fault": {
+                        "seq": 1042,
+                        "kind": "hash_mismatch",
+                        "detail": "record_hash is not SHA-256(prev || bytes)",
+                    },
+                    "method": "audit.verify_store (stored Merkle roots)",
+                }
+            ]
+        }
+    )
+
     ok: bool
     first_seq: int
     last_seq: int

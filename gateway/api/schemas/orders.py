@@ -84,6 +84,10 @@ class OrderIn(Strict):
 class CancelIn(Strict):
     cl_ord_id: Identifier | None = Field(None, description="Id of the cancel request; generated if absent")
 
+    model_config = ConfigDict(
+        extra="forbid", json_schema_extra={"examples": [{"cl_ord_id": "desk1-000123-c"}]}
+    )
+
 
 class ReplaceIn(Strict):
     """The order as it should become; absent prices and TIF keep their current values."""

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 
 from gateway.api.schemas.admin import PolicyIssueOut
 
@@ -28,6 +28,27 @@ class ValidationProblem(Problem):
 
 class DeniedProblem(Problem):
     """A refused order, cancel or replace; ``code`` is the stable denial code."""
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "type": "https://gateway.example/problems/order-denied",
+                    "title": "Order denied by a pre-trade control",
+                    "status": 422,
+                    "detail": "NOTIONAL_EXCEEDS_MAX_PER_ORDER max=5000000 notional=6855000",
+                    "instance": "/v1/orders",
+                    "code": "NOTIONAL_EXCEEDS_MAX_PER_ORDER",
+                    "control": "max_order_notional",
+                    "text": "NOTIONAL_EXCEEDS_MAX_PER_ORDER max=5000000 notional=6855000",
+                    "context": {"max": "5000000", "notional": "6855000"},
+                    "order_id": "20261123-00000002",
+                    "cl_ord_id": "desk1-000124",
+                    "audit_seq": 57,
+                }
+            ]
+        }
+    )
 
     control: str | None = None
     text: str | None = None

@@ -49,6 +49,28 @@ class ThrottleState(BaseModel):
 class LimitsOut(BaseModel):
     """Limit utilisation of one account, in the firm's base currency."""
 
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "account": "ACC-APPLE-TSY",
+                    "enabled": True,
+                    "base_currency": "USD",
+                    "credit": {"used": "34250.00", "limit": "50000000", "utilisation_pct": "0.07"},
+                    "gross_exposure": {"used": "34275.00", "limit": "25000000", "utilisation_pct": "0.14"},
+                    "daily_orders": {"used": 2, "limit": 20000},
+                    "throttle": {
+                        "messages_in_window": 2,
+                        "max_messages": 200,
+                        "per_seconds": "1",
+                        "execution_disabled": False,
+                    },
+                    "working_orders": 1,
+                }
+            ]
+        }
+    )
+
     account: str
     enabled: bool
     base_currency: str | None
@@ -61,6 +83,10 @@ class LimitsOut(BaseModel):
 
 class ReenableIn(Strict):
     reason: Reason
+
+    model_config = ConfigDict(
+        extra="forbid", json_schema_extra={"examples": [{"reason": "algo fixed, checked"}]}
+    )
 
 
 class ReenableOut(BaseModel):
@@ -76,12 +102,27 @@ class FirmKillIn(Strict):
     reason: Reason
     mode: KillMode = KillMode.HALT
 
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={"examples": [{"scope": "firm", "reason": "market-wide halt", "mode": "HALT"}]},
+    )
+
 
 class TargetKillIn(Strict):
     scope: TargetScope
     target: Identifier = Field(description="Account id, trader, strategy, symbol or session")
     reason: Reason
     mode: KillMode = KillMode.HALT
+
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "examples": [
+                {"scope": "strategy", "target": "twap-1", "reason": "runaway algo", "mode": "HALT"},
+                {"scope": "instrument", "target": "AAPL", "reason": "news pending", "mode": "REDUCING"},
+            ]
+        },
+    )
 
 
 KillEngageIn = Annotated[FirmKillIn | TargetKillIn, Field(discriminator="scope")]
@@ -91,11 +132,22 @@ class FirmReleaseIn(Strict):
     scope: Literal["firm"]
     reason: Reason
 
+    model_config = ConfigDict(
+        extra="forbid", json_schema_extra={"examples": [{"scope": "firm", "reason": "all clear"}]}
+    )
+
 
 class TargetReleaseIn(Strict):
     scope: TargetScope
     target: Identifier
     reason: Reason
+
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "examples": [{"scope": "strategy", "target": "twap-1", "reason": "fixed and tested"}]
+        },
+    )
 
 
 KillReleaseIn = Annotated[FirmReleaseIn | TargetReleaseIn, Field(discriminator="scope")]
@@ -103,6 +155,10 @@ KillReleaseIn = Annotated[FirmReleaseIn | TargetReleaseIn, Field(discriminator="
 
 class ApproveIn(Strict):
     reason: Reason | None = None
+
+    model_config = ConfigDict(
+        extra="forbid", json_schema_extra={"examples": [{"reason": "agreed, limits checked"}]}
+    )
 
 
 class KillEntryOut(BaseModel):
@@ -125,6 +181,28 @@ class ReleaseRequestOut(BaseModel):
 
 
 class KillStateOut(BaseModel):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "engaged": True,
+                    "entries": [
+                        {
+                            "scope": "strategy",
+                            "target": "twap-1",
+                            "mode": "HALT",
+                            "reason": "runaway algo",
+                            "actor": "rofficer",
+                            "engaged_at": "2026-11-23T14:30:00.123456Z",
+                        }
+                    ],
+                    "pending_releases": [],
+                    "release_needs_second_officer": True,
+                }
+            ]
+        }
+    )
+
     engaged: bool
     entries: list[KillEntryOut]
     pending_releases: list[ReleaseRequestOut]

@@ -15,8 +15,8 @@ from dataclasses import dataclass, field, replace
 from decimal import ROUND_HALF_EVEN, Decimal
 from typing import Any
 
-from audit.api import AuditRecord
 from reporting.csvout import decimal_text
+from reporting.record import Record
 from reporting.scan import Scan
 from risk_controls import events as ev
 
@@ -91,9 +91,9 @@ class OrderState:
         return decimal_text((self.cum_notional / self.cum_qty).quantize(_PX_STEP, ROUND_HALF_EVEN))
 
 
-FillListener = Callable[[OrderState, AuditRecord], None]
+FillListener = Callable[[OrderState, Record], None]
 CloseListener = Callable[[OrderState], None]
-DenialListener = Callable[[OrderState | None, AuditRecord], None]
+DenialListener = Callable[[OrderState | None, Record], None]
 
 
 class OrderTracker:
@@ -101,8 +101,8 @@ class OrderTracker:
 
     def __init__(self, scan: Scan) -> None:
         self._open: dict[str, OrderState] = {}
-        self._pending_replace: dict[str, AuditRecord] = {}
-        self._awaiting_venue: dict[str, tuple[AuditRecord, AuditRecord]] = {}
+        self._pending_replace: dict[str, Record] = {}
+        self._awaiting_venue: dict[str, tuple[Record, Record]] = {}
         self._closed: OrderedDict[str, None] = OrderedDict()
         self.late_events = 0
         self.peak_open = 0
@@ -136,7 +136,7 @@ class OrderTracker:
 
     # --- lookups -------------------------------------------------------------
 
-    def _get(self, order_id: str | None, record: AuditRecord, create: bool) -> OrderState | None:
+    def _get(self, order_id: str | None, record: Record, create: bool) -> OrderState | None:
         if not order_id:
             return None
         state = self._open.get(order_id)
@@ -158,7 +158,7 @@ class OrderTracker:
         self._open[state.order_id] = state
         self.peak_open = max(self.peak_open, len(self._open))
 
-    def _close(self, state: OrderState, status: str, record: AuditRecord) -> None:
+    def _close(self, state: OrderState, status: str, record: Record) -> None:
         state.status, state.closed_at = status, record.ts
         del self._open[state.order_id]
         self._pending_replace.pop(state.order_id, None)
@@ -174,13 +174,13 @@ class OrderTracker:
 
     # --- handlers ------------------------------------------------------------
 
-    def _received(self, record: AuditRecord) -> None:
+    def _received(self, record: Record) -> None:
         p = record.payload
         state = OrderState(p["order_id"], record.seq, p["order"], isin=p.get("isin"))
         state.received_at = record.ts
         self._add(state)
 
-    def _accepted(self, record: AuditRecord) -> None:
+    def _accepted(self, record: Record) -> None:
         p = record.payload
         state = self._get(p["order_id"], record, create=False)
         if state is None:
@@ -191,7 +191,7 @@ class OrderTracker:
         state.alerts = len(p.get("alerts") or [])
         state.policy_hash = p.get("policy_hash")
 
-    def _denied(self, record: AuditRecord) -> None:
+    def _denied(self, record: Record) -> None:
         p = record.payload
         state = self._get(p["order_id"], record, create=False)
         if state is None:
@@ -206,13 +206,13 @@ class OrderTracker:
             listener(state, record)
         self._close(state, "DENIED", record)
 
-    def _routed(self, record: AuditRecord) -> None:
+    def _routed(self, record: Record) -> None:
         p = record.payload
         state = self._get(p["order_id"], record, create=True)
         if state is not None:
             state.routed_at, state.venue, state.mic = record.ts, p.get("venue"), p.get("mic")
 
-    def _execution(self, record: AuditRecord) -> None:
+    def _execution(self, record: Record) -> None:
         p = record.payload
         state = self._get(p["order_id"], record, create=True)
         if state is None:
@@ -238,7 +238,7 @@ class OrderTracker:
         elif exec_type == "REPLACE_REJECTED":
             self._replace_refused(state, record)
 
-    def _fill(self, state: OrderState, record: AuditRecord, final: bool) -> None:
+    def _fill(self, state: OrderState, record: Record, final: bool) -> None:
         p = record.payload
         qty, px = Decimal(p["last_qty"]), Decimal(p["last_px"])
         state.cum_qty += qty
@@ -253,7 +253,7 @@ class OrderTracker:
             state.reason = None
             self._close(state, "FILLED", record)
 
-    def _cancel_requested(self, record: AuditRecord) -> None:
+    def _cancel_requested(self, record: Record) -> None:
         p = record.payload
         state = self._get(p.get("order_id"), record, create=False)
         if state is None:
@@ -263,23 +263,23 @@ class OrderTracker:
         why = p.get("reason") or "cancel requested"
         state.reason = f"{why} ({who})" if who else why
 
-    def _amend_denied(self, record: AuditRecord) -> None:
+    def _amend_denied(self, record: Record) -> None:
         state = self._get(record.payload.get("order_id"), record, create=False)
         for listener in self._on_denial:
             listener(state, record)
 
-    def _replace_requested(self, record: AuditRecord) -> None:
+    def _replace_requested(self, record: Record) -> None:
         order_id = record.payload.get("order_id")
         if order_id and order_id in self._open:
             self._pending_replace[order_id] = record
 
-    def _replace_denied(self, record: AuditRecord) -> None:
+    def _replace_denied(self, record: Record) -> None:
         order_id = record.payload.get("order_id")
         if order_id:
             self._pending_replace.pop(order_id, None)
         self._amend_denied(record)
 
-    def _replace_accepted(self, record: AuditRecord) -> None:
+    def _replace_accepted(self, record: Record) -> None:
         """The gateway approved the new version; it is in force once the venue confirms."""
         order_id = record.payload["order_id"]
         request = self._pending_replace.pop(order_id, None)
@@ -287,7 +287,7 @@ class OrderTracker:
             self._awaiting_venue[order_id] = (request, record)
 
     def _successor(
-        self, state: OrderState, request: AuditRecord, accepted: AuditRecord
+        self, state: OrderState, request: Record, accepted: Record
     ) -> OrderState:
         new_order = accepted.payload.get("order") or request.payload["order"]
         state.versions_used += 1
@@ -307,8 +307,8 @@ class OrderTracker:
         )
 
     def _next_version(
-        self, state: OrderState, request: AuditRecord, accepted: AuditRecord,
-        confirmed: AuditRecord,
+        self, state: OrderState, request: Record, accepted: Record,
+        confirmed: Record,
     ) -> OrderState:  # fmt: skip
         """The venue confirmed the replace: the old version closes as REPLACED."""
         successor = self._successor(state, request, accepted)
@@ -319,7 +319,7 @@ class OrderTracker:
         self._add(successor)
         return successor
 
-    def _replace_refused(self, state: OrderState, record: AuditRecord) -> None:
+    def _replace_refused(self, state: OrderState, record: Record) -> None:
         """The venue kept the old version: the refused one is a closed row of its own."""
         pending = self._awaiting_venue.pop(state.order_id, None)
         text = record.payload.get("text") or "no reason given"
@@ -335,7 +335,7 @@ class OrderTracker:
             listener(refused)
         state.reason = f"replace to {refused.cl_ord_id} refused by the venue: {text}"
 
-    def _kill_engaged(self, record: AuditRecord) -> None:
+    def _kill_engaged(self, record: Record) -> None:
         p = record.payload
         note = f"kill switch {p.get('scope')}:{p.get('target')} by {p.get('actor')}: {p.get('reason')}"
         for order_id in p.get("cancelled_order_ids", []):

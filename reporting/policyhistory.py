@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from audit.api import AuditRecord
+from reporting.record import Record
 from reporting.scan import Scan
 from risk_controls import events as ev
 
@@ -30,12 +30,12 @@ class Version:
     until: str | None = None
 
 
-LoadListener = Callable[[Version, "Version | None", AuditRecord], None]
-RejectListener = Callable[[AuditRecord, "Version | None"], None]
+LoadListener = Callable[[Version, "Version | None", Record], None]
+RejectListener = Callable[[Record, "Version | None"], None]
 
 
 class PolicyHistory:
-    def __init__(self, scan: Scan, initial: AuditRecord | None) -> None:
+    def __init__(self, scan: Scan, initial: Record | None) -> None:
         self.contents: dict[str, str] = {}
         self.versions: list[Version] = []
         self.rejections = 0
@@ -59,7 +59,7 @@ class PolicyHistory:
     def content(self, version: Version | None) -> str | None:
         return None if version is None else self.contents.get(version.policy_hash)
 
-    def _version(self, record: AuditRecord, before_period: bool) -> Version:
+    def _version(self, record: Record, before_period: bool) -> Version:
         p = record.payload
         self.contents.setdefault(p["policy_hash"], p.get("content") or "")
         return Version(
@@ -67,7 +67,7 @@ class PolicyHistory:
             p.get("reason"), before_period,
         )
 
-    def _loaded(self, record: AuditRecord) -> None:
+    def _loaded(self, record: Record) -> None:
         previous = self.in_force
         version = self._version(record, before_period=False)
         if previous is not None:
@@ -76,7 +76,7 @@ class PolicyHistory:
         for listener in self._on_load:
             listener(version, previous, record)
 
-    def _rejected(self, record: AuditRecord) -> None:
+    def _rejected(self, record: Record) -> None:
         self.rejections += 1
         for listener in self._on_reject:
             listener(record, self.in_force)

@@ -12,12 +12,13 @@ from dataclasses import dataclass, field
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
-from audit.api import AuditLog, AuditRecord
+from audit.api import AuditLog
 from reporting.auditrange import AuditRange
 from reporting.chain import ChainResult, verify_rows
+from reporting.record import Record
 from reporting.source import stream
 
-Handler = Callable[[AuditRecord], None]
+Handler = Callable[[Record], None]
 
 
 @dataclass(frozen=True, slots=True)
@@ -57,10 +58,10 @@ class Scan:
         rng = self.audit_range
         counts: dict[str, int] = {}
         handlers = self._handlers
-        first: AuditRecord | None = None
-        last: AuditRecord | None = None
+        first: Record | None = None
+        last: Record | None = None
 
-        def visit(record: AuditRecord) -> None:
+        def visit(record: Record) -> None:
             nonlocal first, last
             event_type = record.event_type
             counts[event_type] = counts.get(event_type, 0) + 1

@@ -13,7 +13,8 @@ import json
 from collections.abc import Callable, Iterator
 from typing import Any
 
-from audit.api import AuditLog, AuditRecord
+from audit.api import AuditLog
+from reporting.record import Record, StoredRecord
 
 _ENCODER = json.JSONEncoder(sort_keys=True, separators=(",", ":"), ensure_ascii=False)
 _decode_str = json.JSONDecoder().decode
@@ -33,7 +34,7 @@ RawRows = Callable[[int, int], Iterator[tuple[int, Any, Any, Any]]]
 Row = tuple[int, bytes, bytes, bytes]
 
 
-def canonical(record: AuditRecord) -> bytes:
+def canonical(record: Record) -> bytes:
     """The bytes a record's hash covers (audit/record.py ``canonical_bytes``, without the
     float check: a record read back is hashed exactly as it is)."""
     body: dict[str, Any] = {
@@ -49,7 +50,7 @@ def canonical(record: AuditRecord) -> bytes:
 
 
 def stream(
-    log: AuditLog, first: int, last: int, visit: Callable[[AuditRecord], None]
+    log: AuditLog, first: int, last: int, visit: Callable[[Record], None]
 ) -> Iterator[Row]:
     """Hand every record of seq ``first..last`` to ``visit`` and yield the row the chain
     check needs: ``(seq, canonical bytes, prev hash, record hash)``."""
@@ -68,7 +69,7 @@ def stream(
     for seq, raw, prev, digest in rows(first, last):
         body, prev, digest = bytes(raw), bytes(prev), bytes(digest)
         doc = decode(body)
-        record = AuditRecord(
+        stored = StoredRecord(
             seq,
             doc["ts"],
             doc["event_type"],
@@ -77,7 +78,7 @@ def stream(
             digest.hex(),
             doc.get("retention"),
         )
-        if doc.get("seq") != seq:  # bytes of another record stored here: the hash check fails
-            body = canonical(record)
-        visit(record)
+        if doc["seq"] != seq:  # bytes of another record stored here: the hash check fails
+            body = canonical(stored)
+        visit(stored)
         yield seq, body, prev, digest

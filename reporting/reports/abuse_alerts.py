@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from collections import Counter
 
-from audit.api import AuditRecord
 from reporting.base import Context, Projection
 from reporting.csvout import RowSink
 from reporting.document import Bars, Figures, Heading, ReportDocument, Table, Text, count
+from reporting.record import Record
 from reporting.scan import ScanResult
 from reporting.summaries import Sample, TimeHistogram, top
 from risk_controls import events as ev
@@ -38,7 +38,7 @@ class AbuseAlerts(Projection):
         ctx.scan.on(ev.ABUSE_ALERT, self._alert)
         ctx.scan.on(ev.ORDER_DENIED, self._denied)
 
-    def _alert(self, record: AuditRecord) -> None:
+    def _alert(self, record: Record) -> None:
         p = record.payload
         monitor, action = str(p.get("monitor")), str(p.get("action"))
         self.rows.write(
@@ -59,7 +59,7 @@ class AbuseAlerts(Projection):
             )
         )
 
-    def _denied(self, record: AuditRecord) -> None:
+    def _denied(self, record: Record) -> None:
         code = str(record.payload.get("denial", {}).get("code"))
         if code in _ABUSE_CODES:
             self.blocked_orders[code] += 1

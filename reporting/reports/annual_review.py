@@ -10,12 +10,12 @@ from __future__ import annotations
 
 from collections import Counter
 
-from audit.api import AuditRecord
 from reporting.base import Context, Projection
 from reporting.csvout import RowSink
 from reporting.document import Bars, Figures, Heading, ReportDocument, Table, Text, count, pct
 from reporting.policydiff import parameter_changes, parameters
 from reporting.policyhistory import Version
+from reporting.record import Record
 from reporting.scan import ScanResult
 from reporting.summaries import top
 from risk_controls import events as ev
@@ -54,11 +54,11 @@ class AnnualReview(Projection):
             ctx.scan.on(event_type, handler)
         self.history.on_load(self._loaded)
 
-    def _checks(self, record: AuditRecord) -> None:
+    def _checks(self, record: Record) -> None:
         for check in record.payload.get("checks") or ():
             self.evaluated[(str(check.get("control")), str(check.get("outcome")))] += 1
 
-    def _denied(self, record: AuditRecord) -> None:
+    def _denied(self, record: Record) -> None:
         if record.event_type == ev.ORDER_DENIED:
             self._checks(record)
         denial = record.payload.get("denial") or {}
@@ -66,18 +66,18 @@ class AnnualReview(Projection):
         self.denials[control] += 1
         self.codes[(control, str(denial.get("code")))] += 1
 
-    def _kill(self, record: AuditRecord) -> None:
+    def _kill(self, record: Record) -> None:
         p = record.payload
         self.kill_events[record.event_type] += 1
         if record.event_type == ev.KILL_ENGAGED:
             self.kill_scopes[str(p.get("scope"))] += 1
             self.kill_cancelled += len(p.get("cancelled_order_ids") or ())
 
-    def _alert(self, record: AuditRecord) -> None:
+    def _alert(self, record: Record) -> None:
         p = record.payload
         self.alerts[(str(p.get("monitor")), str(p.get("action")))] += 1
 
-    def _loaded(self, version: Version, previous: Version | None, record: AuditRecord) -> None:
+    def _loaded(self, version: Version, previous: Version | None, record: Record) -> None:
         if previous is None or previous.policy_hash == version.policy_hash:
             return
         params = parameter_changes(self.history.content(previous), self.history.content(version))

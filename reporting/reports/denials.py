@@ -8,12 +8,12 @@ from __future__ import annotations
 
 from collections import Counter
 
-from audit.api import AuditRecord
 from reporting.base import Context, Projection
 from reporting.csvout import RowSink
 from reporting.document import Bars, Figures, Heading, ReportDocument, Table, Text, count, pct
 from reporting.orderfields import checks_text, origin
 from reporting.orders import OrderState
+from reporting.record import Record
 from reporting.scan import ScanResult
 from reporting.summaries import Sample, TimeHistogram, top
 from risk_controls import events as ev
@@ -46,7 +46,7 @@ class Denials(Projection):
         self.detail = Sample()
         ctx.tracker.on_denial(self._denial)
 
-    def _denial(self, s: OrderState | None, record: AuditRecord) -> None:
+    def _denial(self, s: OrderState | None, record: Record) -> None:
         p = record.payload
         denial = p["denial"]
         request = _REQUEST.get(record.event_type, record.event_type)
@@ -73,7 +73,7 @@ class Denials(Projection):
 
     @staticmethod
     def _row(
-        s: OrderState | None, record: AuditRecord, request: str, account: object, control: str,
+        s: OrderState | None, record: Record, request: str, account: object, control: str,
         code: str,
     ) -> tuple[object, ...]:  # fmt: skip
         p, denial = record.payload, record.payload["denial"]

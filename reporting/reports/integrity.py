@@ -8,11 +8,11 @@ it) and the checkpoint that covers the range.
 
 from __future__ import annotations
 
-from audit.api import AuditRecord
 from audit.checkpoint import CHECKPOINT_EVENT, Checkpoint
 from reporting.base import Context, Projection
 from reporting.csvout import RowSink
 from reporting.document import Figures, Heading, ReportDocument, Table, Text, count
+from reporting.record import Record
 from reporting.scan import ScanResult
 from reporting.summaries import Sample
 
@@ -39,7 +39,7 @@ class IntegrityStatement(Projection):
         ):
             rows.write((field, value))
 
-    def _checkpoint(self, record: AuditRecord) -> None:
+    def _checkpoint(self, record: Record) -> None:
         try:
             cp = Checkpoint.from_payload(record.payload)
         except (KeyError, ValueError) as exc:

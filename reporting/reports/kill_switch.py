@@ -10,10 +10,10 @@ from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 
-from audit.api import AuditRecord
 from reporting.base import Context, Projection
 from reporting.csvout import RowSink
 from reporting.document import Figures, Heading, ReportDocument, Table, Text, count
+from reporting.record import Record
 from reporting.scan import ScanResult
 from reporting.summaries import Sample
 from risk_controls import events as ev
@@ -53,7 +53,7 @@ class KillSwitchLog(Projection):
 
     def __init__(self, ctx: Context, rows: RowSink) -> None:
         super().__init__(ctx, rows)
-        self.active: dict[tuple[str, str, str], AuditRecord] = {}
+        self.active: dict[tuple[str, str, str], Record] = {}
         self.events = Sample()
         self.intervals = Sample()
         self.counts = {name: 0 for name in _EVENTS.values()}
@@ -61,7 +61,7 @@ class KillSwitchLog(Projection):
         for event_type in _EVENTS:
             ctx.scan.on(event_type, self._event)
 
-    def _event(self, record: AuditRecord) -> None:
+    def _event(self, record: Record) -> None:
         p = record.payload
         event = _EVENTS[record.event_type]
         family = "throttle" if event.startswith("THROTTLE") else "kill"
@@ -70,7 +70,7 @@ class KillSwitchLog(Projection):
         else:
             scope, target = str(p.get("scope") or "-"), str(p.get("target") or "-")
         key = (family, scope, target)
-        started: AuditRecord | None = None
+        started: Record | None = None
         if event in _STARTS:
             self.active[key] = record
         else:

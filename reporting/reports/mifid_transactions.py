@@ -12,13 +12,13 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-from audit.api import AuditRecord
 from reporting.base import Context, Projection
 from reporting.csvout import RowSink
 from reporting.document import ReportDocument
 from reporting.orderfields import short_selling_indicator, tag, venue_mic
 from reporting.orders import OrderState
 from reporting.policydiff import parameters
+from reporting.record import Record
 from reporting.scan import ScanResult
 from risk_controls import events as ev
 
@@ -61,7 +61,7 @@ class MifidTransactions(Projection):
             self._lei_of[version.policy_hash] = params.get("firm.lei")
         return self._lei_of[version.policy_hash]
 
-    def _fill(self, s: OrderState, record: AuditRecord) -> None:
+    def _fill(self, s: OrderState, record: Record) -> None:
         p = record.payload
         side = s.field("side")
         client, client_type = tag(s, "client_id"), s.tags.get("client_id_type")

@@ -36,7 +36,7 @@ HEADER = (
 _NONE: dict[str, Any] = {}
 
 
-def blotter_row(s: OrderState) -> tuple[object, ...]:
+def blotter_row(s: OrderState) -> tuple[str | None, ...]:
     """The CSV row of one order version (locals instead of helpers: this runs per order)."""
     o = s.order or _NONE
     org = o.get("origin") or _NONE
@@ -126,7 +126,7 @@ class OrderBlotter(Projection):
 
     def _close(self, s: OrderState) -> None:
         if self.rows.enabled:
-            self.rows.write(blotter_row(s))
+            self.rows.write_text(blotter_row(s))
         self.versions += 1
         self.status["WORKING" if s.open_at_end else s.status] += 1
         if s.version == 1 and not s.carried_over:

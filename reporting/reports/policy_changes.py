@@ -7,12 +7,12 @@ when needed), parameter by parameter and line by line.
 
 from __future__ import annotations
 
-from audit.api import AuditRecord
 from reporting.base import Context, Projection
 from reporting.csvout import RowSink
 from reporting.document import Block, Code, Figures, Heading, ReportDocument, Table, Text, count
 from reporting.policydiff import line_counts, parameter_changes, parameters, unified
 from reporting.policyhistory import Version
+from reporting.record import Record
 from reporting.scan import ScanResult
 from risk_controls import events as ev
 
@@ -45,7 +45,7 @@ class PolicyChanges(Projection):
         self.history.on_load(self._loaded)
         self.history.on_reject(self._rejected)
 
-    def _loaded(self, version: Version, previous: Version | None, record: AuditRecord) -> None:
+    def _loaded(self, version: Version, previous: Version | None, record: Record) -> None:
         p = record.payload
         old, new = self.history.content(previous), p.get("content") or ""
         changed = previous is None or previous.policy_hash != version.policy_hash
@@ -90,7 +90,7 @@ class PolicyChanges(Projection):
             text += f"\n... {len(lines) - _PDF_DIFF_LINES} more lines in the CSV"
         self.change_blocks.append(Code("Text diff", text))
 
-    def _rejected(self, record: AuditRecord, in_force: Version | None) -> None:
+    def _rejected(self, record: Record, in_force: Version | None) -> None:
         p = record.payload
         errors = "\n".join(
             f"{e.get('file')}:{e.get('line')} {e.get('field')}: {e.get('message')}"

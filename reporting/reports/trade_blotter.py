@@ -6,12 +6,12 @@ import heapq
 from collections import Counter, defaultdict
 from decimal import ROUND_HALF_EVEN, Decimal
 
-from audit.api import AuditRecord
 from reporting.base import Context, Projection
 from reporting.csvout import RowSink
 from reporting.document import Bars, Figures, Heading, ReportDocument, Table, Text, amount, count
 from reporting.orderfields import origin, short_selling_indicator, tag, venue_mic
 from reporting.orders import ZERO, OrderState
+from reporting.record import Record
 from reporting.scan import ScanResult
 from reporting.summaries import Sample, TimeHistogram, top
 
@@ -47,7 +47,7 @@ class TradeBlotter(Projection):
         self.carried = Sample()
         ctx.tracker.on_fill(self._fill)
 
-    def _fill(self, s: OrderState, record: AuditRecord) -> None:
+    def _fill(self, s: OrderState, record: Record) -> None:
         p = record.payload
         qty, px = Decimal(p["last_qty"]), Decimal(p["last_px"])
         notional = qty * px
@@ -75,7 +75,7 @@ class TradeBlotter(Projection):
             self.carried.add(self._brief(s, record, symbol, qty, px, notional))
 
     def _row(
-        self, s: OrderState, record: AuditRecord, symbol: str, qty: Decimal, px: Decimal,
+        self, s: OrderState, record: Record, symbol: str, qty: Decimal, px: Decimal,
         notional: Decimal,
     ) -> None:  # fmt: skip
         p = record.payload
@@ -94,7 +94,7 @@ class TradeBlotter(Projection):
         )
 
     def _brief(
-        self, s: OrderState, record: AuditRecord, symbol: str, qty: Decimal, px: Decimal,
+        self, s: OrderState, record: Record, symbol: str, qty: Decimal, px: Decimal,
         notional: Decimal,
     ) -> tuple[str, ...]:  # fmt: skip
         return (

@@ -103,12 +103,18 @@ def test_csv_rows_are_exactly_what_csv_writer_writes(tmp_path: Path, cells: list
     sink = CsvSink(tmp_path / "x.csv", ["a"] * len(cells))
     sink.write(cells)
     sink.write([None, True, *cells[2:]])
+    sink.write_text(cells)
+    sink.write_text([None, *cells[1:]])
+    sink.write_text([cells[0]])
     sink.close()
     expected = io.StringIO()
     writer = csv.writer(expected, lineterminator="\r\n")
     writer.writerow(["a"] * len(cells))
     writer.writerow(cells)
     writer.writerow(["", "Y", *cells[2:]])
+    writer.writerow(cells)
+    writer.writerow(["", *cells[1:]])
+    writer.writerow([cells[0]])
     assert (tmp_path / "x.csv").read_bytes() == expected.getvalue().encode()
 
 

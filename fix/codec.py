@@ -11,6 +11,7 @@ stream resynchronises on the next ``8=FIX``.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
 
 from fix.errors import (
@@ -181,30 +182,46 @@ def parse(raw: bytes) -> FixMessage:
     return message
 
 
+_WELL_FORMED = re.compile(rb"(?:[0-9]+=[^\x01=][^\x01]*\x01)+")
+_DATA_TAG = re.compile(rb"\x01(?:90|93|95|212|348|350|354)=")
+
+
 def _parse_fields(raw: bytes) -> FixMessage:
+    if _WELL_FORMED.fullmatch(raw) is not None and _DATA_TAG.search(raw) is None:
+        # the common case, checked in C: every field is digits=value, no value is empty
+        parts = raw.split(SOH)
+        parts.pop()  # empty string after the final SOH
+        fields = [(int(tag), value) for tag, _, value in (p.partition(b"=") for p in parts)]
+        defect: FieldError | None = None
+    else:
+        fields, defect = _parse_slowly(raw)
+    if len(fields) < 3 or fields[2][0] != MSG_TYPE:
+        raise BadHeaderOrder("MsgType (35) is not the third field", raw)
+    if fields[0][0] != BEGIN_STRING or fields[1][0] != BODY_LENGTH:
+        raise BadHeaderOrder("BeginString / BodyLength out of place", raw)
+    message = FixMessage(fields, raw)
+    message.defect = defect
+    return message
+
+
+def _parse_slowly(raw: bytes) -> tuple[list[Field], FieldError | None]:
+    """Field by field, noting the first defect; length-prefixed data may hold SOH."""
+    if _DATA_TAG.search(raw) is not None:
+        return _parse_with_data(raw)
     parts = raw.split(SOH)
-    parts.pop()  # empty string after the final SOH
+    parts.pop()
     fields: list[Field] = []
-    append = fields.append
     defect: FieldError | None = None
     for part in parts:
         tag, sep, value = part.partition(b"=")
         if tag.isdigit() and sep:
             itag = int(tag)
-            append((itag, value))
+            fields.append((itag, value))
             if not value and defect is None:
                 defect = EmptyTagValue(itag, f"Tag specified without a value: {itag}")
         elif defect is None:
             defect = InvalidTagNumber(None, f"Invalid tag number: {tag!r}")
-    if len(fields) < 3 or fields[2][0] != MSG_TYPE:
-        raise BadHeaderOrder("MsgType (35) is not the third field", raw)
-    if fields[0][0] != BEGIN_STRING or fields[1][0] != BODY_LENGTH:
-        raise BadHeaderOrder("BeginString / BodyLength out of place", raw)
-    if _DATA_LENGTH_TAGS.intersection(t for t, _ in fields):
-        fields, defect = _parse_with_data(raw)
-    message = FixMessage(fields, raw)
-    message.defect = defect
-    return message
+    return fields, defect
 
 
 def _parse_with_data(raw: bytes) -> tuple[list[Field], FieldError | None]:

@@ -18,6 +18,8 @@ import json
 from collections.abc import Mapping
 from typing import Any
 
+import orjson
+
 GENESIS_HASH = "0" * 64
 DEFAULT_RETENTION = "6y"
 """The retention class of a record whose canonical bytes carry no "retention" key."""
@@ -47,20 +49,35 @@ def canonical_bytes(
 
 def _check_no_floats(value: object) -> None:
     """Refuse binary floats anywhere in a payload (exact-type checks: this runs per record)."""
+    _plain_json(value)
+
+
+def _plain_json(value: object) -> bool:
+    """Raise TypeError on any float (subclasses too); True when every value is exactly a
+    str, int, bool, None, dict, list or tuple, the types on which orjson and the json
+    module write identical bytes."""
+    plain = True
     stack: list[Any] = [value]
     while stack:
         item = stack.pop()
         kind = type(item)
         if kind is str or kind is int or kind is bool or item is None:
             continue
-        if kind is float:
-            _reject_float(item)
-        elif kind is dict:
+        if kind is dict:  # keys: orjson refuses what it would not write like json does
             stack.extend(item.values())
         elif kind is list or kind is tuple:
             stack.extend(item)
+        elif isinstance(item, float):
+            _reject_float(item)
         elif isinstance(item, Mapping):
             stack.extend(item.values())
+            plain = False
+        elif isinstance(item, list | tuple):
+            stack.extend(item)
+            plain = False
+        else:
+            plain = False
+    return plain
 
 
 def json_string(text: str) -> bytes:
@@ -69,8 +86,17 @@ def json_string(text: str) -> bytes:
 
 
 def payload_json(payload: Mapping[str, Any]) -> bytes:
-    """Canonical JSON of a payload; a float or unknown type raises TypeError here, in the caller."""
-    _check_no_floats(payload)
+    """Canonical JSON of a payload; a float or unknown type raises TypeError here, in the caller.
+
+    orjson (about 8x faster) writes the plain JSON types byte for byte as the json module does
+    with the canonical settings (a property test pins this); anything else (subclasses,
+    integers beyond 64 bits, odd keys) goes through the json module itself.
+    """
+    if _plain_json(payload):
+        try:
+            return orjson.dumps(payload, option=orjson.OPT_SORT_KEYS)
+        except orjson.JSONEncodeError:
+            pass
     return _encoder.encode(payload).encode("utf-8")
 
 

@@ -2,6 +2,12 @@
 
 from __future__ import annotations
 
+import datetime
+import decimal
+import enum
+import json
+import uuid
+
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
@@ -59,3 +65,46 @@ def test_the_documented_example() -> None:
             '"seq":7,"ts":"2026-11-22T16:48:32.123456Z"}'
         ).encode()
     )
+
+
+plain_values = st.recursive(
+    st.none() | st.booleans() | st.integers(-(2**70), 2**70) | st.text(st.characters(codec="utf-8")),
+    lambda inner: (
+        st.lists(inner, max_size=4)
+        | st.dictionaries(st.text(st.characters(codec="utf-8")), inner, max_size=4)
+    ),
+    max_leaves=20,
+)
+
+
+@given(payload=st.dictionaries(st.text(st.characters(codec="utf-8")), plain_values, max_size=6))
+def test_the_fast_encoder_writes_exactly_what_the_json_module_writes(payload: dict[str, object]) -> None:
+    expected = json.dumps(payload, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+
+    assert payload_json(payload) == expected.encode("utf-8")
+
+
+class Side(enum.StrEnum):
+    BUY = "BUY"
+
+
+class Level(enum.IntEnum):
+    ONE = 1
+
+
+class Price(float):
+    pass
+
+
+def test_subclasses_take_the_reference_path() -> None:
+    assert payload_json({"side": Side.BUY, "level": Level.ONE}) == b'{"level":1,"side":"BUY"}'
+    assert payload_json({1: "int key"}) == b'{"1":"int key"}'  # type: ignore[dict-item]
+    assert payload_json({Side.BUY: 1, "A": 2}) == b'{"A":2,"BUY":1}'
+
+
+@pytest.mark.parametrize(
+    "value", [Price(1.5), datetime.datetime(2026, 1, 1), uuid.uuid4(), decimal.Decimal("1.5")]
+)
+def test_values_the_json_module_refuses_are_refused(value: object) -> None:
+    with pytest.raises(TypeError):
+        payload_json({"v": value})

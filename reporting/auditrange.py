@@ -99,12 +99,3 @@ def last_before(log: AuditLog, seq: int, event_type: str) -> AuditRecord | None:
             return found
         end = start - 1
     return None
-
-
-def first_after(log: AuditLog, seq: int, event_type: str) -> AuditRecord | None:
-    """The first record of ``event_type`` after ``seq`` (for the checkpoint that covers a range)."""
-    head_seq, _ = log.head()
-    for record in log.read(seq + 1, head_seq):
-        if record.event_type == event_type:
-            return record
-    return None

@@ -89,10 +89,3 @@ def pct(part: int, whole: int) -> str:
     if not whole:
         return "-"
     return f"{Decimal(part * 100) / Decimal(whole):.1f}%"
-
-
-def capped(rows: list[tuple[str, ...]], total: int, cap: int, where: str) -> str | None:
-    """A note that says how many rows a PDF table leaves to the CSV."""
-    if total <= len(rows):
-        return None
-    return f"Showing {len(rows):,} of {total:,}; the full list is in the {where} CSV."

@@ -174,6 +174,8 @@ class OrderBlotter(Projection):
                 ("Replaced (corrected by a later version)", count(st["REPLACED"])),
                 ("Working at the end of the period", count(st["WORKING"])),
                 ("Received before the period (carried over)", count(self.carried.total)),
+                ("Records after their order closed (late cancels, stray reports)",
+                 count(self.ctx.tracker.late_events)),
                 ("Executed quantity", amount(self.executed_qty)),
                 ("Executed notional (price currency)", amount(self.executed_notional)),
             ),

@@ -76,7 +76,10 @@ def load_state(conn: Any, backend: Backend, previous: StoreState) -> StoreState:
     """Read head, Merkle frontier and last checkpoint from the database."""
     sql = backend.sql
     try:
-        version = fetch_all(conn, "SELECT MAX(version) FROM audit_schema_version")[0][0]
+        try:
+            version = fetch_all(conn, "SELECT MAX(version) FROM audit_schema_version")[0][0]
+        except Exception as exc:  # sqlite3 / psycopg "no such table": the driver's own types
+            raise AuditUnavailable(f"audit schema unreadable (not migrated?): {exc}") from exc
         if version != LATEST:
             raise AuditUnavailable(
                 f"audit schema is at version {version}, this code needs {LATEST}: migrate first"

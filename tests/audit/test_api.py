@@ -1,0 +1,80 @@
+"""AppendTicket: cheap to await under load, correct from threads and event loops."""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+
+import pytest
+
+from audit.api import AppendTicket, AuditUnavailable, complete_batch_raw, fail_batch
+
+
+def _raw(seq: int) -> tuple[int, str, str, dict[str, object], bytes, bytes, None]:
+    return (seq, "2026-11-22T16:48:32.123456Z", "e", {"n": seq}, b"\x00" * 32, bytes([seq % 256]) * 32, None)
+
+
+def test_a_batch_wakes_each_event_loop_once() -> None:
+    async def main() -> tuple[int, list[int]]:
+        loop = asyncio.get_running_loop()
+        calls = 0
+        original = loop.call_soon_threadsafe
+
+        def counting(*args: object, **kwargs: object) -> object:
+            nonlocal calls
+            calls += 1
+            return original(*args, **kwargs)  # type: ignore[arg-type]
+
+        loop.call_soon_threadsafe = counting  # type: ignore[method-assign]
+        tickets = [AppendTicket() for _ in range(500)]
+        waiting = asyncio.gather(*tickets)
+        await asyncio.sleep(0)  # every ticket now has a waiter
+        writer = threading.Thread(
+            target=complete_batch_raw, args=(tickets, [_raw(i + 1) for i in range(500)])
+        )
+        writer.start()
+        records = await waiting
+        writer.join()
+        return calls, [r.seq for r in records]
+
+    calls, seqs = asyncio.run(main())
+
+    assert calls == 1
+    assert seqs == list(range(1, 501))
+
+
+def test_failing_a_batch_raises_audit_unavailable_in_every_waiter() -> None:
+    async def main() -> list[BaseException | object]:
+        tickets = [AppendTicket() for _ in range(20)]
+        waiting = asyncio.gather(*tickets, return_exceptions=True)
+        await asyncio.sleep(0)
+        threading.Thread(target=fail_batch, args=(tickets, RuntimeError("disk gone"))).start()
+        return list(await waiting)
+
+    outcomes = asyncio.run(main())
+
+    assert all(isinstance(o, AuditUnavailable) and "disk gone" in str(o) for o in outcomes)
+
+
+def test_result_blocks_until_completed_from_another_thread() -> None:
+    ticket = AppendTicket()
+    seen: list[int] = []
+    ticket.add_done_callback(lambda t: seen.append(t.result(0).seq))
+    timer = threading.Timer(0.05, complete_batch_raw, args=([ticket], [_raw(7)]))
+    timer.start()
+
+    record = ticket.result(10)
+
+    assert record.seq == 7 and record.record_hash == ("07" * 32)
+    assert seen == [7]
+    assert ticket.result(0) is record  # built once
+
+
+def test_a_ticket_completes_once() -> None:
+    ticket = AppendTicket()
+    complete_batch_raw([ticket], [_raw(1)])
+    fail_batch([ticket], RuntimeError("late failure"))
+
+    assert ticket.result(0).seq == 1
+    with pytest.raises(AuditUnavailable):
+        AppendTicket().result(0.01)  # never completed: a timeout is AuditUnavailable too

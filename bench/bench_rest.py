@@ -634,8 +634,9 @@ async def main_async(args: argparse.Namespace, ports: dict[str, Any], data_dir: 
     control.close()
     alone = json.loads(body)
     print(
-        f"  {'pipeline alone (in server)':<28} {alone['rate']:8,.0f} orders/s p50 {alone['p50_ms']:6.2f} ms   "
-        f"p99 {alone['p99_ms']:6.2f} ms   ({args.connections} concurrent submits, no HTTP)",
+        f"  {'pipeline alone (in server)':<28} {alone['rate']:8,.0f} orders/s "
+        f"p50 {alone['p50_ms']:6.2f} ms   p99 {alone['p99_ms']:6.2f} ms   "
+        f"({args.connections} concurrent submits, no HTTP)",
         file=out,
     )
     print("one connection (latency without queueing):", file=out)

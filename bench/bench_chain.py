@@ -136,7 +136,8 @@ def main(n: int) -> None:
     latencies.sort()
     p50 = latencies[len(latencies) // 2] / 1000
     p99 = latencies[int(len(latencies) * 0.99)] / 1000
-    print(f"python {sys.version.split()[0]}, {pinned}, {len(state.working)} working orders in state")
+    load = ", ".join(f"{x:.2f}" for x in os.getloadavg())
+    print(f"python {sys.version.split()[0]}, {pinned}, load {load}, {len(state.working)} working orders")
     print(
         f"chain only ({len(chain.names)} checks incl. building the context), {n} orders that pass: "
         f"{n / elapsed:,.0f} orders/s  p50 {p50:.1f} µs  p99 {p99:.1f} µs  "

@@ -4,9 +4,9 @@ control chain and the risk state the way the gateway's pipeline does.
 The harness is deliberately thin: it gathers a CheckContext exactly as a pipeline
 would (account, instrument, per-instrument policy, reference price, FX rate, venue,
 the working order for a replace), runs the chain, and only on acceptance applies
-the order to the state (reserving at ``ctx.price_base``, valued at
-the reference price in the base currency). Self-trade actions are carried out the way a pipeline
-would carry them out at the venue: a cancel or a quantity decrement.
+the order to the state (reserving at ``ctx.price_base``, valued at ``ctx.reference_base``).
+Self-trade actions are carried out the way a pipeline would carry them out at the venue:
+a cancel or a quantity decrement, on acceptance and on denial alike.
 """
 
 from __future__ import annotations

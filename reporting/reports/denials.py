@@ -6,7 +6,7 @@ and replace requests are all here, one CSV row each, told apart by ``request``.
 
 from __future__ import annotations
 
-from collections import Counter
+from collections import Counter, OrderedDict
 
 from reporting.base import Context, Projection
 from reporting.csvout import RowSink
@@ -23,6 +23,7 @@ HEADER = (
     "quantity", "limit_price", "entered_by", "session", "control", "code", "text", "context",
     "checks", "policy_hash",
 )  # fmt: skip
+_REMEMBERED_REQUESTS = 10_000
 _REQUEST = {ev.ORDER_DENIED: "NEW", ev.CANCEL_DENIED: "CANCEL", ev.REPLACE_DENIED: "REPLACE"}
 
 
@@ -44,20 +45,34 @@ class Denials(Projection):
         self.by_account: Counter[str] = Counter()
         self.hourly = TimeHistogram(ctx.period)
         self.detail = Sample()
+        self._requests: OrderedDict[str, str] = OrderedDict()
         ctx.tracker.on_denial(self._denial)
+        ctx.scan.on(ev.CANCEL_REQUESTED, self._cancel_requested)
+
+    def _cancel_requested(self, record: Record) -> None:
+        """A cancel names its account; its denial may not (the order may be long gone)."""
+        p = record.payload
+        if p.get("cl_ord_id") and p.get("account"):
+            self._requests[p["cl_ord_id"]] = p["account"]
+            if len(self._requests) > _REMEMBERED_REQUESTS:
+                self._requests.popitem(last=False)
 
     def _denial(self, s: OrderState | None, record: Record) -> None:
         p = record.payload
         denial = p["denial"]
         request = _REQUEST.get(record.event_type, record.event_type)
-        account = p.get("account") or (s.field("account") if s else None)
+        account = (
+            p.get("account")
+            or (s.field("account") if s else None)
+            or self._requests.pop(p.get("cl_ord_id") or "", None)
+        )
         control, code = str(denial.get("control")), str(denial.get("code"))
         if self.rows.enabled:
             self.rows.write(self._row(s, record, request, account, control, code))
         self.by_code[(control, code)] += 1
         self.by_control[control] += 1
         self.by_request[request] += 1
-        self.by_account[str(account)] += 1
+        self.by_account[str(account or "(unknown)")] += 1
         self.hourly.add(record.ts)
         if self.detail.full:
             self.detail.count()

@@ -264,6 +264,12 @@ class DayLog:
 
     def amend_denied(self, event_type: str, order_id: str, cl_ord_id: str,
                      code: DenyCode, control: str, **context: object) -> None:  # fmt: skip
+        if event_type == ev.CANCEL_DENIED:  # the pipeline records the request first
+            self.append(ev.CANCEL_REQUESTED, {
+                "order_id": order_id or None, "cl_ord_id": cl_ord_id,
+                "orig_cl_ord_id": str(context.get("orig_cl_ord_id", "")),
+                "account": "ACC-HOUSE", "origin": ev.origin_payload(
+                    OrderOrigin(Channel.FIX, "DESK1", "jsmith"))})
         denial = deny(code, control, **context)
         self.append(
             event_type,

@@ -21,6 +21,7 @@ def test_denials_one_row_per_denial_and_counts_by_code(generated: Generated) -> 
          "CANCEL": len(list(generated.of(ev.CANCEL_DENIED))),
          "REPLACE": len(list(generated.of(ev.REPLACE_DENIED)))}
     )
+    assert all(r["account"] for r in rows)  # a refused cancel takes its account from the request
     notional = next(r for r in rows if r["code"] == "NOTIONAL_EXCEEDS_MAX_PER_ORDER")
     assert notional["context"] == "max=2000000; notional=1260000"
     assert notional["symbol"] == "NVDA" and notional["quantity"] == "9000"

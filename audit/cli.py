@@ -2,6 +2,7 @@
 
   python -m audit verify URL [--schema S] [--start N] [--end N] [--from-checkpoint SEQ]
                              [--public-key PEM] [--merkle recompute|stored|none] [--deep]
+                             [--workers N]
   python -m audit export URL FIRST LAST DIR [--schema S] [--signing-key PEM]
   python -m audit verify-export FILE.jsonl [--public-key PEM]
 
@@ -23,6 +24,7 @@ from audit.export import export_files, verify_export
 from audit.factory import open_sql_audit_log
 from audit.sql_store import CheckpointPolicy
 from audit.verify import keyring
+from audit.verify_parallel import verify_parallel
 from audit.verify_store import verify_store
 
 
@@ -38,6 +40,7 @@ def _parser() -> argparse.ArgumentParser:
     verify.add_argument("--public-key", type=Path, help="PEM of the checkpoint key")
     verify.add_argument("--merkle", choices=("recompute", "stored", "none"), default="stored")
     verify.add_argument("--deep", action="store_true", help="also re-derive every record's bytes")
+    verify.add_argument("--workers", type=int, default=1, help="processes for a whole-log check")
     export = commands.add_parser("export", help="export a range as JSONL + CSV with proofs")
     export.add_argument("url")
     export.add_argument("first", type=int)
@@ -60,15 +63,19 @@ def main(argv: Sequence[str] | None = None) -> int:
         keys = keyring(load_public_key(args.public_key.read_bytes())) if args.public_key else None
         store = open_sql_audit_log(args.url, schema=args.schema, migrate_schema=False)
         try:
-            result = verify_store(
-                store,
-                args.start,
-                args.end,
-                from_checkpoint=args.from_checkpoint,
-                keys=keys,
-                merkle=args.merkle,
-                deep=args.deep,
-            )
+            whole = args.start == 1 and args.end is None and args.from_checkpoint is None
+            if args.workers > 1 and whole and not args.deep:
+                result = verify_parallel(store, workers=args.workers, keys=keys, merkle=args.merkle)
+            else:
+                result = verify_store(
+                    store,
+                    args.start,
+                    args.end,
+                    from_checkpoint=args.from_checkpoint,
+                    keys=keys,
+                    merkle=args.merkle,
+                    deep=args.deep,
+                )
         finally:
             store.close()
     else:

@@ -72,7 +72,7 @@ def open_sql_audit_log(
             owner.dispose()
     engine = make_engine(url, **engine_options)
     try:
-        return SqlAuditLog(
+        store = SqlAuditLog(
             engine,
             checkpoints=checkpoints,
             max_batch=max_batch,
@@ -83,3 +83,5 @@ def open_sql_audit_log(
     except BaseException:
         engine.dispose()
         raise
+    store.location = (url, schema)
+    return store

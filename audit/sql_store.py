@@ -93,6 +93,8 @@ class SqlAuditLog:
     ) -> None:
         self.engine = engine
         self.dialect = engine.dialect.name
+        self.location: tuple[str, str | None] | None = None
+        """(URL, PostgreSQL schema) this store was opened with, for helpers in other processes."""
         self._backend: Backend = backend_for(self.dialect)
         self._checkpoints = checkpoints
         self._max_batch = max_batch

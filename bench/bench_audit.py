@@ -35,6 +35,7 @@ from audit.factory import open_sql_audit_log
 from audit.proofs import checkpoints, consistency_proof, inclusion_proof
 from audit.sql_store import CheckpointPolicy, SqlAuditLog
 from audit.verify import ChainVerifier, keyring
+from audit.verify_parallel import verify_parallel
 from audit.verify_store import verify_store
 
 KEY = Ed25519PrivateKey.generate()
@@ -148,6 +149,12 @@ def verification(store: SqlAuditLog) -> dict[str, float]:
         result = verify_store(store, keys=keys, merkle=mode)  # type: ignore[arg-type]
         assert result.ok, result.fault
         rates[f"verify_store merkle={mode}"] = result.records / (time.perf_counter() - start)
+    start = time.perf_counter()
+    result = verify_parallel(store, workers=2, keys=keys, merkle="stored", min_chunk=10_000)
+    assert result.ok, result.fault
+    rates["verify_parallel 2 processes merkle=stored (incl. start-up)"] = result.records / (
+        time.perf_counter() - start
+    )
     rows = list(store.rows())
     start = time.perf_counter()
     verifier = ChainVerifier(keys=keys)

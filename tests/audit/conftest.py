@@ -168,7 +168,9 @@ def pg_target(pg_cluster: PgCluster) -> Iterator[StoreTarget]:
         made.close_all()
 
 
-def tamper(target: StoreTarget, statement: str, params: dict[str, Any] | None = None) -> None:
+def tamper(
+    target: StoreTarget, statement: str, params: dict[str, Any] | list[dict[str, Any]] | None = None
+) -> None:
     """Change stored rows behind the store's back, as an attacker with the owner role would:
     switch the append-only triggers off, change, switch them back on."""
     engine = target.owner_engine()

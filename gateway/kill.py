@@ -8,6 +8,7 @@ can require a second risk officer (four eyes).
 
 from __future__ import annotations
 
+import asyncio
 from dataclasses import dataclass
 
 from audit.api import AuditUnavailable
@@ -55,9 +56,11 @@ class KillSwitchService:
                 scope.value, target, mode.value, reason, actor, [w.order_id for w in doomed]
             ),
         )
-        for working in doomed:
+        for count, working in enumerate(doomed, start=1):
             if working.status.is_working and working.status is not OrderStatus.PENDING_CANCEL:
                 pipeline.cancel_working(working)
+            if count % 100 == 0:
+                await asyncio.sleep(0)  # let every entry point see the halt while cancels go out
         try:
             seq: int | None = (await ticket).seq
         except AuditUnavailable:

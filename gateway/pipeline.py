@@ -373,18 +373,8 @@ class OrderPipeline:
         return AmendResult(working.order_id, True)
 
     def _rollback(self, working: WorkingOrder) -> None:
-        """Undo the reservation of an order whose acceptance could not be made durable."""
-        self.state.on_execution(
-            ExecutionReport(
-                working.order_id,
-                f"{working.order_id}-rb",
-                ExecType.REJECTED,
-                working.venue,
-                self.clock.now(),
-                text="audit unavailable",
-            ),
-            Decimal(1),
-        )
+        """Forget an order whose acceptance could not be made durable: a retry must be possible."""
+        self.state.forget(working.order_id)
 
     def _apply_self_trade_actions(self, actions: list[SelfTradeAction], actor: str) -> None:
         for action in actions:

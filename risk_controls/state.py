@@ -225,6 +225,26 @@ class RiskState:
         self._reserve(working, order.quantity, +1)
         return working
 
+    def forget(self, order_id: str) -> None:
+        """Undo :meth:`on_accepted` for an order whose acceptance never became durable.
+
+        The log will never show it, so neither may the state: reservation, client
+        order id, daily count and duplicate window all go back to before.
+        """
+        working = self.orders.get(order_id)
+        if working is None:
+            return
+        order = working.order
+        self._reserve(working, working.leaves_qty, -1)
+        del self.orders[order_id]
+        self.reservations.pop(order_id, None)
+        self.cl_ord_ids.pop((order.account, order.cl_ord_id), None)
+        self._retire(working)
+        self.book(order.account).orders_today -= 1
+        window = self.recent_orders.get(self.duplicate_key(order))
+        if window and working.received_at in window:
+            window.remove(working.received_at)
+
     def on_replaced(
         self, order_id: str, new_order: NewOrder, price_base: Decimal, valuation_price: Decimal
     ) -> None:

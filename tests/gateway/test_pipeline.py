@@ -88,9 +88,9 @@ def test_audit_outage_denies_with_audit_unavailable_and_routes_nothing(
         assert gateway.pipeline.state.working_orders() == []  # the reservation was rolled back
         assert gateway.pipeline.state.book("ACC-APPLE-TSY").open_notional == 0
         audit.available = True
-        clock.advance(2)
-        again = await gateway.pipeline.submit(order("o-2", price="228.00"))
-        assert again.accepted  # recovers by itself once the store is back
+        again = await gateway.pipeline.submit(order("o-1", price="228.00"))
+        assert again.accepted  # recovers by itself; the retry is neither a duplicate id nor a duplicate order
+        assert gateway.pipeline.state.book("ACC-APPLE-TSY").orders_today == 1
 
     asyncio.run(scenario())
 

@@ -42,6 +42,7 @@ def open_sql_audit_log(
     busy_timeout_ms: int = 2000,
     application_name: str = "audit-store",
     clock: ChainClock | None = None,
+    max_queue: int = 200_000,
 ) -> SqlAuditLog:
     """Open the SQL store at ``url``.
 
@@ -51,7 +52,9 @@ def open_sql_audit_log(
     refuses to start on an out-of-date schema. ``schema`` selects a
     PostgreSQL schema (search_path). ``checkpoints`` enables signed
     checkpoints. ``max_batch`` caps rows per transaction; ``commit_timeout``
-    fails a hung commit's tickets; ``retry_interval`` paces reconnects.
+    fails a hung commit's tickets; ``retry_interval`` paces reconnects;
+    ``max_queue`` bounds appends waiting for the database (beyond it appends
+    fail at once with AuditUnavailable: fail closed rather than run out of memory).
     """
     backend = make_url(url).get_backend_name()
     engine_options: dict[str, Any] = {
@@ -79,6 +82,7 @@ def open_sql_audit_log(
             retry_interval=retry_interval,
             commit_timeout=commit_timeout,
             clock=clock,
+            max_queue=max_queue,
         )
     except BaseException:
         engine.dispose()

@@ -43,6 +43,8 @@ from audit.store_state import Reader, StoreState, load_state
 _log = logging.getLogger(__name__)
 
 _GENESIS = bytes.fromhex(GENESIS_HASH)
+SIGN_BACKOFF = 30.0
+"""Seconds without checkpoint attempts after the signer failed."""
 
 
 _Append = tuple[AppendTicket, str, bytes, Mapping[str, Any], bytes, str | None]
@@ -90,6 +92,7 @@ class SqlAuditLog:
         retry_interval: float = 0.5,
         commit_timeout: float = 5.0,
         clock: ChainClock | None = None,
+        max_queue: int = 200_000,
     ) -> None:
         self.engine = engine
         self.dialect = engine.dialect.name
@@ -103,6 +106,8 @@ class SqlAuditLog:
         self._clock = clock or ChainClock()
         self._queue: deque[_Item] = deque()
         self._event_types: dict[str, bytes] = {}
+        self._max_queue = max_queue
+        self._sign_backoff_until = 0.0
         self._wakeup = threading.Event()
         self._closed = False
         self._available = False
@@ -133,6 +138,8 @@ class SqlAuditLog:
             ticket.set_error(AuditUnavailable("audit store closed"))
         elif not self._available:
             ticket.set_error(AuditUnavailable(self._unavailable_reason))
+        elif len(self._queue) >= self._max_queue:  # the database cannot keep up: fail closed
+            ticket.set_error(AuditUnavailable(f"audit queue full ({self._max_queue} pending)"))
         else:
             et_json = self._event_types.get(event_type)
             if et_json is None:
@@ -262,7 +269,17 @@ class SqlAuditLog:
             if not batch and not due:
                 self._wakeup.wait(self._idle_timeout())
                 continue
-            self._write(batch, due)
+            try:
+                self._write(batch, due)
+            except Exception as exc:  # a bug must not kill the writer and hang every ticket
+                _log.exception("audit writer failed on a batch")
+                self._go_unavailable(f"audit writer error: {exc!r}")
+                error = AuditUnavailable(self._unavailable_reason)
+                fail_batch([item[0] for item in batch if isinstance(item, tuple)], error)
+                fail_batch([i.ticket for i in batch if isinstance(i, _CheckpointRequest)], error)
+                for marker in batch:
+                    if isinstance(marker, _Flush):
+                        marker.done.set()
         self._fail_queued()
 
     def _drain(self) -> list[_Item]:
@@ -317,7 +334,11 @@ class SqlAuditLog:
             marker.done.set()
 
     def _sign(self, frontier: Frontier, head: Hash, ts: str) -> Checkpoint | None:
+        """Sign, or None; after a failure, no attempt for SIGN_BACKOFF seconds so a hung
+        signer (Vault down) cannot stall every batch behind it."""
         assert self._checkpoints is not None
+        if time.monotonic() < self._sign_backoff_until:
+            return None
         try:
             return sign_checkpoint(
                 self._checkpoints.signer,
@@ -329,6 +350,7 @@ class SqlAuditLog:
             )
         except Exception:
             _log.exception("audit checkpoint signing failed; the log goes on unsigned for now")
+            self._sign_backoff_until = time.monotonic() + SIGN_BACKOFF
             return None
 
     def _commit(self, batch: Batch) -> bool:

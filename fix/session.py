@@ -229,7 +229,9 @@ class Session:
         self._test_request_out = False
         seq = msg.seq_num
         msg_type = msg.msg_type or b""
-        self._journal(WireRecord(self.id_text, Direction.IN, msg.raw or b"", msg_type.decode(), seq))
+        if self._journal is not null_journal:
+            record = WireRecord(self.id_text, Direction.IN, msg.raw or b"", msg_type.decode(), seq)
+            self._journal(record)
         try:
             if self.state in (State.AWAITING_LOGON, State.LOGON_SENT):
                 self._receive_logon(msg, msg_type)
@@ -584,7 +586,8 @@ class Session:
     def _write(self, raw: bytes, msg_type: bytes, seq: int) -> None:
         self._out.append(raw)
         self._last_sent = self._clock.now()
-        self._journal(WireRecord(self.id_text, Direction.OUT, raw, msg_type.decode(), seq))
+        if self._journal is not null_journal:
+            self._journal(WireRecord(self.id_text, Direction.OUT, raw, msg_type.decode(), seq))
         self.on_output()
 
     def _call_app(self, callback: Callable[[SessionID], None]) -> None:

@@ -77,8 +77,26 @@ def parse_char(tag: int, raw: bytes) -> bytes:
     raise BadTagValue(tag, f"Incorrect data format for value: tag {tag} is not a single character")
 
 
+_TIMESTAMPS: dict[bytes, datetime] = {}
+
+
 def parse_utc_timestamp(tag: int, raw: bytes) -> datetime:
-    """``YYYYMMDD-HH:MM:SS`` with an optional fraction of 1 to 9 digits (kept to µs)."""
+    """``YYYYMMDD-HH:MM:SS`` with an optional fraction of 1 to 9 digits (kept to µs).
+
+    Messages of a burst share their SendingTime, and the session reads it twice
+    (validation, latency): recent results are remembered.
+    """
+    found = _TIMESTAMPS.get(raw)
+    if found is not None:
+        return found
+    parsed = _parse_utc_timestamp(tag, raw)
+    if len(_TIMESTAMPS) >= 512:
+        _TIMESTAMPS.clear()
+    _TIMESTAMPS[raw] = parsed
+    return parsed
+
+
+def _parse_utc_timestamp(tag: int, raw: bytes) -> datetime:
     n = len(raw)
     if n < 17 or raw[8:9] != b"-" or raw[11:12] != b":" or raw[14:15] != b":":
         raise _bad_time(tag)

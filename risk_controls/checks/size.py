@@ -1,6 +1,8 @@
 """5-6. Erroneous orders: maximum quantity and notional per order (15c3-5(c)(1)(ii)).
 
-The per-instrument limit applies when set, else the account's.
+Limits at every level apply: an instrument's limit (a firm-wide cap for that
+instrument) and the account's; the tighter one wins. A limit can only be
+raised where it is set, never by a limit at another level (fail closed).
 """
 
 from __future__ import annotations
@@ -18,7 +20,7 @@ def max_quantity(ctx: CheckContext) -> Denial | None:
         return deny(DenyCode.ACCOUNT_UNKNOWN, QUANTITY_CONTROL, account=ctx.order.account)
     limit = ctx.account.max_order_quantity
     if ctx.instrument_policy is not None and ctx.instrument_policy.max_order_quantity is not None:
-        limit = ctx.instrument_policy.max_order_quantity  # the instrument's own limit replaces the account's
+        limit = min(limit, ctx.instrument_policy.max_order_quantity)
     if ctx.order.quantity > limit:
         return deny(
             DenyCode.QUANTITY_EXCEEDS_MAX_PER_ORDER,
@@ -41,7 +43,7 @@ def max_notional(ctx: CheckContext) -> Denial | None:
     notional = ctx.order.quantity * ctx.pricing_price * ctx.fx_rate
     limit = ctx.account.max_order_notional
     if ctx.instrument_policy is not None and ctx.instrument_policy.max_order_notional is not None:
-        limit = ctx.instrument_policy.max_order_notional
+        limit = min(limit, ctx.instrument_policy.max_order_notional)
     if notional > limit:
         return deny(DenyCode.NOTIONAL_EXCEEDS_MAX_PER_ORDER, NOTIONAL_CONTROL, max=limit, notional=notional)
     return None

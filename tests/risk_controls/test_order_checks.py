@@ -155,12 +155,13 @@ def test_max_order_quantity_boundary(quantity: int, passes: bool) -> None:
         assert denial.context_dict() == {"max": "1000", "quantity": "1001"}
 
 
-@pytest.mark.parametrize(("quantity", "passes"), [(4999, True), (5000, True), (5001, False)])
-def test_an_instrument_level_max_quantity_overrides_the_accounts(quantity: int, passes: bool) -> None:
+@pytest.mark.parametrize(("quantity", "passes"), [(999, True), (1000, True), (1001, False)])
+def test_a_wider_instrument_max_quantity_does_not_raise_the_accounts(quantity: int, passes: bool) -> None:
+    """VOD allows 5000 firm-wide, the account 1000: the tighter limit applies (fail closed)."""
     denial = size.max_quantity(Harness().ctx(order("VOD", quantity=quantity, price="0.7012")))
     assert (denial is None) is passes
     if denial is not None:
-        assert denial.context_dict() == {"max": "5000", "quantity": "5001"}
+        assert denial.context_dict() == {"max": "1000", "quantity": "1001"}
 
 
 def test_an_instrument_level_max_quantity_can_be_tighter_than_the_accounts() -> None:
@@ -222,11 +223,11 @@ def test_an_instrument_level_max_notional_overrides_the_accounts(quantity: int, 
         assert denial.context_dict() == {"max": "30000", "notional": "30059.4"}
 
 
-def test_an_instrument_level_max_notional_may_be_wider_than_the_accounts() -> None:
+def test_a_wider_instrument_max_notional_does_not_raise_the_accounts() -> None:
     h = Harness(policy=minimal_policy(instruments=[{"symbol": "AAPL", "max_order_notional": "150000"}]))
-    assert size.max_notional(h.ctx(order(quantity=1, price="150000.00"))) is None
-    denial = size.max_notional(h.ctx(order(quantity=1, price="150000.01")))
-    assert denial is not None and denial.context_dict()["max"] == "150000"
+    assert size.max_notional(h.ctx(order(quantity=1, price="100000.00"))) is None
+    denial = size.max_notional(h.ctx(order(quantity=1, price="100000.01")))
+    assert denial is not None and denial.context_dict()["max"] == "100000"
 
 
 def test_a_currency_without_an_fx_rate_fails_closed() -> None:

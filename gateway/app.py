@@ -13,12 +13,16 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
 
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
+
 from audit.api import AuditLog
+from audit.verify import keyring
 from gateway.kill import KillSwitchService
 from gateway.pipeline import OrderPipeline
 from gateway.policy_manager import PolicyManager
 from gateway.replay import Replayed, replay
 from gateway.router import Router
+from gateway.secrets import SecretsProvider, checkpoint_signer, secrets_from_env
 from gateway.settings import Settings
 from gateway.venues.simulated import SimulatedVenue
 from risk_controls import events as ev
@@ -44,16 +48,36 @@ class Gateway:
     kill: KillSwitchService
     venues: Mapping[str, Venue]
     replayed: Replayed
+    secrets: SecretsProvider | None = None
+
+    def checkpoint_keys(self) -> dict[str, Ed25519PublicKey]:
+        """The public key(s) that sign this gateway's audit checkpoints, by key id."""
+        return checkpoint_keys(self.settings, self.secrets)
 
     def close(self) -> None:
         self.audit.close()
 
 
-def open_audit(settings: Settings) -> AuditLog:
+def secrets_for(settings: Settings) -> SecretsProvider:
+    """Vault where VAULT_ADDR/VAULT_TOKEN are set, else key files under the data directory."""
+    return secrets_from_env(default_dir=settings.data_dir / "secrets")
+
+
+def checkpoint_keys(
+    settings: Settings, secrets: SecretsProvider | None = None
+) -> dict[str, Ed25519PublicKey]:
+    signer = checkpoint_signer(secrets or secrets_for(settings))
+    return keyring(signer.public_key())
+
+
+def open_audit(settings: Settings, secrets: SecretsProvider | None = None) -> AuditLog:
+    """The audit store, writing a signed checkpoint every 10,000 records or 60 seconds."""
     from audit.factory import open_audit_log
+    from audit.sql_store import CheckpointPolicy
 
     settings.data_dir.mkdir(parents=True, exist_ok=True)
-    return open_audit_log(settings.resolved_audit_url)
+    signer = checkpoint_signer(secrets or secrets_for(settings))
+    return open_audit_log(settings.resolved_audit_url, checkpoints=CheckpointPolicy(signer))
 
 
 def build_gateway(
@@ -64,7 +88,8 @@ def build_gateway(
     venues: Mapping[str, Venue] | None = None,
 ) -> Gateway:
     clock = clock or SystemClock()
-    audit = audit or open_audit(settings)
+    secrets = secrets_for(settings)
+    audit = audit or open_audit(settings, secrets)
     replayed = replay(audit.read())
     instruments = InstrumentBook.from_csv(settings.instruments_path)
     policies = PolicyManager(audit, settings.policy_path)
@@ -99,7 +124,15 @@ def build_gateway(
         },
     ).result(timeout=10)
     return Gateway(
-        settings, audit, instruments, policies, pipeline, KillSwitchService(pipeline), venues, replayed
+        settings,
+        audit,
+        instruments,
+        policies,
+        pipeline,
+        KillSwitchService(pipeline),
+        venues,
+        replayed,
+        secrets,
     )
 
 

@@ -43,15 +43,28 @@ def cmd_demo(args: argparse.Namespace) -> int:
 
 
 def cmd_verify(args: argparse.Namespace) -> int:
-    from audit.verify import verify_log
-    from gateway.app import open_audit
+    """Verify chain, Merkle roots and checkpoint signatures; name the first bad record."""
+    from audit.sql_store import SqlAuditLog
+    from audit.verify_store import verify_store
+    from gateway.app import checkpoint_keys, open_audit
 
-    audit = open_audit(_settings(args))
+    settings = _settings(args)
+    audit = open_audit(settings)
     try:
-        result = verify_log(audit, start_seq=args.start, end_seq=args.end)
+        assert isinstance(audit, SqlAuditLog), "verify works on the SQL stores"
+        result = verify_store(
+            audit,
+            args.start,
+            args.end,
+            keys=checkpoint_keys(settings),
+            merkle="recompute" if args.deep else "stored",
+        )
     finally:
         audit.close()
-    print(result)
+    print(f"records verified: {result.records} (seq {result.first_seq}..{result.last_seq})")
+    print(f"signed checkpoints verified: {result.checkpoints}")
+    print(f"head hash: {result.head_hash}")
+    print("RESULT: OK" if result.ok else f"RESULT: FAULT at {result.fault}")
     return 0 if result.ok else 1
 
 
@@ -130,6 +143,42 @@ def cmd_token(args: argparse.Namespace) -> int:
     return issue(args, _settings(args))
 
 
+def cmd_report(args: argparse.Namespace) -> int:
+    """Generate a 17a-4 report from the audit log: files, .sig and .manifest.json in --out."""
+    from datetime import date
+
+    from gateway.app import checkpoint_keys, open_audit, secrets_for
+    from reporting import generate_report
+
+    settings = _settings(args)
+    if args.date:
+        start = end = date.fromisoformat(args.date)
+    else:
+        start, end = date.fromisoformat(args.from_), date.fromisoformat(args.to)
+    if end < start:
+        print("--to is before --from", file=sys.stderr)
+        return 2
+    secrets = secrets_for(settings)
+    audit = open_audit(settings, secrets)
+    try:
+        written = generate_report(
+            args.name,
+            audit,
+            start,
+            end,
+            args.format,
+            Path(args.out),
+            secrets.get_or_create_ed25519_key("report-signing-ed25519"),
+            paper=args.paper,
+            checkpoint_keys=checkpoint_keys(settings, secrets),
+        )
+    finally:
+        audit.close()
+    for path in written:
+        print(path)
+    return 0
+
+
 def cmd_bench(args: argparse.Namespace) -> int:
     from gateway.bench import main
 
@@ -158,6 +207,9 @@ def build_parser() -> argparse.ArgumentParser:
     common(p)
     p.add_argument("--start", type=int, default=1)
     p.add_argument("--end", type=int)
+    p.add_argument(
+        "--deep", action="store_true", help="recompute every Merkle leaf instead of trusting stored nodes"
+    )
     p.set_defaults(func=cmd_verify)
 
     p = sub.add_parser("policy", help="policy tools")
@@ -183,6 +235,20 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=cmd_kill)
 
     add_token_parser(sub).set_defaults(func=cmd_token)
+
+    from reporting import REPORT_NAMES
+
+    p = sub.add_parser("report", help="SEC 17a-4 reports (CSV / PDF) built from the audit log alone")
+    common(p)
+    p.add_argument("name", choices=REPORT_NAMES)
+    when = p.add_mutually_exclusive_group(required=True)
+    when.add_argument("--date", help="one UTC day, YYYY-MM-DD")
+    when.add_argument("--from", dest="from_", help="first UTC day, YYYY-MM-DD (with --to)")
+    p.add_argument("--to", help="last UTC day, included")
+    p.add_argument("--format", default="both", choices=["csv", "pdf", "both"])
+    p.add_argument("--paper", default="A4", choices=["A4", "LETTER"])
+    p.add_argument("--out", default="reports", help="output directory (default ./reports)")
+    p.set_defaults(func=cmd_report)
 
     p = sub.add_parser("bench", help="chain and full-path throughput and latency")
     p.add_argument("--orders", type=int, default=20000)

@@ -225,10 +225,19 @@ async def _script(gw: Gateway, say: Narrator) -> int:
 
 
 def _verify(gw: Gateway) -> str:
-    from audit.verify import verify_log
+    from audit.sql_store import SqlAuditLog
+    from audit.verify_store import verify_store
 
-    result = verify_log(gw.audit)
-    return str(result)
+    assert isinstance(gw.audit, SqlAuditLog)
+    gw.audit.checkpoint_now().result(timeout=10)  # sign the head so the whole session is covered
+    result = verify_store(gw.audit, keys=gw.checkpoint_keys(), merkle="recompute")
+    if not result.ok:
+        return f"FAULT {result.fault}"
+    return (
+        f"OK: {result.records} records, seq {result.first_seq}..{result.last_seq}, "
+        f"head {result.head_hash[:16]}…, Merkle roots recomputed, "
+        f"{result.checkpoints} signed checkpoint(s) verified"
+    )
 
 
 def main(out: TextIO) -> int:

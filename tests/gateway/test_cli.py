@@ -81,3 +81,45 @@ def test_kill_switch_engaged_offline_is_in_force_when_the_gateway_starts(tmp_pat
     )
     assert again.returncode == 1
     assert again.stderr.strip() == "refused: no kill switch engaged for account=ACC-HOUSE"
+
+
+def test_verify_names_the_first_altered_record(tmp_path: Path) -> None:
+    """An operator's `gateway verify` after someone bypassed the triggers and edited one byte."""
+    import sqlite3
+
+    policy = tmp_path / "policy.toml"
+    shutil.copy(POLICY, policy)
+    common = ["--data-dir", str(tmp_path / "var"), "--policy", str(policy)]
+    for target in ("KO", "IBM"):
+        assert (
+            run(
+                "kill",
+                "engage",
+                *common,
+                "--scope",
+                "instrument",
+                "--target",
+                target,
+                "--reason",
+                "halt",
+                "--actor",
+                "ro1",
+            ).returncode
+            == 0
+        )
+    clean = run("verify", *common)
+    assert clean.returncode == 0 and "RESULT: OK" in clean.stdout
+
+    database = sqlite3.connect(tmp_path / "var" / "audit.db")
+    with database:
+        seq, body = database.execute(
+            "SELECT seq, body FROM audit_log WHERE event_type = 'kill.engaged' ORDER BY seq LIMIT 1"
+        ).fetchone()
+        database.execute("DROP TRIGGER audit_log_no_update")
+        altered = bytes(body).replace(b'"target":"KO"', b'"target":"KP"')  # one byte
+        assert altered != bytes(body)
+        database.execute("UPDATE audit_log SET body = ? WHERE seq = ?", (altered, seq))
+    database.close()
+    tampered = run("verify", *common)
+    assert tampered.returncode == 1
+    assert f"RESULT: FAULT at seq {seq}:" in tampered.stdout

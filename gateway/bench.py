@@ -60,6 +60,21 @@ throttle = { max_messages = 10000000 }
 [accounts.mifid]
 client_id = "HWUPKR0MPOU8FGXBT394"
 capacity = "AOTC"
+[[accounts]]
+id = "B2"
+beneficial_owner = "OTHER-OWNER"
+authorized_users = ["bench"]
+authorized_sessions = ["bench"]
+max_order_quantity = "1000000"
+max_order_notional = "1000000000"
+max_daily_notional = "1000000000000"
+max_gross_exposure = "1000000000000"
+max_position = "1000000000"
+max_daily_orders = 100000000
+throttle = { max_messages = 10000000 }
+[accounts.mifid]
+client_id = "INR2EJN1ERAN0W5ZP974"
+capacity = "AOTC"
 [[traders]]
 id = "bench"
 [traders.mifid]
@@ -74,6 +89,8 @@ max_aggressive_orders = 1000000
 """
 
 ORIGIN = OrderOrigin(Channel.REST, "bench", "bench")
+# buys from B1 and sells from B2 (another beneficial owner), so self-trade prevention stays out of it
+MIX = ((Side.BUY, "228.60"), (Side.SELL_SHORT_EXEMPT, "228.40"), (Side.BUY, "228.00"))
 
 
 def _pin_one_core() -> str:
@@ -90,9 +107,10 @@ def _percentile(samples: list[int], pct: float) -> float:
 
 
 def _order(i: int, side: Side, price: str) -> NewOrder:
+    account = "B1" if side is Side.BUY else "B2"
     return NewOrder(
         f"b-{i}",
-        "B1",
+        account,
         "AAPL",
         side,
         Decimal(10),
@@ -152,8 +170,8 @@ async def _bench_full(n: int, in_flight: int, out: TextIO) -> None:
 
         async def one(i: int) -> None:
             nonlocal accepted
-            # alternate passive buys and crossing sells so the book both rests and trades
-            side, price = (Side.BUY, "228.40") if i % 2 == 0 else (Side.SELL, "228.40")
+            # a third each: buys that cross, short-exempt sells that cross, passive buys that rest
+            side, price = MIX[i % 3]
             t0 = time.perf_counter_ns()
             result = await pipeline.submit(_order(i, side, price))
             latencies.append(time.perf_counter_ns() - t0)

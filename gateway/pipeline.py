@@ -381,6 +381,8 @@ class OrderPipeline:
             working = self.state.orders.get(action.order_id)
             if working is None or not working.status.is_working:
                 continue
+            if working.status is OrderStatus.PENDING_CANCEL:
+                continue  # its cancel is already on the way: ask once
             self.audit.append(
                 ev.CANCEL_REQUESTED,
                 {

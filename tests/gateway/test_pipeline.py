@@ -315,3 +315,31 @@ def test_a_replace_the_venue_refuses_restores_the_old_version_and_its_reservatio
         assert state.exposure("ACC-APPLE-TSY", "JPM").open_buy == 100
 
     asyncio.run(scenario())
+
+
+def test_self_trade_prevention_asks_each_resting_order_to_cancel_once(
+    memory_gateway: tuple[Gateway, SpyVenue],
+) -> None:
+    """Several incoming orders crossing the same resting order produce one cancel request, not one each."""
+    gateway, _ = memory_gateway
+    cancels: list[str] = []
+    original = gateway.pipeline.router.cancel
+    gateway.pipeline.router.cancel = lambda order_id: cancels.append(order_id)  # type: ignore[method-assign]
+
+    async def scenario() -> None:
+        resting = await gateway.pipeline.submit(
+            order("st-1", symbol="JPM", side=Side.BUY, qty="100", price="240.00")
+        )
+        await gateway.pipeline.submit(
+            order("st-0", symbol="JPM", side=Side.BUY, qty="100", price=None)
+        )  # position
+        for i in range(3):
+            await gateway.pipeline.submit(
+                order(f"st-s{i}", symbol="JPM", side=Side.SELL, qty=str(10 + i), price="239.00")
+            )
+        assert cancels.count(resting.order_id) == 1
+        requested = [r for r in events_of(gateway, ev.CANCEL_REQUESTED) if r["order_id"] == resting.order_id]
+        assert len(requested) == 1 and requested[0]["reason"].startswith("self-trade prevention")
+
+    asyncio.run(scenario())
+    gateway.pipeline.router.cancel = original  # type: ignore[method-assign]

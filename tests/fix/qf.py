@@ -72,6 +72,13 @@ class LoopThread:
         return self.run(wrapper())
 
     def close(self) -> None:
+        async def cancel_leftovers() -> None:
+            current = asyncio.current_task()
+            for task in asyncio.all_tasks():
+                if task is not current:
+                    task.cancel()
+
+        self.run(cancel_leftovers())
         self.loop.call_soon_threadsafe(self.loop.stop)
         self._thread.join(5)
         self.loop.close()

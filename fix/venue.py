@@ -14,12 +14,13 @@ replayed after a reconnect is worse than a clear refusal.
 from __future__ import annotations
 
 import logging
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
 
 from fix import tags as t
 from fix.application import UnsupportedMessageType
-from fix.config import SessionSettings
+from fix.config import FixConfig, SessionSettings
 from fix.ids import SessionID
 from fix.initiator import FixInitiator
 from fix.journal import Journal, null_journal
@@ -275,3 +276,24 @@ class FixVenue:
 
 _FILLS = frozenset({ExecType.PARTIAL_FILL, ExecType.FILL})
 _DONE = frozenset({ExecType.FILL, ExecType.CANCELED, ExecType.REJECTED, ExecType.EXPIRED})
+
+
+def venues_from_config(
+    config: FixConfig,
+    *,
+    store: StoreFile | None = None,
+    journal: Journal = null_journal,
+    passwords: Mapping[str, str] | None = None,
+    clock: Clock | None = None,
+) -> dict[str, FixVenue]:
+    """One :class:`FixVenue` per initiator session, named by its TargetCompID.
+
+    ``passwords`` maps a session's CredentialRef to its password (resolved by
+    the gateway from its secrets provider). The venues are not started.
+    """
+    venues: dict[str, FixVenue] = {}
+    for settings in config.initiator_sessions():
+        name = settings.session_id.target_comp_id
+        password = (passwords or {}).get(settings.credential_ref or "")
+        venues[name] = FixVenue(name, settings, store=store, journal=journal, clock=clock, password=password)
+    return venues

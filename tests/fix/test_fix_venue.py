@@ -214,3 +214,27 @@ def test_reports_for_orders_we_never_sent_are_ignored(
     )
     loop.call(venue.submit, RoutedOrder("G-4", order("AAPL")))
     assert reports.get(timeout=10).order_id == "G-4"  # the stray report produced nothing
+
+
+def test_venues_from_config() -> None:
+    from fix.config import parse_config
+    from fix.venue import venues_from_config
+
+    config = parse_config("""
+[DEFAULT]
+BeginString=FIX.4.4
+SenderCompID=GW
+NonStopSession=Y
+[SESSION]
+ConnectionType=initiator
+TargetCompID=XVENUE
+SocketConnectHost=127.0.0.1
+SocketConnectPort=9100
+Username=gw
+CredentialRef=xvenue-fix
+""")
+    venues = venues_from_config(config, passwords={"xvenue-fix": "pw"})
+    assert list(venues) == ["XVENUE"]
+    venue = venues["XVENUE"]
+    assert venue.name == "XVENUE" and venue.session_id == SessionID("FIX.4.4", "GW", "XVENUE")
+    assert venue.initiator.session(venue.session_id)._password == "pw"  # type: ignore[union-attr]

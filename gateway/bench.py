@@ -198,8 +198,8 @@ async def _bench_full(n: int, in_flight: int, out: TextIO) -> None:
     )
 
 
-def main(n: int, out: TextIO) -> int:
-    print(f"gateway bench: {_pin_one_core()}; {n} orders", file=out)
+def main(n: int, out: TextIO, pin: bool = True) -> int:
+    print(f"gateway bench: {_pin_one_core() if pin else 'not pinned (all cores)'}; {n} orders", file=out)
     bench_chain(n, out)
     asyncio.run(_bench_full(n, 64, out))
     asyncio.run(_bench_full(max(n // 4, 1000), 1, out))

@@ -182,7 +182,7 @@ def cmd_report(args: argparse.Namespace) -> int:
 def cmd_bench(args: argparse.Namespace) -> int:
     from gateway.bench import main
 
-    return main(args.orders, sys.stdout)
+    return main(args.orders, sys.stdout, pin=not args.no_pin)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -252,6 +252,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("bench", help="chain and full-path throughput and latency")
     p.add_argument("--orders", type=int, default=20000)
+    p.add_argument("--no-pin", action="store_true", help="use every core instead of one")
     p.set_defaults(func=cmd_bench)
     return parser
 

@@ -135,6 +135,8 @@ class RiskState:
         self.firm_gross_exposure = ZERO
         self.trading_day: date | None = None
         self.order_sequence = 0
+        self._id_day: date | None = None
+        self._id_prefix = ""
 
     # ---- reads used by the checks -------------------------------------------
 
@@ -195,8 +197,12 @@ class RiskState:
             book.orders_today = 0
 
     def next_order_id(self, now: datetime) -> str:
+        """``YYYYMMDD-NNNNNNNN``: the number never repeats, the date says when it was given."""
         self.order_sequence += 1
-        return f"{now:%Y%m%d}-{self.order_sequence:08d}"
+        day = now.date()
+        if day != self._id_day:
+            self._id_day, self._id_prefix = day, f"{day:%Y%m%d}-"
+        return f"{self._id_prefix}{self.order_sequence:08d}"
 
     def note_message(self, session: str, account: str, now: datetime) -> None:
         """Every inbound order message counts against the session and account throttles."""

@@ -41,7 +41,9 @@ class ManualClock:
 
 def iso_utc(when: datetime) -> str:
     """ISO 8601 UTC with exactly six fractional digits and a Z suffix."""
-    return when.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+    if when.tzinfo is not UTC:
+        when = when.astimezone(UTC)
+    return when.replace(tzinfo=None).isoformat(timespec="microseconds") + "Z"
 
 
 def parse_iso_utc(text: str) -> datetime:

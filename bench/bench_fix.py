@@ -5,6 +5,7 @@ Usage::
     .venv/bin/python bench/bench_fix.py            # everything (about two minutes)
     .venv/bin/python bench/bench_fix.py --quick    # shorter runs
     .venv/bin/python bench/bench_fix.py --servers audit --rates 2000
+    .venv/bin/python bench/bench_fix.py --gc tuned # servers freeze start-up objects (gc.freeze)
 
 Servers (each in its own process, pinned to one core; the client on the other):
 
@@ -14,6 +15,8 @@ Servers (each in its own process, pinned to one core; the client on the other):
 * ``audit``    our acceptor + FIX adapter + an OrderEntry that only makes
   order.received / order.accepted durable in the SQLite audit log (the FIX
   layer's own cost with a durable acknowledgement, no risk checks);
+* ``nodisk``   our acceptor + FIX adapter with the in-memory audit log and
+  sequence store: the FIX layer's CPU cost alone;
 * ``quickfix`` a QuickFIX (quickfix-ssl, C++) acceptor that answers every order
   with an ExecutionReport New and nothing else: the ceiling of the engine.
 
@@ -202,6 +205,12 @@ async def serve_ours(mode: str, workdir: Path) -> None:
     acceptor = FixAcceptor([session], adapter, authenticator=lambda *a: True, store=store)
     adapter.attach(acceptor)
     await acceptor.start()
+    if os.environ.get("BENCH_FIX_GC") == "tuned":
+        import gc
+
+        gc.collect()
+        gc.freeze()  # start-up objects are never scanned again
+        gc.set_threshold(50_000, 20, 100)
     print(f"PORT {acceptor.port}", flush=True)
     cpu_start = time.process_time()
     await asyncio.get_running_loop().run_in_executor(None, sys.stdin.read)
@@ -483,6 +492,12 @@ def main() -> None:
     parser.add_argument("--closed", type=int, default=10_000)
     parser.add_argument("--quick", action="store_true")
     parser.add_argument("--no-pin", action="store_true", help="let the OS place both processes")
+    parser.add_argument(
+        "--gc",
+        choices=["default", "tuned"],
+        default="default",
+        help="tuned: gc.freeze() after start-up and rarer collections",
+    )
     args = parser.parse_args()
     if args.serve:
         where = "unpinned" if os.environ.get("BENCH_FIX_NO_PIN") else _pin(0)
@@ -496,6 +511,7 @@ def main() -> None:
         args.seconds, args.closed = 1.0, 3000
     if args.no_pin:
         os.environ["BENCH_FIX_NO_PIN"] = "1"
+    os.environ["BENCH_FIX_GC"] = args.gc
     client_cpu = "unpinned" if args.no_pin else _pin(1)
     print(
         f"bench_fix: client on {client_cpu}, server on the other core; "

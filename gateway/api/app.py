@@ -25,7 +25,7 @@ from gateway.api.idempotency import ClientOrderIndex, IndexReplay
 from gateway.api.keys import TokenKeys, load_keys
 from gateway.api.problems import ApiProblem, problem_body, problem_response
 from gateway.api.releases import ReleaseBook
-from gateway.api.routes import accounts, audit, health, kill_switch, orders, policies
+from gateway.api.routes import accounts, audit, health, kill_switch, orders, policies, reports
 from gateway.api.tokens import TokenVerifier
 from gateway.app import VERSION, Gateway
 from gateway.metrics import GatewayMetrics
@@ -41,7 +41,7 @@ Every order goes through the same pipeline as FIX and strategy orders.
 
 **Authentication**: `Authorization: Bearer <JWT>` (EdDSA; issuer, audience and expiry checked).
 Roles: `trader` (orders and views for the accounts in its token), `risk_officer` (kill switch,
-policy reload, re-enabling executions), `compliance` (audit), `admin` (everything).
+policy reload, re-enabling executions), `compliance` (audit, reports), `admin` (everything).
 Every 401/403 is recorded in the audit log (`access.denied`).
 
 **Submitting an order** answers `201` once it is accepted *and durable in the audit log*.
@@ -91,7 +91,7 @@ def create_app(
         openapi_url="/openapi.json",
     )
     app.state.api = ApiContext(gateway, config, verifier, index, releases, metrics)
-    for module in (orders, accounts, kill_switch, policies, audit, health):
+    for module in (orders, accounts, kill_switch, policies, audit, reports, health):
         app.include_router(module.router)
     _install_handlers(app)
     app.openapi = lambda: _openapi(app)  # type: ignore[method-assign]

@@ -95,6 +95,8 @@ class OrderPipeline:
         self._drain_scheduled = False
         self._chain_timings: dict[str, float] = {}
         self._replaces_in_flight: dict[str, tuple[NewOrder, Decimal, Decimal]] = {}
+        self._fx_policy: LoadedPolicy | None = None
+        self._fx_cache: dict[str, Decimal] = {}
         router.connect(self.on_venue_report)
 
     # ---- OrderEntry ---------------------------------------------------------------
@@ -457,19 +459,9 @@ class OrderPipeline:
         now = report.transact_time
         if report.exec_type is ExecType.REPLACED:
             working.status = OrderStatus.PARTIALLY_FILLED if working.cum_qty else OrderStatus.NEW
-        payload = ev.execution_payload(report)
-        payload.update(
-            {
-                "cl_ord_id": working.order.cl_ord_id,
-                "account": working.order.account,
-                "symbol": working.order.symbol,
-                "side": working.order.side.value,
-                "cum_qty": ev.dec(working.cum_qty),
-                "leaves_qty": ev.dec(working.leaves_qty),
-                "avg_px": ev.dec(working.avg_px),
-                "status": working.status.value,
-                "fx_rate": ev.dec(fx),
-            }
+        leaves = working.leaves_qty
+        payload = ev.execution_record_payload(
+            report, working.order, working.status.value, working.cum_qty, leaves, working.avg_px, fx
         )
         ticket = self.audit.append(ev.EXECUTION, payload)
         alerts: list[AbuseAlert] = []
@@ -490,7 +482,7 @@ class OrderPipeline:
             status=working.status,
             order=working.order,
             cum_qty=working.cum_qty,
-            leaves_qty=working.leaves_qty,
+            leaves_qty=leaves,
             avg_px=working.avg_px,
             report=report,
             text=report.text,
@@ -498,10 +490,17 @@ class OrderPipeline:
         self._publish_when_durable(ticket, update)
 
     def _fx(self, working: WorkingOrder) -> Decimal:
+        """The FX rate of the order's currency under the policy in force (cached per policy)."""
         loaded = self._policy()
-        instrument = self.instruments.get(working.order.symbol)
-        rate = loaded.policy.fx_rate(instrument.currency) if loaded and instrument else None
-        return rate if rate is not None else Decimal(1)
+        symbol = working.order.symbol
+        if loaded is not self._fx_policy:
+            self._fx_policy, self._fx_cache = loaded, {}
+        rate = self._fx_cache.get(symbol)
+        if rate is None:
+            instrument = self.instruments.get(symbol)
+            found = loaded.policy.fx_rate(instrument.currency) if loaded and instrument else None
+            rate = self._fx_cache[symbol] = found if found is not None else Decimal(1)
+        return rate
 
     def _count_fill(self, working: WorkingOrder, now: datetime) -> None:
         loaded = self._policy()

@@ -175,6 +175,40 @@ def execution_payload(report: ExecutionReport) -> dict[str, Any]:
     }
 
 
+def execution_record_payload(
+    report: ExecutionReport,
+    order: NewOrder,
+    status: str,
+    cum_qty: Decimal,
+    leaves_qty: Decimal,
+    avg_px: Decimal,
+    fx_rate: Decimal,
+) -> dict[str, Any]:
+    """``exec.report``: the venue's report plus the order's state after it (one dict, built once)."""
+    last_qty, last_px = report.last_qty, report.last_px
+    return {
+        "order_id": report.order_id,
+        "exec_id": report.exec_id,
+        "exec_type": report.exec_type.value,
+        "venue": report.venue,
+        "transact_time": iso_utc(report.transact_time),
+        "last_qty": None if last_qty is None else fmt(last_qty),
+        "last_px": None if last_px is None else fmt(last_px),
+        "venue_order_id": report.venue_order_id,
+        "trade_id": report.trade_id,
+        "text": report.text,
+        "cl_ord_id": order.cl_ord_id,
+        "account": order.account,
+        "symbol": order.symbol,
+        "side": order.side.value,
+        "cum_qty": fmt(cum_qty),
+        "leaves_qty": fmt(leaves_qty),
+        "avg_px": fmt(avg_px),
+        "status": status,
+        "fx_rate": fmt(fx_rate),
+    }
+
+
 def execution_from(payload: dict[str, Any]) -> ExecutionReport:
     return ExecutionReport(
         order_id=payload["order_id"],

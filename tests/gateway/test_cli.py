@@ -123,3 +123,22 @@ def test_verify_names_the_first_altered_record(tmp_path: Path) -> None:
     tampered = run("verify", *common)
     assert tampered.returncode == 1
     assert f"RESULT: FAULT at seq {seq}:" in tampered.stdout
+
+
+def test_demo_runs_in_a_temporary_directory_and_ends_with_a_verified_chain() -> None:
+    demo = run("demo", timeout=180)
+    assert demo.returncode == 0, demo.stdout + demo.stderr
+    out = demo.stdout
+    assert "ACCEPTED" in out and "status=FILLED" in out
+    for code in (
+        "NOTIONAL_EXCEEDS_MAX_PER_ORDER",
+        "PRICE_OUTSIDE_COLLAR",
+        "RESTRICTED_INSTRUMENT",
+        "NOT_AUTHORIZED_FOR_ACCOUNT",
+        "LOCATE_REQUIRED",
+        "KILL_SWITCH_ENGAGED",
+    ):
+        assert code in out
+    assert "ALERT layering" in out
+    assert "cancelled at the venue, 0 left working" in out
+    assert "chain verification: OK" in out and "signed checkpoint(s) verified" in out

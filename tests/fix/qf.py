@@ -380,3 +380,21 @@ class QfVenue:
 
     def stop(self) -> None:
         self.acceptor.stop(True)
+
+
+def eventually_equal(left: Any, right: Any, timeout: float = 10.0) -> None:
+    """Assert ``left() == right()`` once both sides settle.
+
+    QuickFIX bumps its expected sequence number after the callback that told
+    the test a message arrived, so a reading taken at once can be one behind.
+    """
+    import time
+
+    deadline = time.monotonic() + timeout
+    while True:
+        a, b = left(), right()
+        if a == b:
+            return
+        if time.monotonic() > deadline:
+            raise AssertionError(f"{a!r} != {b!r}")
+        time.sleep(0.01)

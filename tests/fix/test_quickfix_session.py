@@ -16,7 +16,7 @@ from fix.ids import SessionID
 from fix.message import FixMessage
 from fix.store import SqliteStoreFile, StoreFile
 from fix.values import format_utc_timestamp
-from tests.fix.qf import LoopThread, QfClient, all_values, fields, wait_for
+from tests.fix.qf import LoopThread, QfClient, all_values, eventually_equal, fields, wait_for
 
 OUR_ID = SessionID("FIX.4.4", "GW", "DESK")
 
@@ -157,8 +157,10 @@ def test_gap_from_the_client_is_filled_by_resend_request(loop: LoopThread, tmp_p
         resend_request = wait_for(client.app.admin, lambda m: fields(m).get(35) == "2")
         assert fields(resend_request)[16] == "0"
         wait_for(client.app.app, lambda m: fields(m).get(11) == "C2")
-        ours = loop.call(lambda: acceptor.session(OUR_ID).store.next_target_seq)
-        assert ours == session.getExpectedSenderNum()
+        eventually_equal(
+            lambda: loop.call(lambda: acceptor.session(OUR_ID).store.next_target_seq),
+            session.getExpectedSenderNum,
+        )
         assert [m.get(11) for m in app.orders] == [b"C1", b"C2"]
         assert app.orders[1].get(43) == b"Y"  # C2 came again as a possible duplicate
     finally:
@@ -183,8 +185,9 @@ def test_resend_request_from_the_client_replays_execution_reports(loop: LoopThre
         assert [fields(m)[11] for m in replayed] == ["R1", "R2", "R3"]
         assert [fields(m).get(43) for m in replayed[:2]] == ["Y", "Y"]
         assert all(122 in fields(m) for m in replayed[:2])
-        assert client.session.getExpectedTargetNum() == loop.call(
-            lambda: acceptor.session(OUR_ID).store.next_sender_seq
+        eventually_equal(
+            client.session.getExpectedTargetNum,
+            lambda: loop.call(lambda: acceptor.session(OUR_ID).store.next_sender_seq),
         )
     finally:
         client.stop()
@@ -205,9 +208,9 @@ def test_sequence_numbers_survive_an_acceptor_restart(loop: LoopThread, tmp_path
             new_order(client, cl)
             wait_for(client.app.app, lambda m, cl=cl: fields(m).get(11) == cl)
         loop.run(acceptor.stop())
+        persisted_sender = loop.call(lambda: acceptor.session(OUR_ID).store.next_sender_seq)
         store.close()
         wait_for(client.app.logouts)
-        target_before = client.session.getExpectedTargetNum()
         _drain(client.app.admin)
 
         store2 = SqliteStoreFile(path)
@@ -217,11 +220,11 @@ def test_sequence_numbers_survive_an_acceptor_restart(loop: LoopThread, tmp_path
         wait_for(client.app.app, lambda m: fields(m).get(11) == "P4")
         # our Logon continues the numbering persisted before the restart: no reset, no Logout
         logon = wait_for(client.app.admin, lambda m: fields(m).get(35) == "A")
-        assert int(fields(logon)[34]) == target_before
+        assert int(fields(logon)[34]) == persisted_sender
         assert 141 not in fields(logon)
         ours = loop.call(lambda: acceptor2.session(OUR_ID).store)
-        assert client.session.getExpectedTargetNum() == ours.next_sender_seq
-        assert client.session.getExpectedSenderNum() == ours.next_target_seq
+        eventually_equal(client.session.getExpectedTargetNum, lambda: ours.next_sender_seq)
+        eventually_equal(client.session.getExpectedSenderNum, lambda: ours.next_target_seq)
     finally:
         client.stop()
     loop.run(acceptor2.stop())

@@ -18,7 +18,6 @@ class Settings:
     rest_host: str = "127.0.0.1"
     rest_port: int = 8080
     fix_config: Path | None = Path("deploy/fix/gateway.cfg")
-    run_strategies: bool = True
     watch_policy: bool = True
 
     @property

@@ -151,10 +151,26 @@ def complete_batch(tickets: Sequence[AppendTicket], records: Sequence[AuditRecor
 
 
 def complete_batch_raw(tickets: Sequence[AppendTicket], raws: Sequence[RawRecord]) -> None:
-    """:func:`complete_batch` with records built only if a caller reads them."""
+    """:func:`complete_batch` with records built only if a caller reads them.
+
+    :meth:`AppendTicket._finish` inlined: this runs once per durable record, and most
+    tickets of a batch have nobody waiting on them yet (no event, callback or waiter).
+    """
     waiters: list[_Waiter] = []
     for ticket, raw in zip(tickets, raws, strict=True):
-        woken = ticket._finish(None, raw, None)
+        with ticket._lock:
+            if ticket._done:
+                continue
+            ticket._raw = raw
+            ticket._done = True
+            event, callbacks, woken = ticket._event, ticket._callbacks, ticket._waiters
+            if callbacks is not None or woken is not None:
+                ticket._callbacks = ticket._waiters = None
+        if event is not None:
+            event.set()
+        if callbacks:
+            for callback in callbacks:
+                callback(ticket)
         if woken:
             waiters.extend(woken)
     _wake(waiters)

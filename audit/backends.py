@@ -12,6 +12,7 @@ import contextlib
 import itertools
 import os
 import socket
+import sqlite3
 from collections.abc import Iterator, Sequence
 from typing import Any, Protocol
 
@@ -72,9 +73,31 @@ def _chunks(count: int) -> Iterator[tuple[int, int]]:
         start += size
 
 
+def _null(_: None) -> None:
+    return None
+
+
+def _bind_bytes_and_null_directly() -> None:
+    """Spare sqlite3 its adaptation protocol for bytes and None (~0.2 µs per value).
+
+    The module binds only exact int, float, str and bytearray without trying
+    ``__adapt__`` and ``__conform__`` first; a registered adapter is found by one
+    dict lookup instead. These two return their argument unchanged, so nothing
+    bound changes for anyone sharing the (process-wide) registry, and an adapter
+    someone else registered for the same type is left alone.
+    """
+    if (bytes, sqlite3.PrepareProtocol) not in sqlite3.adapters:
+        sqlite3.register_adapter(bytes, bytes)
+    if (type(None), sqlite3.PrepareProtocol) not in sqlite3.adapters:
+        sqlite3.register_adapter(type(None), _null)
+
+
 class SqliteBackend:
     """Multi-row INSERT statements: executemany re-takes the GIL for every row, and under
     load each re-take can wait a whole switch interval; one statement per chunk does not."""
+
+    def __init__(self) -> None:
+        _bind_bytes_and_null_directly()
 
     def _insert_rows(self, raw: Any, rows: Sequence[LogRow]) -> None:
         for start, end in _chunks(len(rows)):

@@ -25,12 +25,22 @@ class ProofError(ValueError):
     """A proof does not verify or does not fit the tree sizes given."""
 
 
+_LEAF_PREFIX = hashlib.sha256(b"\x00")
+_NODE_PREFIX = hashlib.sha256(b"\x01")
+# Copying a hash object that already holds the prefix skips OpenSSL's digest lookup
+# (the slow part of hashlib.sha256() for short inputs) and the prefix concatenation.
+
+
 def leaf_hash(data: bytes) -> Hash:
-    return hashlib.sha256(b"\x00" + data).digest()
+    h = _LEAF_PREFIX.copy()
+    h.update(data)
+    return h.digest()
 
 
 def node_hash(left: Hash, right: Hash) -> Hash:
-    return hashlib.sha256(b"\x01" + left + right).digest()
+    h = _NODE_PREFIX.copy()
+    h.update(left + right)
+    return h.digest()
 
 
 def split_point(n: int) -> int:
@@ -195,17 +205,25 @@ class Frontier:
     def append(self, leaf: Hash) -> list[tuple[int, int, Hash]]:
         """Add one leaf hash; return the (level, index, hash) of subtrees it completed."""
         completed: list[tuple[int, int, Hash]] = []
-        h, n, level = leaf, self.size, 0
+        self.append_into(leaf, completed)
+        return completed
+
+    def append_into(self, leaf: Hash, completed: list[tuple[int, int, Hash]]) -> None:
+        """:meth:`append`, adding the completed subtrees to ``completed`` (no list per leaf)."""
+        n = self.size
+        self.size = n + 1
         hashes = self._hashes
+        if not n & 1:  # half of all leaves complete nothing
+            hashes.append(leaf)
+            return
+        h, level, min_level = leaf, 0, self.min_level
         while n & 1:
             h = node_hash(hashes.pop(), h)
             n >>= 1
             level += 1
-            if level >= self.min_level:
-                completed.append((level, ((self.size + 1) >> level) - 1, h))
+            if level >= min_level:
+                completed.append((level, ((self.size) >> level) - 1, h))
         hashes.append(h)
-        self.size += 1
-        return completed
 
     def root(self) -> Hash:
         if not self._hashes:

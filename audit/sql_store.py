@@ -312,11 +312,12 @@ class SqlAuditLog:
         batch = Batch(self._state, self._clock.now)
         every = self._checkpoints.every if self._checkpoints else None
         flushes: list[_Flush] = []
+        add = batch.add
         for item in items:
-            if isinstance(item, tuple):
+            if type(item) is tuple:
                 ticket, event_type, et_json, payload, pj, retention = item
-                batch.add(event_type, et_json, payload, pj, retention, ticket)
-                if every is not None and batch.since_checkpoint() >= every:
+                add(event_type, et_json, payload, pj, retention, ticket)
+                if every is not None and batch.seq - batch.checkpoint_seq >= every:
                     batch.add_checkpoint(self._sign, None)
             elif type(item) is _CheckpointRequest:
                 if batch.add_checkpoint(self._sign, item.ticket) is None:

@@ -6,6 +6,8 @@ Usage::
     .venv/bin/python bench/bench_fix.py --quick    # shorter runs
     .venv/bin/python bench/bench_fix.py --servers audit --rates 2000
     .venv/bin/python bench/bench_fix.py --gc tuned # servers freeze start-up objects (gc.freeze)
+    BENCH_FIX_STORE=memory .venv/bin/python bench/bench_fix.py --servers audit
+                                   # the FIX sequence store in memory: what its fsync costs
 
 Servers (each in its own process, pinned to one core; the client on the other):
 
@@ -201,7 +203,8 @@ async def serve_ours(mode: str, workdir: Path) -> None:
         audit = open_audit_log("memory://")
         entry = AuditOnlyEntry(audit)
     adapter = FixOrderEntry(entry, [session])
-    store: Any = MemoryStoreFile() if mode == "nodisk" else SqliteStoreFile(workdir / "fix-sessions.sqlite")
+    memory_store = mode == "nodisk" or os.environ.get("BENCH_FIX_STORE") == "memory"
+    store: Any = MemoryStoreFile() if memory_store else SqliteStoreFile(workdir / "fix-sessions.sqlite")
     acceptor = FixAcceptor([session], adapter, authenticator=lambda *a: True, store=store)
     adapter.attach(acceptor)
     await acceptor.start()

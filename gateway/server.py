@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import fcntl
+import gc
 import logging
 import signal
 from collections.abc import Iterator
@@ -61,6 +62,10 @@ async def _serve(settings: Settings, ready: asyncio.Event | None) -> int:
     if settings.watch_policy:
         tasks.append(asyncio.create_task(gateway.policies.watch()))
     closers.extend(await _start_adapters(gateway, tasks))
+    # Everything built at start-up lives for the whole run: keep it out of every later
+    # garbage-collection pass (measured: more than doubled the FIX acceptor's rate).
+    gc.collect()
+    gc.freeze()
     loaded = gateway.policies.current
     print(
         f"gateway serving: audit={settings.resolved_audit_url} "

@@ -86,7 +86,10 @@ def build_gateway(
     audit: AuditLog | None = None,
     clock: Clock | None = None,
     venues: Mapping[str, Venue] | None = None,
+    extra_venues: Mapping[str, Venue] | None = None,
 ) -> Gateway:
+    """``venues`` replaces the default simulated venue; ``extra_venues`` (FIX venues) sit beside it.
+    The first venue is the default route; an order naming a venue goes there."""
     clock = clock or SystemClock()
     secrets = secrets_for(settings)
     audit = audit or open_audit(settings, secrets)
@@ -98,6 +101,7 @@ def build_gateway(
     if venues is None:
         stamp = clock.now().strftime("%Y%m%d%H%M%S%f")
         venues = {"SIM": SimulatedVenue(instruments, clock=clock, id_prefix=f"SIM{stamp}")}
+    venues = {**venues, **(extra_venues or {})}
     router = Router(venues, default=next(iter(venues)))
     loaded = policies.current
     abuse = AbuseMonitors(loaded.policy.abuse if loaded else AbusePolicy())
@@ -113,7 +117,7 @@ def build_gateway(
         clock=clock,
         abuse=abuse,
     )
-    _expire_orders_lost_by_venues(pipeline, clock.now())
+    _expire_orders_lost_by_venues(pipeline, venues, clock.now())
     audit.append(
         ev.GATEWAY_STARTED,
         {
@@ -165,9 +169,15 @@ def _last_recorded_policy(audit: AuditLog, replayed: Replayed) -> LoadedPolicy |
         return None
 
 
-def _expire_orders_lost_by_venues(pipeline: OrderPipeline, now: datetime) -> None:
-    """The simulated venue keeps no orders across a restart: record that they are gone."""
+def _expire_orders_lost_by_venues(
+    pipeline: OrderPipeline, venues: Mapping[str, Venue], now: datetime
+) -> None:
+    """The simulated venue keeps no orders across a restart: record that they are gone.
+    An external venue (FIX) still holds its orders, so the router learns where they are."""
     for working in pipeline.state.working_orders():
+        if not isinstance(venues.get(working.venue), SimulatedVenue) and working.venue in venues:
+            pipeline.router.restore(working.order_id, working.venue)
+            continue
         pipeline.on_venue_report(  # the same path as any venue report: state, audit, adapters
             ExecutionReport(
                 working.order_id,

@@ -117,7 +117,8 @@ class OrderPipeline:
         self.state.roll_day(now)
         order_id = self.state.next_order_id(now)
         instrument = self.instruments.get(order.symbol)
-        received = self.audit.append(
+        # durable in append order: waiting on the decision record below covers this one too
+        self.audit.append(
             ev.ORDER_RECEIVED, ev.received_payload(order_id, order, instrument.isin if instrument else None)
         )
         self.state.note_message(order.origin.session, order.account, now)
@@ -156,7 +157,7 @@ class OrderPipeline:
             self._record_alerts(alerts, order_id, "BLOCK")
             final = denial if denial is not None else deny(DenyCode.MIFID_FIELD_MISSING, "mifid_tagging")
             return await self._deny(order_id, order, final, results, loaded.content_hash)
-        return await self._accept(order_id, ctx, results, tags, alerts, loaded, received)
+        return await self._accept(order_id, ctx, results, tags, alerts, loaded)
 
     async def cancel(self, request: CancelRequest) -> AmendResult:
         self._loop = self._loop or asyncio.get_running_loop()
@@ -283,7 +284,6 @@ class OrderPipeline:
         tags: dict[str, Any],
         alerts: list[AbuseAlert],
         loaded: LoadedPolicy,
-        received: AppendTicket,
     ) -> SubmitResult:
         order = ctx.order
         price_base = ctx.price_base

@@ -20,7 +20,10 @@ class ControlChain:
 
     def __init__(self, checks: Sequence[tuple[str, CheckFn]]) -> None:
         self._checks = tuple(checks)
-        self._passes = {name: CheckResult(name, CheckOutcome.PASS) for name, _ in self._checks}
+        # each check with its (immutable, shared) pass result: no lookup per check per order
+        self._steps = tuple(
+            (name, check, CheckResult(name, CheckOutcome.PASS)) for name, check in self._checks
+        )
 
     @property
     def names(self) -> tuple[str, ...]:
@@ -29,15 +32,14 @@ class ControlChain:
     def evaluate(self, ctx: CheckContext) -> tuple[Denial | None, list[CheckResult]]:
         results: list[CheckResult] = []
         append = results.append
-        passes = self._passes
         name = ""
         try:
-            for name, check in self._checks:
+            for name, check, passed in self._steps:
                 denial = check(ctx)
                 if denial is not None:
                     append(CheckResult(name, CheckOutcome.DENY, denial))
                     return denial, results
-                append(passes[name])
+                append(passed)
         except Exception as exc:  # a bug in a check must deny, never pass
             denial = deny(DenyCode.CHECK_FAILED, name, error=type(exc).__name__)
             append(CheckResult(name, CheckOutcome.DENY, denial))

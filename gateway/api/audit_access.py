@@ -10,8 +10,10 @@ from __future__ import annotations
 
 import csv
 import json
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from typing import IO, Any, cast
+
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
 from audit.api import AuditLog, AuditRecord
 from audit.export import CSV_COLUMNS, export_range, record_line
@@ -20,14 +22,23 @@ from audit.sql_store import SqlAuditLog
 from gateway.api import views
 
 
-def verify_range(audit: AuditLog, start_seq: int, end_seq: int | None) -> dict[str, Any]:
-    """Check the hash chain from ``start_seq`` to ``end_seq`` (inclusive; None: the head)."""
+def verify_range(
+    audit: AuditLog,
+    start_seq: int,
+    end_seq: int | None,
+    keys: Mapping[str, Ed25519PublicKey] | None = None,
+) -> dict[str, Any]:
+    """Check the hash chain from ``start_seq`` to ``end_seq`` (inclusive; None: the head).
+
+    With ``keys`` (the gateway's checkpoint keys) every checkpoint's signature is checked too.
+    """
     from audit.verify import ChainVerifier
 
     if isinstance(audit, SqlAuditLog):
         from audit.verify_store import verify_store
 
-        return _result(verify_store(audit, start_seq, end_seq), "audit.verify_store (stored Merkle roots)")
+        method = "audit.verify_store (stored Merkle roots" + (", checkpoint signatures)" if keys else ")")
+        return _result(verify_store(audit, start_seq, end_seq, keys=keys), method)
     head = audit.head()[0]
     end = head if end_seq is None else min(end_seq, head)
     start = max(start_seq, 1)

@@ -152,14 +152,14 @@ def test_metrics_count_orders_by_outcome_and_code_and_show_the_kill_switch(live:
 
 
 def test_export_from_a_signed_store_is_the_regulator_export_verifiable_offline(tmp_path: Path) -> None:
-    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
-
     from audit.checkpoint import Ed25519Signer
     from audit.export import verify_export
     from audit.factory import open_sql_audit_log
     from audit.sql_store import CheckpointPolicy
+    from gateway.secrets import CHECKPOINT_KEY, FileSecretsProvider
 
-    key = Ed25519PrivateKey.generate()
+    # the gateway's own checkpoint key (its secrets directory), so /v1/audit/verify can check the signatures
+    key = FileSecretsProvider(tmp_path / "data" / "secrets").get_or_create_ed25519_key(CHECKPOINT_KEY)
     store = open_sql_audit_log(
         f"sqlite:///{tmp_path / 'audit.db'}",
         checkpoints=CheckpointPolicy(Ed25519Signer(key), every=None, interval=None),
@@ -187,3 +187,4 @@ def test_export_from_a_signed_store_is_the_regulator_export_verifiable_offline(t
     assert [row.split(",")[0] for row in csv_text.splitlines()[1:5]] == ["2", "3", "4", "5"]
     assert beyond.status_code == 404
     assert verified["ok"] and verified["method"].startswith("audit.verify_store")
+    assert "checkpoint signatures" in verified["method"]

@@ -34,8 +34,10 @@ NDJSON = "application/x-ndjson"
 async def verify(
     principal: Compliance, request: Request, start_seq: StartSeq = 1, end_seq: EndSeq = None
 ) -> dict[str, Any]:
-    audit = context(request).gateway.audit
-    return await asyncio.to_thread(audit_access.verify_range, audit, start_seq, end_seq)
+    gateway = context(request).gateway
+    return await asyncio.to_thread(
+        audit_access.verify_range, gateway.audit, start_seq, end_seq, gateway.checkpoint_keys()
+    )
 
 
 @router.get(

@@ -97,7 +97,7 @@ def build_gateway(
     instruments = InstrumentBook.from_csv(settings.instruments_path)
     policies = PolicyManager(audit, settings.policy_path)
     policies.restore_hash(replayed.policy_hash)
-    _install_policy(policies, audit, replayed)
+    _install_policy(policies, replayed)
     if venues is None:
         stamp = clock.now().strftime("%Y%m%d%H%M%S%f")
         venues = {"SIM": SimulatedVenue(instruments, clock=clock, id_prefix=f"SIM{stamp}")}
@@ -140,31 +140,27 @@ def build_gateway(
     )
 
 
-def _install_policy(policies: PolicyManager, audit: AuditLog, replayed: Replayed) -> None:
+def _install_policy(policies: PolicyManager, replayed: Replayed) -> None:
     """The file in force if valid; else the last policy the log recorded; else none (fail closed)."""
     try:
         policies.reload(triggered_by="startup", reason="gateway start")
         return
     except PolicyError as exc:
         log.error("policy file refused at start:\n%s", exc)
-    last = _last_recorded_policy(audit, replayed)
+    last = _last_recorded_policy(replayed)
     if last is not None:
         policies.install(last, triggered_by="startup", reason="file invalid: last recorded policy kept")
     else:
         log.error("no valid policy: every order will be denied with POLICY_UNAVAILABLE")
 
 
-def _last_recorded_policy(audit: AuditLog, replayed: Replayed) -> LoadedPolicy | None:
-    if replayed.policy_hash is None:
-        return None
-    content: str | None = None
-    for record in audit.read():
-        if record.event_type == ev.POLICY_LOADED and record.payload["policy_hash"] == replayed.policy_hash:
-            content, source = record.payload["content"], record.payload["source"]
-    if content is None:
+def _last_recorded_policy(replayed: Replayed) -> LoadedPolicy | None:
+    if replayed.policy_content is None:
         return None
     try:
-        return parse_policy(content.encode("utf-8"), f"{source} (from audit log)")
+        return parse_policy(
+            replayed.policy_content.encode("utf-8"), f"{replayed.policy_source} (from audit log)"
+        )
     except PolicyError:
         return None
 

@@ -90,7 +90,7 @@ class OrderPipeline:
         self._listeners: list[OrderListener] = []
         self.observers: list[PipelineObserver] = []
         self._loop: asyncio.AbstractEventLoop | None = None
-        self._pending: deque[tuple[AppendTicket, OrderUpdate | None]] = deque()
+        self._pending: deque[tuple[AppendTicket, OrderUpdate | None, dict[str, Any]]] = deque()
         self._drain_lock = threading.Lock()
         self._drain_scheduled = False
         self._chain_timings: dict[str, float] = {}
@@ -487,7 +487,7 @@ class OrderPipeline:
             report=report,
             text=report.text,
         )
-        self._publish_when_durable(ticket, update)
+        self._publish_when_durable(ticket, update, payload)
 
     def _fx(self, working: WorkingOrder) -> Decimal:
         """The FX rate of the order's currency under the policy in force (cached per policy)."""
@@ -533,18 +533,20 @@ class OrderPipeline:
 
     # ---- durable-then-publish ----------------------------------------------------------
 
-    def _publish_when_durable(self, ticket: AppendTicket, update: OrderUpdate | None) -> None:
-        self._pending.append((ticket, update))
+    def _publish_when_durable(
+        self, ticket: AppendTicket, update: OrderUpdate | None, payload: dict[str, Any]
+    ) -> None:
+        self._pending.append((ticket, update, payload))
         ticket.add_done_callback(self._schedule_drain)
 
     def _schedule_drain(self, _: AppendTicket) -> None:
+        loop = self._loop
+        if loop is None or loop.is_closed():
+            return  # no loop yet (start-up): the first drain once there is one delivers these too
         with self._drain_lock:
             if self._drain_scheduled:
                 return
             self._drain_scheduled = True
-        loop = self._loop
-        if loop is None or loop.is_closed():
-            return
         loop.call_soon_threadsafe(self._drain)
 
     def _drain(self) -> None:
@@ -552,11 +554,11 @@ class OrderPipeline:
         with self._drain_lock:
             self._drain_scheduled = False
         while self._pending and self._pending[0][0].done():
-            ticket, update = self._pending.popleft()
+            ticket, update, payload = self._pending.popleft()
             try:
                 ticket.result(0)
             except AuditUnavailable:
-                self._retry_later(ticket, update)
+                self._retry_later(update, payload)
                 return
             if update is not None:
                 for listener in self._listeners:
@@ -565,23 +567,19 @@ class OrderPipeline:
                     except Exception:  # one broken adapter must not stop the others
                         log.exception("order listener failed")
 
-    def _retry_later(self, failed: AppendTicket, update: OrderUpdate | None) -> None:
-        """A venue fact could not be recorded: keep it and everything after it, append it again."""
+    def _retry_later(self, update: OrderUpdate | None, payload: dict[str, Any]) -> None:
+        """A venue fact could not be recorded: keep it and everything after it, append the same
+        record again (marked ``retried``) until the store takes it."""
         log.error("audit append of an execution report failed; retrying")
         assert self._loop is not None
         rest = list(self._pending)
         self._pending.clear()
 
         def again() -> None:
-            if update is not None and update.report is not None:
-                working = self.state.orders.get(update.order_id)
-                payload: dict[str, Any] = ev.execution_payload(update.report)
-                payload["retried"] = True
-                if working is not None:
-                    payload["status"] = working.status.value
-                self._publish_when_durable(self.audit.append(ev.EXECUTION, payload), update)
-            for ticket, item in rest:
-                self._publish_when_durable(ticket, item)
+            retried = {**payload, "retried": True}
+            self._publish_when_durable(self.audit.append(ev.EXECUTION, retried), update, retried)
+            for ticket, item, item_payload in rest:
+                self._publish_when_durable(ticket, item, item_payload)
 
         self._loop.call_later(0.5, again)
 

@@ -25,6 +25,8 @@ class Replayed:
     state: RiskState = field(default_factory=RiskState)
     kill_switch: KillSwitch = field(default_factory=KillSwitch)
     policy_hash: str | None = None
+    policy_content: str | None = None  # the text of the last policy loaded, to fall back on
+    policy_source: str | None = None
     records: int = 0
     last_seq: int = 0
 
@@ -32,16 +34,15 @@ class Replayed:
 def replay(records: Iterable[AuditRecord]) -> Replayed:
     out = Replayed()
     pending: dict[str, NewOrder] = {}
-    replaces: dict[str, NewOrder] = {}
     for record in records:
         out.records += 1
         out.last_seq = record.seq
-        _apply(out, record, pending, replaces)
+        _apply(out, record, pending)
     return out
 
 
 def _apply(  # noqa: C901 - one flat dispatch over the event vocabulary reads best
-    out: Replayed, record: AuditRecord, pending: dict[str, NewOrder], replaces: dict[str, NewOrder]
+    out: Replayed, record: AuditRecord, pending: dict[str, NewOrder]
 ) -> None:
     state = out.state
     payload: dict[str, Any] = dict(record.payload)
@@ -66,12 +67,9 @@ def _apply(  # noqa: C901 - one flat dispatch over the event vocabulary reads be
         working.received_at = when
     elif kind == ev.ORDER_DENIED:
         pending.pop(payload["order_id"], None)
-    elif kind == ev.REPLACE_REQUESTED and payload.get("order_id"):
-        replaces[payload["order_id"]] = ev.order_from(payload["order"])
     elif kind == ev.REPLACE_ACCEPTED:
         order_id = payload["order_id"]
-        new_order = ev.order_from(payload["order"]) if "order" in payload else replaces[order_id]
-        replaces.pop(order_id, None)
+        new_order = ev.order_from(payload["order"])
         reservation = payload["reservation"]
         if order_id in state.orders and state.orders[order_id].status.is_working:
             state.on_replaced(
@@ -105,6 +103,7 @@ def _apply(  # noqa: C901 - one flat dispatch over the event vocabulary reads be
         state.execution_disabled.discard(payload["account"])
     elif kind == ev.POLICY_LOADED:
         out.policy_hash = payload["policy_hash"]
+        out.policy_content, out.policy_source = payload["content"], payload["source"]
 
 
 def _apply_execution(state: RiskState, payload: dict[str, Any], when: Any) -> None:

@@ -343,3 +343,41 @@ def test_self_trade_prevention_asks_each_resting_order_to_cancel_once(
 
     asyncio.run(scenario())
     gateway.pipeline.router.cancel = original  # type: ignore[method-assign]
+
+
+def test_a_fill_the_store_could_not_record_is_recorded_whole_once_it_returns_and_only_then_published(
+    tmp_path: Path, clock: ManualClock
+) -> None:
+    audit = MemoryAuditLog()
+    gateway, _ = make_gateway(tmp_path, audit, clock)
+    updates: list[OrderUpdate] = []
+    gateway.pipeline.subscribe(updates.append)
+
+    async def scenario() -> None:
+        result = await gateway.pipeline.submit(order("rt-1", symbol="JPM", price="240.00"))
+        await asyncio.sleep(0.01)
+        before = len(updates)
+        audit.available = False
+        gateway.pipeline.on_venue_report(
+            ExecutionReport(
+                result.order_id,
+                "x-9",
+                ExecType.FILL,
+                "SIM",
+                clock.now(),
+                last_qty=Decimal(100),
+                last_px=Decimal("240.00"),
+                trade_id="T-9",
+            )
+        )
+        await asyncio.sleep(0.05)
+        assert len(updates) == before  # not published while not durable
+        audit.available = True
+        await asyncio.sleep(0.7)  # the retry runs after 0.5 s
+        recorded = [r for r in events_of(gateway, ev.EXECUTION) if r["exec_id"] == "x-9"]
+        assert len(recorded) == 1 and recorded[0]["retried"] is True
+        assert recorded[0]["cl_ord_id"] == "rt-1" and recorded[0]["cum_qty"] == "100"
+        assert recorded[0]["status"] == "FILLED" and recorded[0]["fx_rate"] == "1"
+        assert updates[-1].report is not None and updates[-1].report.exec_id == "x-9"
+
+    asyncio.run(scenario())

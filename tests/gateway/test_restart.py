@@ -82,3 +82,35 @@ def test_restarted_gateway_keeps_limits_and_kill_switch(tmp_path: Path, clock: M
 
     asyncio.run(after_restart())
     again.close()
+
+
+def test_an_invalid_policy_file_at_start_keeps_the_last_policy_recorded_in_the_log(
+    tmp_path: Path, clock: ManualClock
+) -> None:
+    import shutil
+
+    from tests.gateway.conftest import POLICY
+
+    policy = tmp_path / "policy.toml"
+    shutil.copy(POLICY, policy)
+    url = f"sqlite:///{tmp_path / 'audit.db'}"
+    first, _ = make_gateway(tmp_path, open_audit_log(url), clock, policy=policy)
+    in_force = first.policies.current.content_hash  # type: ignore[union-attr]
+    first.close()
+
+    policy.write_text(
+        policy.read_text().replace('max_order_quantity = "50000"', 'max_order_quantity = "oops"')
+    )
+    clock.advance(5)
+    again, _ = make_gateway(tmp_path, open_audit_log(url), clock, policy=policy)
+    try:
+        assert again.policies.current is not None
+        assert again.policies.current.content_hash == in_force
+        assert again.policies.current.source.endswith("(from audit log)")
+
+        async def trade() -> None:
+            assert (await again.pipeline.submit(order("pk-1", symbol="KO", price="62.00"))).accepted
+
+        asyncio.run(trade())
+    finally:
+        again.close()

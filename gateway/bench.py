@@ -9,7 +9,6 @@ synchronous=FULL, group commit), many orders in flight.
 from __future__ import annotations
 
 import asyncio
-import gc
 import os
 import tempfile
 import time
@@ -17,6 +16,7 @@ from decimal import Decimal
 from pathlib import Path
 from typing import TextIO
 
+from gateway.heap import settle_heap
 from gateway.settings import PACKAGE_DATA, Settings
 from risk_controls.chain import default_chain
 from risk_controls.checks.context import CheckContext
@@ -103,9 +103,8 @@ def _pin_one_core() -> str:
 
 
 def _freeze_like_serve() -> None:
-    """``gateway serve`` freezes its start-up heap out of the collector; measure the same."""
-    gc.collect()
-    gc.freeze()
+    """``gateway serve`` settles its start-up heap and collector thresholds; measure the same."""
+    settle_heap()
 
 
 def _percentile(samples: list[int], pct: float) -> float:

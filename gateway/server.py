@@ -11,7 +11,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import fcntl
-import gc
 import logging
 import signal
 from collections.abc import Callable, Iterator
@@ -19,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from gateway.app import Gateway, build_gateway, secrets_for
+from gateway.heap import settle_heap
 from gateway.settings import Settings
 from risk_controls.venue import Venue
 
@@ -114,10 +114,9 @@ async def _serve(settings: Settings, ready: asyncio.Event | None) -> int:
     for venue in fix_venues.values():
         await venue.start()  # type: ignore[attr-defined]
         closers.append(_StopOnClose(venue))
-    # Everything built at start-up lives for the whole run: keep it out of every later
-    # garbage-collection pass (measured: more than doubled the FIX acceptor's rate).
-    gc.collect()
-    gc.freeze()
+    # keep the start-up heap out of every later collection (measured: more than doubled the
+    # FIX acceptor's rate) and collect young objects less often
+    settle_heap()
     loaded = gateway.policies.current
     print(
         f"gateway serving: audit={settings.resolved_audit_url} "

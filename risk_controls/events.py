@@ -14,6 +14,7 @@ from typing import Any
 from risk_controls.domain import (
     Capacity,
     Channel,
+    CheckOutcome,
     CheckResult,
     Denial,
     DenyCode,
@@ -65,7 +66,7 @@ def ts(value: datetime | None) -> str | None:
 
 def origin_payload(origin: OrderOrigin) -> dict[str, Any]:
     return {
-        "channel": origin.channel.value,
+        "channel": origin.channel._value_,
         "session": origin.session,
         "user": origin.user,
         "strategy": origin.strategy,
@@ -85,10 +86,10 @@ def order_payload(order: NewOrder) -> dict[str, Any]:
         "cl_ord_id": order.cl_ord_id,
         "account": order.account,
         "symbol": order.symbol,
-        "side": order.side.value,
+        "side": order.side._value_,
         "quantity": fmt(order.quantity),
-        "ord_type": order.ord_type.value,
-        "tif": order.tif.value,
+        "ord_type": order.ord_type._value_,
+        "tif": order.tif._value_,
         "limit_price": dec(order.limit_price),
         "stop_price": dec(order.stop_price),
         "expire_at": ts(order.expire_at),
@@ -99,7 +100,7 @@ def order_payload(order: NewOrder) -> dict[str, Any]:
             "client_id": m.client_id,
             "investment_decision": m.investment_decision,
             "execution_decision": m.execution_decision,
-            "capacity": m.capacity.value if m.capacity else None,
+            "capacity": m.capacity._value_ if m.capacity else None,
             "waiver": m.waiver,
             "commodity_derivative": m.commodity_derivative,
             "sft": m.sft,
@@ -138,7 +139,7 @@ def order_from(payload: dict[str, Any]) -> NewOrder:
 
 def denial_payload(denial: Denial) -> dict[str, Any]:
     return {
-        "code": denial.code.value,
+        "code": denial.code._value_,
         "control": denial.control,
         "context": denial.context_dict(),
         "text": denial.text(),
@@ -149,14 +150,27 @@ def denial_from(payload: dict[str, Any]) -> Denial:
     return Denial(DenyCode(payload["code"]), payload["control"], tuple(payload.get("context", {}).items()))
 
 
+_PASSED: dict[str, dict[str, Any]] = {}
+"""The payload item of each control's pass result, built once: an accepted order carries
+one per check, and payloads are never mutated once built."""
+
+
 def checks_payload(results: list[CheckResult]) -> list[dict[str, Any]]:
     out: list[dict[str, Any]] = []
+    append = out.append
     for result in results:
-        item: dict[str, Any] = {"control": result.control, "outcome": result.outcome.value}
-        if result.denial is not None:
-            item["code"] = result.denial.code.value
-            item["context"] = result.denial.context_dict()
-        out.append(item)
+        denial = result.denial
+        if denial is None and result.outcome is CheckOutcome.PASS:
+            item = _PASSED.get(result.control)
+            if item is None:
+                item = _PASSED[result.control] = {"control": result.control, "outcome": "PASS"}
+            append(item)
+            continue
+        item = {"control": result.control, "outcome": result.outcome._value_}
+        if denial is not None:
+            item["code"] = denial.code._value_
+            item["context"] = denial.context_dict()
+        append(item)
     return out
 
 
@@ -164,7 +178,7 @@ def execution_payload(report: ExecutionReport) -> dict[str, Any]:
     return {
         "order_id": report.order_id,
         "exec_id": report.exec_id,
-        "exec_type": report.exec_type.value,
+        "exec_type": report.exec_type._value_,
         "venue": report.venue,
         "transact_time": iso_utc(report.transact_time),
         "last_qty": dec(report.last_qty),
@@ -189,7 +203,7 @@ def execution_record_payload(
     return {
         "order_id": report.order_id,
         "exec_id": report.exec_id,
-        "exec_type": report.exec_type.value,
+        "exec_type": report.exec_type._value_,
         "venue": report.venue,
         "transact_time": iso_utc(report.transact_time),
         "last_qty": None if last_qty is None else fmt(last_qty),
@@ -200,7 +214,7 @@ def execution_record_payload(
         "cl_ord_id": order.cl_ord_id,
         "account": order.account,
         "symbol": order.symbol,
-        "side": order.side.value,
+        "side": order.side._value_,
         "cum_qty": fmt(cum_qty),
         "leaves_qty": fmt(leaves_qty),
         "avg_px": fmt(avg_px),

@@ -31,7 +31,7 @@ from audit.api import (
     complete_batch_raw,
     fail_batch,
 )
-from audit.backends import Backend, NotCommitted, backend_for
+from audit.backends import Backend, LinkRow, NotCommitted, backend_for
 from audit.batch import Batch
 from audit.checkpoint import Checkpoint, Signer, public_key_pem, sign_checkpoint
 from audit.clock import ChainClock
@@ -229,6 +229,15 @@ class SqlAuditLog:
             sql += " AND seq <= ?"
             params.append(end_seq)
         yield from self.query(sql + " ORDER BY seq", params)
+
+    def link_rows(self, start_seq: int, end_seq: int) -> Iterator[LinkRow]:
+        """Stream (seq, prev hash || canonical bytes, record hash) rows for verification
+        (see :meth:`audit.backends.Backend.link_rows`), on a connection of its own."""
+        raw = self.engine.raw_connection()
+        try:
+            yield from self._backend.link_rows(raw.driver_connection, start_seq, end_seq)
+        finally:
+            raw.close()
 
     def query(self, sql: str, params: list[Any]) -> Iterator[tuple[Any, ...]]:
         """Stream the rows of a read-only query (``?`` placeholders) on a connection of its own."""

@@ -25,19 +25,24 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from enum import StrEnum
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
 from audit.api import AuditLog
+from audit.backends import LinkRow
 from audit.checkpoint import CHECKPOINT_EVENT, Checkpoint, key_id_of, signature_valid
 from audit.merkle import Frontier, Hash, leaf_hash
 from audit.record import GENESIS_HASH, canonical_bytes
 
 Row = tuple[int, bytes, bytes, bytes]
+"""seq, canonical bytes, stored prev_hash, stored record_hash."""
+RowAt = Callable[[int], Row | None]
+"""The whole row of one seq, read again (None if there is none)."""
 RootAt = Callable[[int], Hash]
+_HASH_SIZE = 32
 _CHECKPOINT_PREFIX = b'{"event_type":"' + CHECKPOINT_EVENT.encode() + b'"'
 _sha256 = hashlib.sha256
 
@@ -206,6 +211,60 @@ class ChainVerifier:
             expected += 1
         self._expected, self._prev = expected, prev
         return None
+
+    def feed_links(self, rows: Iterable[LinkRow], row_at: RowAt) -> Fault | None:
+        """Like :meth:`feed`, from ``(seq, prev_hash || body, record_hash)`` rows
+        (:data:`audit.backends.LinkRow`, ``None`` for the middle one when the stored
+        prev_hash is not 32 bytes long).
+
+        A row that is not a plain, intact record (a checkpoint, any fault) is read
+        again whole with ``row_at(seq)`` and checked by the same code as :meth:`feed`,
+        so the verdict and the record it names are the same.
+        """
+        if self.fault is not None:
+            return self.fault
+        if self._frontier is not None or self._deep:  # the full check needs each body
+            return self._feed_full(self._whole_rows(rows, row_at))
+        expected, prev = self._expected, self._prev
+        sha256, prefix, at = _sha256, _CHECKPOINT_PREFIX, _HASH_SIZE
+        rows = iter(rows)
+        while True:
+            try:
+                for seq, link, digest in rows:
+                    computed = sha256(link).digest()  # type: ignore[arg-type]  # None: below
+                    if (
+                        computed != digest
+                        or seq != expected
+                        or not link.startswith(prev)  # type: ignore[union-attr]
+                        or link.startswith(prefix, at)  # type: ignore[union-attr]
+                    ):
+                        break
+                    prev = computed
+                    expected += 1
+                else:
+                    self._expected, self._prev = expected, prev
+                    return None
+            except TypeError:  # sha256(None): a stored prev_hash that is not 32 bytes
+                pass
+            self._expected, self._prev = expected, prev
+            whole = row_at(seq)
+            if whole is None:  # gone since it was read: only ever by tampering
+                return self._fail(seq, FaultKind.GAP, "record vanished while being verified")
+            fault = self._feed_full((whole,))
+            if fault is not None:
+                return fault
+            expected, prev = self._expected, self._prev
+
+    @staticmethod
+    def _whole_rows(rows: Iterable[LinkRow], row_at: RowAt) -> Iterator[Row]:
+        for seq, link, digest in rows:
+            if link is None:
+                whole = row_at(seq)
+                if whole is None:
+                    return
+                yield whole
+            else:
+                yield seq, link[_HASH_SIZE:], link[:_HASH_SIZE], digest
 
     def _feed_full(self, rows: Iterable[Row]) -> Fault | None:
         expected, prev, frontier = self._expected, self._prev, self._frontier

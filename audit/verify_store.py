@@ -11,8 +11,9 @@ from audit.checkpoint import CHECKPOINT_EVENT, Checkpoint, signature_valid
 from audit.merkle import ProofError
 from audit.record import GENESIS_HASH
 from audit.sql_store import SqlAuditLog
+from audit.store_state import Reader
 from audit.tree import StoredTree
-from audit.verify import ChainVerifier, Fault, FaultKind, RootAt, VerifyResult
+from audit.verify import ChainVerifier, Fault, FaultKind, RootAt, Row, RowAt, VerifyResult
 
 MerkleMode = Literal["recompute", "stored", "none"]
 
@@ -62,12 +63,22 @@ def verify_store(
             root_at=_safe_root(tree) if merkle == "stored" else None,
             deep=deep,
         )
-        verifier.feed(store.rows(start_seq, end))
+        verifier.feed_links(store.link_rows(start_seq, end), _row_at(reader))
     result = verifier.result()
     if result.ok and result.last_seq < end:
         verifier.fault = Fault(result.last_seq + 1, FaultKind.GAP, f"records missing up to {end}")
         result = verifier.result()
     return result
+
+
+def _row_at(reader: Reader) -> RowAt:
+    def row_at(seq: int) -> Row | None:
+        row = reader.one("SELECT seq, body, prev_hash, record_hash FROM audit_log WHERE seq = ?", seq)
+        if row is None:
+            return None
+        return int(row[0]), bytes(row[1]), bytes(row[2]), bytes(row[3])
+
+    return row_at
 
 
 def _safe_root(tree: StoredTree) -> RootAt:

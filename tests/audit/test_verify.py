@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import pytest
+import sqlalchemy
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from audit.checkpoint import Ed25519Signer
 from audit.sql_store import CheckpointPolicy, SqlAuditLog
-from audit.verify import FaultKind, keyring
+from audit.verify import ChainVerifier, FaultKind, VerifyResult, keyring
 from audit.verify_store import verify_store
 from tests.audit.conftest import StoreTarget, flip_byte, tamper
 
@@ -149,3 +150,62 @@ def test_verifying_a_range(target: StoreTarget) -> None:
         101,
         FaultKind.INCONSISTENT_CHECKPOINT,
     )
+
+
+# The streamed fast path (prev_hash || body joined by the database, rows read again
+# whole only when something is off) must name the same record and kind as the plain one.
+
+
+def _plain(store: SqlAuditLog) -> VerifyResult:
+    """The reference: every row through ChainVerifier.feed, as before the fast path."""
+    verifier = ChainVerifier(keys=KEYS, log_id=store.log_id)
+    verifier.feed(store.rows())
+    return verifier.result()
+
+
+def test_a_prev_hash_of_the_wrong_length_is_a_mismatch_not_a_shifted_body(
+    target: StoreTarget,
+) -> None:
+    store = filled(target)
+    body = _column(target, 300, "body")
+    prev = _column(target, 300, "prev_hash")
+    # the same bytes split differently: prev || body is unchanged, so only a length check sees it
+    tamper(
+        target,
+        "UPDATE audit_log SET prev_hash = :p, body = :b WHERE seq = 300",
+        {"p": prev + body[:1], "b": body[1:]},
+    )
+
+    result = verify_store(store, keys=KEYS, merkle="none")
+
+    assert result.fault is not None
+    assert (result.fault.seq, result.fault.kind) == (300, FaultKind.HASH_MISMATCH)
+    assert (result.fault, result.last_seq) == (_plain(store).fault, 299)
+
+
+@pytest.mark.parametrize("merkle", MODES)
+def test_every_fault_the_plain_path_names_the_fast_path_names_too(target: StoreTarget, merkle: str) -> None:
+    store = filled(target)
+    flip_byte(target, 640, "record_hash", offset=0)
+    tamper(target, "UPDATE audit_log SET seq = -1 WHERE seq = 450")
+    tamper(target, "UPDATE audit_log SET seq = 450 WHERE seq = 451")
+    tamper(target, "UPDATE audit_log SET seq = 451 WHERE seq = -1")
+
+    fast = verify_store(store, keys=KEYS, merkle=merkle)  # type: ignore[arg-type]
+
+    assert fast.fault is not None
+    assert (fast.fault.seq, fast.fault.kind) == (450, FaultKind.REORDER)
+    assert fast.fault == _plain(store).fault
+    assert fast.checkpoints == 4  # 101, 202, 303, 404 passed on the way
+
+
+def _column(target: StoreTarget, seq: int, column: str) -> bytes:
+    engine = target.owner_engine()
+    try:
+        with engine.connect() as conn:
+            value = conn.execute(
+                sqlalchemy.text(f"SELECT {column} FROM audit_log WHERE seq = :s"), {"s": seq}
+            ).scalar_one()
+    finally:
+        engine.dispose()
+    return bytes(value)

@@ -43,7 +43,7 @@ def iso_utc(when: datetime) -> str:
     """ISO 8601 UTC with exactly six fractional digits and a Z suffix."""
     if when.tzinfo is not UTC:
         when = when.astimezone(UTC)
-    return when.replace(tzinfo=None).isoformat(timespec="microseconds") + "Z"
+    return when.isoformat(timespec="microseconds")[:-6] + "Z"  # "+00:00" -> "Z"
 
 
 def parse_iso_utc(text: str) -> datetime:

@@ -38,9 +38,11 @@ def to_decimal(value: object) -> Decimal:
 def fmt(value: Decimal) -> str:
     """Exact text of a decimal for records: plain notation, the scale kept (``62.00`` stays).
 
-    Replaying a record must give back the very value that was entered.
+    Replaying a record must give back the very value that was entered. ``str`` writes the
+    same text whenever it does not switch to exponent notation, at half the cost.
     """
-    return format(value, "f")
+    text = str(value)
+    return text if "E" not in text else format(value, "f")
 
 
 def plain(value: Decimal) -> str:

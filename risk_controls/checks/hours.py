@@ -1,4 +1,4 @@
-"""2. Trading hours: the firm's daily UTC window and trading weekdays."""
+"""2. Trading hours: the firm's daily UTC window (it may cross midnight) and trading weekdays."""
 
 from __future__ import annotations
 
@@ -12,8 +12,7 @@ CONTROL = "trading_hours"
 def check(ctx: CheckContext) -> Denial | None:
     hours = ctx.policy.firm.trading_hours
     now = ctx.now
-    clock = now.time()
-    if now.weekday() not in hours.weekdays or not (hours.start <= clock < hours.end):
+    if not hours.is_open(now):
         return deny(
             DenyCode.OUTSIDE_TRADING_HOURS,
             CONTROL,

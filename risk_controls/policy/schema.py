@@ -7,7 +7,7 @@ are in the firm's base currency, converted with ``fx_rates``.
 
 from __future__ import annotations
 
-from datetime import time, timedelta
+from datetime import datetime, time, timedelta
 from decimal import Decimal
 from functools import cached_property
 from typing import TYPE_CHECKING, Annotated, Literal
@@ -36,11 +36,34 @@ class Strict(BaseModel):
 
 
 class TradingHours(Strict):
-    """Daily window in UTC; ``end`` is exclusive. weekdays: 0 = Monday ... 6 = Sunday."""
+    """Daily window in UTC; ``end`` is exclusive. weekdays: 0 = Monday ... 6 = Sunday.
+
+    A window may cross midnight (``start = 22:00``, ``end = 06:00``): each session then
+    belongs to the weekday it opens on, so Friday 22:00 to Saturday 06:00 is Friday's.
+    """
 
     start: time = time(0, 0)
     end: time = time(23, 59, 59, 999999)
     weekdays: list[Annotated[int, Field(ge=0, le=6)]] = [0, 1, 2, 3, 4]
+
+    @model_validator(mode="after")
+    def _not_empty(self) -> TradingHours:
+        if self.start == self.end:
+            raise ValueError(
+                "start equals end: the window would be empty (all day is 00:00 to 23:59:59.999999)"
+            )
+        return self
+
+    def is_open(self, moment: datetime) -> bool:
+        """True when ``moment`` (UTC) falls in a session that opened on a trading weekday."""
+        clock = moment.time()
+        if self.start < self.end:
+            return self.start <= clock < self.end and moment.weekday() in self.weekdays
+        if clock >= self.start:  # the evening part: today's session
+            return moment.weekday() in self.weekdays
+        if clock < self.end:  # the morning part: the session that opened yesterday
+            return (moment.weekday() - 1) % 7 in self.weekdays
+        return False
 
 
 class Collar(Strict):

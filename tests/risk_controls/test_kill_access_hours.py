@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, time
 
 import pytest
+from pydantic import ValidationError
 
 from risk_controls.checks import access, hours, kill
 from risk_controls.domain import Channel, DenyCode, Side
 from risk_controls.kill_switch import KillMode, KillScope
-from tests.risk_controls.builders import Harness, kill_entry, order, replace_request
+from risk_controls.policy.schema import TradingHours
+from tests.risk_controls.builders import Harness, kill_entry, minimal_policy, order, replace_request
 
 # ---- 1. kill switch ----------------------------------------------------------------
 
@@ -206,3 +208,38 @@ def test_a_weekday_not_listed_is_closed_all_day() -> None:
     denial = at(h, datetime(2026, 11, 28, 12, 0, tzinfo=UTC))  # a Saturday
     assert denial is not None and denial.context_dict()["now"] == "Sat 12:00:00"
     assert at(h, datetime(2026, 11, 27, 12, 0, tzinfo=UTC)) is None  # Friday
+
+
+def overnight() -> Harness:
+    """Sunday to Thursday sessions of 22:00-06:00 UTC (an Asian-hours desk)."""
+    hours_policy = {"start": "22:00:00", "end": "06:00:00", "weekdays": [6, 0, 1, 2, 3]}
+    return Harness(policy=minimal_policy(firm={"trading_hours": hours_policy}))
+
+
+def test_an_overnight_window_is_open_on_both_sides_of_midnight() -> None:
+    h = overnight()
+    assert at(h, datetime(2026, 11, 23, 22, 0, tzinfo=UTC)) is None  # Monday evening
+    assert at(h, datetime(2026, 11, 24, 5, 59, 59, 999999, tzinfo=UTC)) is None  # Tuesday morning
+    assert at(h, datetime(2026, 11, 22, 23, 30, tzinfo=UTC)) is None  # Sunday evening opens the week
+    closed = at(h, datetime(2026, 11, 24, 6, 0, tzinfo=UTC))
+    assert closed is not None and closed.context_dict() == {
+        "now": "Tue 06:00:00",
+        "start": "22:00:00",
+        "end": "06:00:00",
+    }
+    assert at(h, datetime(2026, 11, 24, 12, 0, tzinfo=UTC)) is not None  # midday is outside
+
+
+def test_an_overnight_session_belongs_to_the_weekday_it_opens_on() -> None:
+    h = overnight()
+    assert at(h, datetime(2026, 11, 28, 2, 0, tzinfo=UTC)) is not None  # Saturday 02:00: Friday had none
+    # Thursday's session runs into Friday morning; Friday evening has none (Friday is not listed)
+    assert at(h, datetime(2026, 11, 27, 3, 0, tzinfo=UTC)) is None
+    assert at(h, datetime(2026, 11, 27, 22, 30, tzinfo=UTC)) is not None
+    assert at(h, datetime(2026, 11, 23, 1, 0, tzinfo=UTC)) is None  # Monday 01:00: Sunday's session
+    assert at(h, datetime(2026, 11, 22, 1, 0, tzinfo=UTC)) is not None  # Sunday 01:00: Saturday's, closed
+
+
+def test_an_empty_window_is_refused_with_the_field() -> None:
+    with pytest.raises(ValidationError, match="start equals end"):
+        TradingHours(start=time(9), end=time(9))

@@ -2,7 +2,7 @@
 
   python -m audit verify URL [--schema S] [--start N] [--end N] [--from-checkpoint SEQ]
                              [--public-key PEM] [--merkle recompute|stored|none] [--deep]
-                             [--workers N]
+                             [--workers N] [--min-chunk N]
   python -m audit export URL FIRST LAST DIR [--schema S] [--signing-key PEM]
   python -m audit verify-export FILE.jsonl [--public-key PEM]
 
@@ -24,7 +24,7 @@ from audit.export import export_files, verify_export
 from audit.factory import open_sql_audit_log
 from audit.sql_store import CheckpointPolicy
 from audit.verify import keyring
-from audit.verify_parallel import verify_parallel
+from audit.verify_parallel import default_workers, verify_parallel
 from audit.verify_store import verify_store
 
 
@@ -40,7 +40,17 @@ def _parser() -> argparse.ArgumentParser:
     verify.add_argument("--public-key", type=Path, help="PEM of the checkpoint key")
     verify.add_argument("--merkle", choices=("recompute", "stored", "none"), default="stored")
     verify.add_argument("--deep", action="store_true", help="also re-derive every record's bytes")
-    verify.add_argument("--workers", type=int, default=1, help="processes for a whole-log check")
+    verify.add_argument(
+        "--workers",
+        type=int,
+        help="processes for a whole-log check (default: one per core, for logs long enough)",
+    )
+    verify.add_argument(
+        "--min-chunk",
+        type=int,
+        default=200_000,
+        help="fewest records per worker process (shorter logs are verified in one process)",
+    )
     export = commands.add_parser("export", help="export a range as JSONL + CSV with proofs")
     export.add_argument("url")
     export.add_argument("first", type=int)
@@ -61,11 +71,15 @@ def main(argv: Sequence[str] | None = None) -> int:
         result = verify_export(args.file, key)
     elif args.command == "verify":
         keys = keyring(load_public_key(args.public_key.read_bytes())) if args.public_key else None
-        store = open_sql_audit_log(args.url, schema=args.schema, migrate_schema=False)
+        # read-only: no writer thread, so the workers can be forked (see verify_parallel)
+        store = open_sql_audit_log(args.url, schema=args.schema, migrate_schema=False, read_only=True)
         try:
             whole = args.start == 1 and args.end is None and args.from_checkpoint is None
-            if args.workers > 1 and whole and not args.deep:
-                result = verify_parallel(store, workers=args.workers, keys=keys, merkle=args.merkle)
+            workers = default_workers() if args.workers is None else args.workers
+            if workers > 1 and whole and not args.deep:
+                result = verify_parallel(
+                    store, workers=workers, keys=keys, merkle=args.merkle, min_chunk=args.min_chunk
+                )
             else:
                 result = verify_store(
                     store,

@@ -43,6 +43,7 @@ def open_sql_audit_log(
     application_name: str = "audit-store",
     clock: ChainClock | None = None,
     max_queue: int = 200_000,
+    read_only: bool = False,
 ) -> SqlAuditLog:
     """Open the SQL store at ``url``.
 
@@ -83,6 +84,7 @@ def open_sql_audit_log(
             commit_timeout=commit_timeout,
             clock=clock,
             max_queue=max_queue,
+            read_only=read_only,
         )
     except BaseException:
         engine.dispose()

@@ -93,6 +93,7 @@ class SqlAuditLog:
         commit_timeout: float = 5.0,
         clock: ChainClock | None = None,
         max_queue: int = 200_000,
+        read_only: bool = False,
     ) -> None:
         self.engine = engine
         self.dialect = engine.dialect.name
@@ -116,11 +117,17 @@ class SqlAuditLog:
         self._state = StoreState(0, _GENESIS, Frontier(), "", "", 0, time.monotonic())
         self._inflight: tuple[float, list[AppendTicket]] | None = None
         self._inflight_lock = threading.Lock()
+        self._read_only = read_only
         self._connect()  # fail loudly at start-up when the store is unreachable
         self._writer = threading.Thread(target=self._run, name="audit-writer", daemon=True)
-        self._writer.start()
         self._watchdog = threading.Thread(target=self._watch, name="audit-watchdog", daemon=True)
-        self._watchdog.start()
+        if read_only:  # no threads: a verifier may fork worker processes from here
+            self._available = False
+            self._unavailable_reason = "audit store opened read-only"
+            self._release_connection(invalidate=False)
+        else:
+            self._writer.start()
+            self._watchdog.start()
 
     # --- the AuditLog interface ---
 
@@ -181,6 +188,10 @@ class SqlAuditLog:
     def close(self) -> None:
         if self._closed:
             return
+        if self._read_only:
+            self._closed = True
+            self.engine.dispose()
+            return
         try:
             self.flush(self._commit_timeout * 2)
         except AuditUnavailable:
@@ -192,6 +203,11 @@ class SqlAuditLog:
         self.engine.dispose()
 
     # --- beyond the protocol ---
+
+    @property
+    def read_only(self) -> bool:
+        """Opened to read and verify only: no writer thread, every append fails."""
+        return self._read_only
 
     @property
     def available(self) -> bool:
@@ -455,7 +471,8 @@ class SqlAuditLog:
     def _connect(self) -> None:
         raw = self.engine.raw_connection()
         try:
-            self._backend.probe(raw.driver_connection)
+            if not self._read_only:
+                self._backend.probe(raw.driver_connection)
             state = load_state(raw.driver_connection, self._backend, self._state)
         except BaseException:
             raw.invalidate()

@@ -11,8 +11,11 @@ anchored at. The first fault in sequence order wins.
 from __future__ import annotations
 
 import multiprocessing
+import os
+import threading
 from collections.abc import Mapping
 from concurrent.futures import ProcessPoolExecutor
+from multiprocessing.context import BaseContext
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
@@ -30,13 +33,33 @@ def _verify_chunk(job: _Job) -> tuple[VerifyResult, str]:
 
     url, schema, start, end, pems, merkle = job
     keys = keyring(*(load_public_key(pem) for pem in pems)) if pems is not None else None
-    store = open_sql_audit_log(url, schema=schema, migrate_schema=False)
+    store = open_sql_audit_log(url, schema=schema, migrate_schema=False, read_only=True)
     try:
-        first = next(store.read(start, start), None)
-        anchor = "" if first is None else first.prev_hash  # a missing first record: a gap below
+        with store.reader() as reader:
+            first = reader.one("SELECT prev_hash FROM audit_log WHERE seq = ?", start)
+        anchor = "" if first is None else bytes(first[0]).hex()  # a missing first record: a gap below
         return verify_store(store, start, end, keys=keys, merkle=merkle), anchor
     finally:
         store.close()
+
+
+def start_method(store: SqlAuditLog) -> str:
+    """How to start the workers: ``fork`` (a few milliseconds) only from a read-only store
+    in a process with no other thread, since a forked child inherits locks held by
+    threads that do not exist in it (never fork a process with a live writer thread);
+    else ``forkserver`` (one clean process, itself started like ``spawn``, forks the
+    workers), else ``spawn``."""
+    methods = multiprocessing.get_all_start_methods()
+    if "fork" in methods and store.read_only and threading.active_count() == 1:
+        return "fork"
+    return "forkserver" if "forkserver" in methods else "spawn"
+
+
+def _context(method: str) -> BaseContext:
+    context = multiprocessing.get_context(method)
+    if method == "forkserver":
+        context.set_forkserver_preload(["audit.verify_parallel", "audit.factory"])
+    return context
 
 
 def verify_parallel(
@@ -51,7 +74,8 @@ def verify_parallel(
 
     Falls back to one process for short logs (starting workers costs more than
     it saves below ``min_chunk`` records each) and for ``merkle="recompute"``,
-    which needs the whole tree in one place.
+    which needs the whole tree in one place. See :func:`start_method` for how
+    the workers start.
     """
     head = store.head()[0]
     chunks = min(workers, head // min_chunk)
@@ -61,10 +85,20 @@ def verify_parallel(
     pems = [public_key_pem(key) for key in keys.values()] if keys is not None else None
     edges = [1 + head * i // chunks for i in range(chunks)] + [head + 1]
     jobs: list[_Job] = [(url, schema, edges[i], edges[i + 1] - 1, pems, merkle) for i in range(chunks)]
-    context = multiprocessing.get_context("spawn")  # never fork a process with a writer thread
-    with ProcessPoolExecutor(chunks, mp_context=context) as pool:
+    method = start_method(store)
+    if method == "fork":
+        store.engine.dispose()  # no pooled connection shared with the children
+    with ProcessPoolExecutor(chunks, mp_context=_context(method)) as pool:
         outcomes = list(pool.map(_verify_chunk, jobs))
     return _merge(outcomes, keys is not None, merkle != "none")
+
+
+def default_workers() -> int:
+    """One worker per core this process may run on."""
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # not on Linux
+        return os.cpu_count() or 1
 
 
 def _merge(outcomes: list[tuple[VerifyResult, str]], signatures: bool, merkle: bool) -> VerifyResult:

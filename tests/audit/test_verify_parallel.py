@@ -2,13 +2,20 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
+import threading
+from pathlib import Path
+
+import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
-from audit.checkpoint import Ed25519Signer
+from audit.api import AuditUnavailable
+from audit.checkpoint import Ed25519Signer, public_key_pem
 from audit.record import chain_digest
 from audit.sql_store import CheckpointPolicy, SqlAuditLog
 from audit.verify import FaultKind, keyring
-from audit.verify_parallel import verify_parallel
+from audit.verify_parallel import start_method, verify_parallel
 from audit.verify_store import verify_store
 from tests.audit.conftest import StoreTarget, flip_byte, tamper
 
@@ -68,3 +75,59 @@ def test_chunks_that_each_hang_together_but_do_not_link_are_caught(target: Store
 
     assert result.fault is not None
     assert (result.fault.seq, result.fault.kind) == (304, FaultKind.HASH_MISMATCH)
+
+
+def test_a_read_only_store_has_no_writer_and_refuses_appends(target: StoreTarget) -> None:
+    filled(target).close()
+    threads = threading.active_count()
+
+    reader = target.open(migrate_schema=False, read_only=True)
+
+    assert threading.active_count() == threads
+    assert reader.read_only and not reader.available
+    assert reader.head()[0] == 606
+    with pytest.raises(AuditUnavailable):
+        reader.append("e", {"n": 1}).result(1)
+    assert verify_store(reader, keys=KEYS).ok
+
+
+def test_workers_are_forked_only_where_no_writer_thread_runs(target: StoreTarget) -> None:
+    writer = filled(target)
+    assert start_method(writer) != "fork"  # its writer thread is alive
+    writer.close()
+    reader = target.open(migrate_schema=False, read_only=True)
+    if threading.active_count() == 1:  # nothing else of the test session is running
+        assert start_method(reader) == "fork"
+    else:
+        assert start_method(reader) != "fork"
+
+
+def test_the_cli_names_a_tampered_record_through_forked_workers(target: StoreTarget, tmp_path: Path) -> None:
+    """A fresh process, as an operator runs it: read-only, no threads, so forked workers."""
+    filled(target).close()
+    flip_byte(target, 500, "prev_hash", offset=3)
+    public = tmp_path / "key.pem"
+    public.write_text(public_key_pem(KEY.public_key()))
+    command = [sys.executable, "-m", "audit", "verify", target.owner_url or target.url]
+    command += ["--public-key", str(public), "--workers", "2", "--min-chunk", "100"]
+    if target.schema is not None:
+        command += ["--schema", target.schema]
+
+    done = subprocess.run(command, capture_output=True, text=True, timeout=120, check=False)
+
+    assert done.returncode == 1, done.stderr
+    assert "FAULT at seq 500: hash_mismatch" in done.stdout
+    assert "records verified: 499 (seq 1..499)" in done.stdout
+
+
+def test_forked_workers_agree_with_one_process(target: StoreTarget) -> None:
+    filled(target).close()
+    flip_byte(target, 200, "body")
+    reader = target.open(migrate_schema=False, read_only=True)
+
+    parallel = verify_parallel(reader, workers=2, keys=KEYS, min_chunk=100)
+    sequential = verify_store(reader, keys=KEYS)
+
+    assert parallel.fault is not None
+    assert (parallel.fault.seq, parallel.fault.kind) == (200, FaultKind.HASH_MISMATCH)
+    assert (parallel.fault, parallel.last_seq) == (sequential.fault, sequential.last_seq)

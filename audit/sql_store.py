@@ -19,7 +19,7 @@ import logging
 import threading
 import time
 from collections import deque
-from collections.abc import Iterator, Mapping
+from collections.abc import Generator, Iterator, Mapping
 from typing import Any
 
 from sqlalchemy import Engine
@@ -246,7 +246,7 @@ class SqlAuditLog:
             params.append(end_seq)
         yield from self.query(sql + " ORDER BY seq", params)
 
-    def link_rows(self, start_seq: int, end_seq: int) -> Iterator[LinkRow]:
+    def link_rows(self, start_seq: int, end_seq: int) -> Generator[LinkRow, None, None]:
         """Stream (seq, prev hash || canonical bytes, record hash) rows for verification
         (see :meth:`audit.backends.Backend.link_rows`), on a connection of its own."""
         raw = self.engine.raw_connection()

@@ -43,22 +43,28 @@ def cmd_demo(args: argparse.Namespace) -> int:
 
 
 def cmd_verify(args: argparse.Namespace) -> int:
-    """Verify chain, Merkle roots and checkpoint signatures; name the first bad record."""
-    from audit.sql_store import SqlAuditLog
+    """Verify chain, Merkle roots and checkpoint signatures; name the first bad record.
+
+    The store is opened read-only (no writer thread, nothing appended), so a whole-log
+    check can fork one worker per core (audit.verify_parallel); a range or ``--deep``
+    runs in this process.
+    """
+    from audit.factory import open_sql_audit_log
+    from audit.verify_parallel import default_workers, verify_parallel
     from audit.verify_store import verify_store
-    from gateway.app import checkpoint_keys, open_audit
+    from gateway.app import checkpoint_keys
 
     settings = _settings(args)
-    audit = open_audit(settings)
+    audit = open_sql_audit_log(settings.resolved_audit_url, migrate_schema=False, read_only=True)
+    keys = checkpoint_keys(settings)
     try:
-        assert isinstance(audit, SqlAuditLog), "verify works on the SQL stores"
-        result = verify_store(
-            audit,
-            args.start,
-            args.end,
-            keys=checkpoint_keys(settings),
-            merkle="recompute" if args.deep else "stored",
-        )
+        workers = default_workers() if args.workers is None else args.workers
+        if workers > 1 and args.start == 1 and args.end is None and not args.deep:
+            result = verify_parallel(audit, workers=workers, keys=keys, min_chunk=args.min_chunk)
+        else:
+            result = verify_store(
+                audit, args.start, args.end, keys=keys, merkle="recompute" if args.deep else "stored"
+            )
     finally:
         audit.close()
     print(f"records verified: {result.records} (seq {result.first_seq}..{result.last_seq})")
@@ -209,6 +215,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--end", type=int)
     p.add_argument(
         "--deep", action="store_true", help="recompute every Merkle leaf instead of trusting stored nodes"
+    )
+    p.add_argument(
+        "--workers", type=int, help="processes for a whole-log check (default: one per core; 1: this one)"
+    )
+    p.add_argument(
+        "--min-chunk", type=int, default=200_000, help="fewest records per worker worth starting one for"
     )
     p.set_defaults(func=cmd_verify)
 

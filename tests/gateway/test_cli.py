@@ -109,6 +109,9 @@ def test_verify_names_the_first_altered_record(tmp_path: Path) -> None:
         )
     clean = run("verify", *common)
     assert clean.returncode == 0 and "RESULT: OK" in clean.stdout
+    clean_split = run("verify", *common, "--workers", "2", "--min-chunk", "2")
+    assert clean_split.returncode == 0 and "RESULT: OK" in clean_split.stdout
+    assert clean_split.stdout == clean.stdout
 
     database = sqlite3.connect(tmp_path / "var" / "audit.db")
     with database:
@@ -123,6 +126,10 @@ def test_verify_names_the_first_altered_record(tmp_path: Path) -> None:
     tampered = run("verify", *common)
     assert tampered.returncode == 1
     assert f"RESULT: FAULT at seq {seq}:" in tampered.stdout
+    # the same verdict when the whole log is split between two forked workers
+    split = run("verify", *common, "--workers", "2", "--min-chunk", "2")
+    assert split.returncode == 1
+    assert f"RESULT: FAULT at seq {seq}:" in split.stdout
 
 
 def test_demo_runs_in_a_temporary_directory_and_ends_with_a_verified_chain() -> None:

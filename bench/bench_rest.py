@@ -159,6 +159,7 @@ async def _serve(conn: Connection, workdir: Path, with_fix: bool) -> None:
     from gateway.api.app import create_app
     from gateway.api.server import serve_app
     from gateway.app import build_gateway
+    from gateway.heap import settle_heap
     from gateway.settings import Settings
 
     policy = workdir / "bench.toml"
@@ -172,6 +173,7 @@ async def _serve(conn: Connection, workdir: Path, with_fix: bool) -> None:
     bare_server = await serve_app(bare_app(), "127.0.0.1", 0)
     control_server = await serve_app(_control_app(gateway), "127.0.0.1", 0)
     fix_port = await _start_fix(gateway) if with_fix else None
+    settle_heap()  # as `gateway serve` does once it is up
     conn.send(
         {
             "rest": rest_server.port,

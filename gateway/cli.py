@@ -55,7 +55,15 @@ def cmd_verify(args: argparse.Namespace) -> int:
     from gateway.app import checkpoint_keys
 
     settings = _settings(args)
-    audit = open_sql_audit_log(settings.resolved_audit_url, migrate_schema=False, read_only=True)
+    url = settings.resolved_audit_url
+    if url.startswith("sqlite") and not _sqlite_file_exists(url):
+        print(f"no audit log at {url}", file=sys.stderr)  # and opening it would create one
+        return 2
+    try:
+        audit = open_sql_audit_log(url, migrate_schema=False, read_only=True)
+    except Exception as exc:  # no log there yet, unreachable server, unknown schema
+        print(f"cannot open the audit log at {url}: {exc}", file=sys.stderr)
+        return 2
     keys = checkpoint_keys(settings)
     try:
         workers = default_workers() if args.workers is None else args.workers
@@ -72,6 +80,13 @@ def cmd_verify(args: argparse.Namespace) -> int:
     print(f"head hash: {result.head_hash}")
     print("RESULT: OK" if result.ok else f"RESULT: FAULT at {result.fault}")
     return 0 if result.ok else 1
+
+
+def _sqlite_file_exists(url: str) -> bool:
+    from sqlalchemy.engine import make_url
+
+    database = make_url(url).database
+    return bool(database) and database != ":memory:" and Path(database).is_file()
 
 
 def cmd_policy_check(args: argparse.Namespace) -> int:

@@ -132,6 +132,14 @@ def test_verify_names_the_first_altered_record(tmp_path: Path) -> None:
     assert f"RESULT: FAULT at seq {seq}:" in split.stdout
 
 
+def test_verify_without_a_log_says_so_and_creates_nothing(tmp_path: Path) -> None:
+    data = tmp_path / "var"
+    result = run("verify", "--data-dir", str(data), "--policy", str(POLICY))
+    assert result.returncode == 2
+    assert "no audit log at sqlite:" in result.stderr and "Traceback" not in result.stderr
+    assert not data.exists()
+
+
 def test_demo_runs_in_a_temporary_directory_and_ends_with_a_verified_chain() -> None:
     demo = run("demo", timeout=180)
     assert demo.returncode == 0, demo.stdout + demo.stderr

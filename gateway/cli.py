@@ -86,7 +86,7 @@ def _sqlite_file_exists(url: str) -> bool:
     from sqlalchemy.engine import make_url
 
     database = make_url(url).database
-    return bool(database) and database != ":memory:" and Path(database).is_file()
+    return database is not None and database != ":memory:" and Path(database).is_file()
 
 
 def cmd_policy_check(args: argparse.Namespace) -> int:

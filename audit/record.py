@@ -55,28 +55,42 @@ def _check_no_floats(value: object) -> None:
 def _plain_json(value: object) -> bool:
     """Raise TypeError on any float (subclasses too); True when every value is exactly a
     str, int, bool, None, dict, list or tuple, the types on which orjson and the json
-    module write identical bytes."""
+    module write identical bytes.
+
+    Leaves of the plain types are passed over where they are found; only containers and
+    anything else go on the stack (this runs for every record appended).
+    """
     plain = True
     stack: list[Any] = [value]
+    pop, push = stack.pop, stack.append
     while stack:
-        item = stack.pop()
+        item = pop()
         kind = type(item)
-        if kind is str or kind is int or kind is bool or item is None:
-            continue
-        if kind is dict:  # keys: orjson refuses what it would not write like json does
-            stack.extend(item.values())
+        if kind is dict:
+            children: Any = item.values()
         elif kind is list or kind is tuple:
-            stack.extend(item)
+            children = item
+        elif kind is str or kind is int or kind is bool or item is None:
+            continue
         elif isinstance(item, float):
             _reject_float(item)
+            continue
         elif isinstance(item, Mapping):
             stack.extend(item.values())
             plain = False
+            continue
         elif isinstance(item, list | tuple):
             stack.extend(item)
             plain = False
+            continue
         else:
             plain = False
+            continue
+        for child in children:
+            kind = type(child)
+            if kind is str or child is None or kind is int or kind is bool:
+                continue
+            push(child)
     return plain
 
 

@@ -108,3 +108,40 @@ def test_subclasses_take_the_reference_path() -> None:
 def test_values_the_json_module_refuses_are_refused(value: object) -> None:
     with pytest.raises(TypeError):
         payload_json({"v": value})
+
+
+_plain_leaves = st.none() | st.booleans() | st.integers() | st.text(max_size=5)
+_plain_trees = st.recursive(
+    _plain_leaves,
+    lambda inner: (
+        st.lists(inner, max_size=4)
+        | st.tuples(inner, inner)
+        | st.dictionaries(st.text(max_size=4), inner, max_size=4)
+    ),
+    max_leaves=30,
+)
+
+
+@given(_plain_trees, st.floats(allow_nan=True), st.integers(min_value=0))
+def test_a_float_anywhere_in_a_payload_is_refused(tree: object, number: float, where: int) -> None:
+    """Plain trees pass; the same tree with one leaf (or container) replaced by a float fails."""
+    payload_json({"t": tree})  # the plain tree encodes
+    containers: list[list[object] | dict[str, object]] = []
+
+    def thaw(node: object) -> object:  # tuples become lists so that a slot can be replaced
+        if isinstance(node, dict):
+            out = {k: thaw(v) for k, v in node.items()}
+            containers.append(out)
+            return out
+        if isinstance(node, list | tuple):
+            out_list = [thaw(v) for v in node]
+            containers.append(out_list)
+            return out_list
+        return node
+
+    payload = {"t": thaw(tree)}
+    slots = [(c, k) for c in containers for k in (c.keys() if isinstance(c, dict) else range(len(c)))]
+    target, key = slots[where % len(slots)] if slots else (payload, "t")
+    target[key] = number  # type: ignore[index]
+    with pytest.raises(TypeError):
+        payload_json(payload)

@@ -92,6 +92,17 @@ class AppendTicket:
             self._record = record
         return record
 
+    def seq(self, timeout: float | None = None) -> int:
+        """The record's sequence number once durable; raises as :meth:`result` does.
+
+        For callers that need only the number: the record itself (two hex digests and
+        a frozen dataclass) is not built.
+        """
+        raw = self._raw
+        if self._done and self._error is None and raw is not None:
+            return raw[0]
+        return self.result(timeout).seq
+
     def add_done_callback(self, callback: Callable[[AppendTicket], None]) -> None:
         with self._lock:
             if not self._done:

@@ -273,7 +273,7 @@ class OrderPipeline:
             ev.ORDER_DENIED, ev.denied_payload(order_id, order, denial, results, policy_hash)
         )
         durable = await self._settle(ticket)
-        seq = ticket.result(0).seq if durable else None
+        seq = ticket.seq(0) if durable else None
         return SubmitResult(order_id, False, denial, seq)
 
     async def _accept(
@@ -311,7 +311,7 @@ class OrderPipeline:
         if not await self._settle(accepted):
             self._rollback(working)
             return SubmitResult(order_id, False, deny(DenyCode.AUDIT_UNAVAILABLE, "audit"))
-        seq = accepted.result(0).seq
+        seq = accepted.seq(0)
         if working.status is OrderStatus.PENDING_CANCEL:
             # cancelled (kill switch, self-trade prevention) while its acceptance was being made durable
             self.on_venue_report(
@@ -556,7 +556,7 @@ class OrderPipeline:
         while self._pending and self._pending[0][0].done():
             ticket, update, payload = self._pending.popleft()
             try:
-                ticket.result(0)
+                ticket.seq(0)  # raises if the record could not be made durable
             except AuditUnavailable:
                 self._retry_later(update, payload)
                 return

@@ -78,3 +78,16 @@ def test_a_ticket_completes_once() -> None:
     assert ticket.result(0).seq == 1
     with pytest.raises(AuditUnavailable):
         AppendTicket().result(0.01)  # never completed: a timeout is AuditUnavailable too
+
+
+def test_seq_is_the_records_number_and_fails_as_result_does() -> None:
+    durable = AppendTicket()
+    complete_batch_raw([durable], [_raw(42)])
+    assert durable.seq(0) == 42 == durable.result(0).seq
+
+    failed = AppendTicket()
+    fail_batch([failed], RuntimeError("disk gone"))
+    with pytest.raises(AuditUnavailable, match="disk gone"):
+        failed.seq(0)
+    with pytest.raises(AuditUnavailable):
+        AppendTicket().seq(0.01)  # never completed

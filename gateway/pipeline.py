@@ -473,20 +473,22 @@ class OrderPipeline:
         self._record_alerts(alerts, report.order_id, "ALERT")
         if not working.status.is_working:
             self.router.forget(report.order_id)
-        update = OrderUpdate(
-            order_id=working.order_id,
-            cl_ord_id=working.order.cl_ord_id,
-            orig_cl_ord_id=None,
-            account=working.order.account,
-            origin=working.order.origin,
-            status=working.status,
-            order=working.order,
-            cum_qty=working.cum_qty,
-            leaves_qty=leaves,
-            avg_px=working.avg_px,
-            report=report,
-            text=report.text,
-        )
+        update = None
+        if self._listeners:  # an adapter to tell; the record is kept in order either way
+            update = OrderUpdate(
+                order_id=working.order_id,
+                cl_ord_id=working.order.cl_ord_id,
+                orig_cl_ord_id=None,
+                account=working.order.account,
+                origin=working.order.origin,
+                status=working.status,
+                order=working.order,
+                cum_qty=working.cum_qty,
+                leaves_qty=leaves,
+                avg_px=working.avg_px,
+                report=report,
+                text=report.text,
+            )
         self._publish_when_durable(ticket, update, payload)
 
     def _fx(self, working: WorkingOrder) -> Decimal:

@@ -5,7 +5,7 @@ Usage::
     .venv/bin/python bench/bench_fix.py            # everything (about two minutes)
     .venv/bin/python bench/bench_fix.py --quick    # shorter runs
     .venv/bin/python bench/bench_fix.py --servers audit --rates 2000
-    .venv/bin/python bench/bench_fix.py --gc tuned # servers freeze start-up objects (gc.freeze)
+    .venv/bin/python bench/bench_fix.py --gc default # the collector as Python sets it (default: as serve)
     BENCH_FIX_STORE=memory .venv/bin/python bench/bench_fix.py --servers audit
                                    # the FIX sequence store in memory: what its fsync costs
 
@@ -208,12 +208,10 @@ async def serve_ours(mode: str, workdir: Path) -> None:
     acceptor = FixAcceptor([session], adapter, authenticator=lambda *a: True, store=store)
     adapter.attach(acceptor)
     await acceptor.start()
-    if os.environ.get("BENCH_FIX_GC") == "tuned":
-        import gc
+    if os.environ.get("BENCH_FIX_GC", "serve") == "serve":
+        from gateway.heap import settle_heap
 
-        gc.collect()
-        gc.freeze()  # start-up objects are never scanned again
-        gc.set_threshold(50_000, 20, 100)
+        settle_heap()  # as `gateway serve` does once it is up
     print(f"PORT {acceptor.port}", flush=True)
     cpu_start = time.process_time()
     await asyncio.get_running_loop().run_in_executor(None, sys.stdin.read)
@@ -497,9 +495,10 @@ def main() -> None:
     parser.add_argument("--no-pin", action="store_true", help="let the OS place both processes")
     parser.add_argument(
         "--gc",
-        choices=["default", "tuned"],
-        default="default",
-        help="tuned: gc.freeze() after start-up and rarer collections",
+        choices=["serve", "default"],
+        default="serve",
+        help="serve: the servers settle their heap as `gateway serve` does (gateway.heap); "
+        "default: Python's collector settings, for comparison",
     )
     args = parser.parse_args()
     if args.serve:

@@ -121,7 +121,7 @@ class OrderPipeline:
         self.audit.append(
             ev.ORDER_RECEIVED, ev.received_payload(order_id, order, instrument.isin if instrument else None)
         )
-        self.state.note_message(order.origin.session, order.account, now)
+        self.state.note_message(order.origin.throttle_key, order.account, now)
         loaded = self._policy()
         if loaded is None:
             return await self._deny(order_id, order, deny(DenyCode.POLICY_UNAVAILABLE, "policy"), [], None)
@@ -226,7 +226,7 @@ class OrderPipeline:
                 },
             )
         if denial is None and working is not None and new_order is not None and loaded is not None:
-            self.state.note_message(request.origin.session, request.account, now)
+            self.state.note_message(request.origin.throttle_key, request.account, now)
             ctx = self._context(new_order, now, loaded, working)
             denial, results = self.chain.evaluate(ctx)
             self._apply_self_trade_actions(ctx.self_trade_actions, request.origin.user)

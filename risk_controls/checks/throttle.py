@@ -14,17 +14,22 @@ DAILY_CONTROL = "daily_order_cap"
 
 
 def session_throttle(ctx: CheckContext) -> Denial | None:
-    """The pipeline notes each message before the chain runs, so the count includes this one."""
-    session = ctx.order.origin.session
-    session_policy = ctx.policy.session(session)
+    """The pipeline notes each message before the chain runs, so the count includes this one.
+
+    Counted per :attr:`OrderOrigin.throttle_key` (each REST client apart), limited by the
+    session's policy (``rest`` for every REST client) or else the firm's.
+    """
+    origin = ctx.order.origin
+    session_policy = ctx.policy.session(origin.session)
     throttle = (session_policy.throttle if session_policy else None) or ctx.policy.firm.session_throttle
-    window = ctx.state.session_messages.get(session)
+    key = origin.throttle_key
+    window = ctx.state.session_messages.get(key)
     count = 0 if window is None else ctx.state.count_recent(window, ctx.now, throttle.span)
     if count > throttle.max_messages:
         return deny(
             DenyCode.SESSION_THROTTLE_EXCEEDED,
             SESSION_CONTROL,
-            session=session,
+            session=key,
             max=throttle.max_messages,
             per_seconds=throttle.per_seconds,
         )

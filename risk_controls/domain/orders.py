@@ -97,14 +97,21 @@ class Channel(StrEnum):
 class OrderOrigin:
     """Who entered an order and through which door.
 
-    ``session`` is the FIX session id, the REST client (token subject) or the
-    strategy id; ``user`` is the person or algorithm that entered it.
+    ``session`` is the FIX session id, ``rest`` for the REST door, or the
+    strategies' session; ``user`` is the person or algorithm that entered it
+    (for REST, the token subject).
     """
 
     channel: Channel
     session: str
     user: str
     strategy: str | None = None
+
+    @property
+    def throttle_key(self) -> str:
+        """What the message throttle counts per: a FIX session, the strategies' session, and
+        for REST, where every client enters through one door, each client on its own."""
+        return f"{self.session}:{self.user}" if self.channel is Channel.REST else self.session
 
 
 @dataclass(frozen=True, slots=True)

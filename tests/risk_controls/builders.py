@@ -267,7 +267,7 @@ class Harness:
     def _prepare(self, new: NewOrder) -> None:
         now = self.clock.now()
         self.state.roll_day(now)
-        self.state.note_message(new.origin.session, new.account, now)
+        self.state.note_message(new.origin.throttle_key, new.account, now)
 
     # ---- messages -----------------------------------------------------------
 

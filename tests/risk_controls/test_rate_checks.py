@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 from risk_controls.checks import duplicate, throttle
-from risk_controls.domain import DenyCode, Side
+from risk_controls.domain import Channel, DenyCode, Side
 from tests.risk_controls.builders import D, Harness, minimal_policy, order, replace_request
 
 LOOSE_THROTTLES = {
@@ -144,6 +144,25 @@ def test_session_throttle_check_at_its_boundary() -> None:
     assert throttle.session_throttle(h.ctx(order())) is None  # 5 messages incl. this one
     h.state.note_message("S1", "A1", now)
     assert throttle.session_throttle(h.ctx(order())) is not None  # 6
+
+
+def test_each_rest_client_has_a_session_throttle_of_its_own() -> None:
+    """Every REST client enters through the one door ``rest``: one busy client must not
+    throttle the others. A FIX session stays one budget, whoever enters through it."""
+    h = Harness()
+    now = h.clock.now()
+    ann = order(channel=Channel.REST, session="rest", user="ann")
+    bob = order(channel=Channel.REST, session="rest", user="bob")
+    for _ in range(6):
+        h.state.note_message(ann.origin.throttle_key, "A1", now)
+    denial = throttle.session_throttle(h.ctx(ann))
+    assert denial is not None and denial.context_dict()["session"] == "rest:ann"
+    h.state.note_message(bob.origin.throttle_key, "A1", now)
+    assert throttle.session_throttle(h.ctx(bob)) is None
+
+    for _ in range(6):
+        h.state.note_message(order(user="ann").origin.throttle_key, "A1", now)  # FIX session S1
+    assert throttle.session_throttle(h.ctx(order(user="bob"))) is not None
 
 
 # ---- 9. account throttle (A1: 4 per 1 s, whatever the session) ---------------------------

@@ -33,7 +33,7 @@ import re
 import secrets as random_source
 import stat
 import threading
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -59,6 +59,27 @@ CHECKPOINT_KEY = "audit-checkpoint-ed25519"
 
 class SecretNotFoundError(KeyError):
     """No secret of that name exists (and the caller did not ask to create one)."""
+
+
+class SecretsUnavailable(RuntimeError):
+    """The secrets provider could not be reached (Vault down, network cut): fail closed, retry later."""
+
+
+@contextlib.contextmanager
+def _reaching_vault(where: str) -> Iterator[None]:
+    """Turn a transport failure or a Vault 5xx into :class:`SecretsUnavailable`."""
+    import hvac.exceptions
+    import requests
+
+    try:
+        yield
+    except (
+        requests.exceptions.RequestException,
+        hvac.exceptions.VaultDown,
+        hvac.exceptions.InternalServerError,
+        hvac.exceptions.BadGateway,
+    ) as exc:
+        raise SecretsUnavailable(f"Vault unreachable for {where}: {type(exc).__name__}") from exc
 
 
 class InsecureSecretError(PermissionError):
@@ -183,9 +204,10 @@ class VaultSecretsProvider:
         import hvac.exceptions
 
         try:
-            response = self.client.secrets.kv.v2.read_secret_version(
-                path=self.prefix + name, mount_point=self.mount, raise_on_deleted_version=True
-            )
+            with _reaching_vault(f"secret {name}"):
+                response = self.client.secrets.kv.v2.read_secret_version(
+                    path=self.prefix + name, mount_point=self.mount, raise_on_deleted_version=True
+                )
         except hvac.exceptions.InvalidPath as exc:
             raise SecretNotFoundError(name) from exc
         value = self._decode(response["data"]["data"], name)
@@ -209,7 +231,7 @@ class VaultSecretsProvider:
 
             value: bytes = make()
             # check-and-set 0: if someone else created it meanwhile, theirs wins and we read it
-            with contextlib.suppress(hvac.exceptions.InvalidRequest):
+            with contextlib.suppress(hvac.exceptions.InvalidRequest), _reaching_vault(f"secret {name}"):
                 self.client.secrets.kv.v2.create_or_update_secret(
                     path=self.prefix + name, secret=self._encode(value), cas=0, mount_point=self.mount
                 )

@@ -29,6 +29,7 @@ from gateway.api.routes import accounts, audit, health, kill_switch, orders, pol
 from gateway.api.tokens import TokenVerifier
 from gateway.app import VERSION, Gateway
 from gateway.metrics import GatewayMetrics
+from gateway.secrets import SecretsUnavailable
 from risk_controls.domain import NewOrder
 from risk_controls.domain.clock import Clock
 from risk_controls.entry import SubmitResult
@@ -149,6 +150,11 @@ def _install_handlers(app: FastAPI) -> None:
         body = problem_body(kind, str(exc.detail), status=exc.status_code, instance=request.url.path)
         return problem_response(body, headers)
 
+    async def on_secrets_down(request: Request, exc: Exception) -> JSONResponse:
+        log.error("secrets provider unavailable on %s %s: %s", request.method, request.url.path, exc)
+        body = problem_body(problems.UNAVAILABLE, str(exc), instance=request.url.path)
+        return problem_response(body, {"Retry-After": "5"})
+
     async def on_error(request: Request, exc: Exception) -> JSONResponse:
         log.exception("unhandled error on %s %s", request.method, request.url.path)
         return problem_response(problem_body(problems.INTERNAL, "internal error", instance=request.url.path))
@@ -156,6 +162,7 @@ def _install_handlers(app: FastAPI) -> None:
     app.add_exception_handler(ApiProblem, on_problem)
     app.add_exception_handler(RequestValidationError, on_validation)
     app.add_exception_handler(StarletteHTTPException, on_http)
+    app.add_exception_handler(SecretsUnavailable, on_secrets_down)
     app.add_exception_handler(Exception, on_error)
 
 

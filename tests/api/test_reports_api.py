@@ -194,3 +194,26 @@ def test_downloads_cannot_leave_the_run_directory(live: LiveApi) -> None:
     assert by_signature.status_code == 200  # a report's .sig stands for the report it seals
     assert by_signature.json()["file"] == run["files"][0]["file"] and by_signature.json()["ok"] is True
     assert still_served.status_code == 200
+
+
+def test_with_vault_unreachable_a_report_is_refused_503_and_nothing_is_left_behind(live: LiveApi) -> None:
+    """The report-signing key lives in Vault; with Vault down no unsigned report goes out."""
+    import socket
+
+    import hvac
+
+    from gateway.secrets import VaultSecretsProvider
+
+    with socket.socket() as sock:  # a port where nothing listens
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    unreachable = hvac.Client(url=f"http://127.0.0.1:{port}", token="t", timeout=1)
+    live.gateway.secrets = VaultSecretsProvider(unreachable)
+    with _compliance(live) as client:
+        answer = client.post("/v1/reports", json={"name": "order-blotter", "from": _today(), "to": _today()})
+    assert answer.status_code == 503
+    assert answer.headers["content-type"] == "application/problem+json"
+    assert answer.headers["retry-after"] == "5"
+    assert "Vault unreachable" in answer.json()["detail"]
+    assert live.records(REPORT_GENERATED) == []
+    assert not any((live.gateway.settings.data_dir / "reports").glob("*/*"))

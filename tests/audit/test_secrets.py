@@ -24,6 +24,7 @@ from gateway.secrets import (
     FileSecretsProvider,
     InsecureSecretError,
     SecretNotFoundError,
+    SecretsUnavailable,
     VaultSecretsProvider,
     VaultTransitSigner,
     checkpoint_signer,
@@ -198,3 +199,12 @@ def test_a_transit_key_signs_checkpoints_that_verify_locally(
 
     assert result.ok, result.fault
     assert result.checkpoints == 2
+
+
+def test_an_unreachable_vault_is_secrets_unavailable_not_a_transport_error() -> None:
+    """Vault down (nothing listens there any more): callers get one error type to fail closed on."""
+    provider = VaultSecretsProvider(hvac.Client(url=f"http://127.0.0.1:{_free_port()}", token="t", timeout=1))
+    with pytest.raises(SecretsUnavailable, match="Vault unreachable for secret report-signing"):
+        provider.get_or_create_ed25519_key("report-signing")
+    with pytest.raises(SecretsUnavailable):
+        provider.get_secret("anything")

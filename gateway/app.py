@@ -20,7 +20,7 @@ from audit.verify import keyring
 from gateway.kill import KillSwitchService
 from gateway.pipeline import OrderPipeline
 from gateway.policy_manager import PolicyManager
-from gateway.replay import Replayed, replay
+from gateway.replay import Replayed, rebuild_abuse_windows, replay
 from gateway.router import Router
 from gateway.secrets import SecretsProvider, checkpoint_signer, secrets_from_env
 from gateway.settings import Settings
@@ -105,6 +105,8 @@ def build_gateway(
     router = Router(venues, default=next(iter(venues)))
     loaded = policies.current
     abuse = AbuseMonitors(loaded.policy.abuse if loaded else AbusePolicy())
+    rebuild_abuse_windows(abuse, replayed.abuse_events, instruments.reference_price)
+    replayed.abuse_events.clear()  # fed: no need to hold them for the run
     policies.on_change(lambda new: abuse.update_policy(new.policy.abuse))
     pipeline = OrderPipeline(
         audit=audit,

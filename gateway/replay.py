@@ -3,21 +3,43 @@
 Replaying every record in order gives back working orders, positions, credit
 used, exposure, daily counts, the kill switch and disabled accounts, exactly
 as they were. Message-rate windows (a second long) are not worth restoring.
+The market-abuse monitors' windows are: the orders, replaces, fills and
+cancels of the last ten minutes are kept and fed to the monitors again
+(:func:`rebuild_abuse_windows`), so a pattern under way is not forgotten by
+a restart.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections import deque
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
+from datetime import datetime, timedelta
 from decimal import Decimal
-from typing import Any
+from typing import Any, NamedTuple
 
 from audit.api import AuditRecord
 from risk_controls import events as ev
+from risk_controls.abuse import AbuseMonitors
 from risk_controls.domain import ExecType, NewOrder, OrderStatus
 from risk_controls.domain.clock import parse_iso_utc
 from risk_controls.kill_switch import KillEntry, KillMode, KillScope, KillSwitch
 from risk_controls.state import RiskState
+
+ABUSE_HORIZON = timedelta(minutes=10)
+"""How far back the abuse monitors' events are kept for a restart (their windows are
+seconds long; a policy with a longer window is only partly rebuilt)."""
+ABUSE_EVENTS_MAX = 500_000
+
+
+class AbuseEvent(NamedTuple):
+    """What the pipeline fed the abuse monitors: an order, a replace, a fill or a cancel."""
+
+    kind: str  # "order" | "replace" | "fill" | "cancel"
+    when: datetime
+    order_id: str
+    order: NewOrder | None = None
+    quantity: Decimal | None = None  # the fill's quantity, or what was filled before a replace
 
 
 @dataclass(slots=True)
@@ -29,6 +51,14 @@ class Replayed:
     policy_source: str | None = None
     records: int = 0
     last_seq: int = 0
+    abuse_events: deque[AbuseEvent] = field(default_factory=lambda: deque(maxlen=ABUSE_EVENTS_MAX))
+
+    def note_abuse_event(self, event: AbuseEvent) -> None:
+        events = self.abuse_events
+        events.append(event)
+        horizon = event.when - ABUSE_HORIZON
+        while events[0].when < horizon:
+            events.popleft()
 
 
 def replay(records: Iterable[AuditRecord]) -> Replayed:
@@ -65,6 +95,7 @@ def _apply(  # noqa: C901 - one flat dispatch over the event vocabulary reads be
             Decimal(reservation["valuation_price"]),
         )
         working.received_at = when
+        out.note_abuse_event(AbuseEvent("order", when, payload["order_id"], order))
     elif kind == ev.ORDER_DENIED:
         pending.pop(payload["order_id"], None)
     elif kind == ev.REPLACE_ACCEPTED:
@@ -72,6 +103,8 @@ def _apply(  # noqa: C901 - one flat dispatch over the event vocabulary reads be
         new_order = ev.order_from(payload["order"])
         reservation = payload["reservation"]
         if order_id in state.orders and state.orders[order_id].status.is_working:
+            filled = state.orders[order_id].cum_qty
+            out.note_abuse_event(AbuseEvent("replace", when, order_id, new_order, filled))
             state.on_replaced(
                 order_id,
                 new_order,
@@ -84,6 +117,12 @@ def _apply(  # noqa: C901 - one flat dispatch over the event vocabulary reads be
             cancelling.status = OrderStatus.PENDING_CANCEL
     elif kind == ev.EXECUTION:
         _apply_execution(state, payload, when)
+        exec_type = payload["exec_type"]
+        if exec_type in _FILLS:
+            fill = AbuseEvent("fill", when, payload["order_id"], quantity=Decimal(payload["last_qty"] or 0))
+            out.note_abuse_event(fill)
+        elif exec_type == ExecType.CANCELED._value_:
+            out.note_abuse_event(AbuseEvent("cancel", when, payload["order_id"]))
     elif kind == ev.KILL_ENGAGED:
         out.kill_switch.engage(
             KillEntry(
@@ -104,6 +143,40 @@ def _apply(  # noqa: C901 - one flat dispatch over the event vocabulary reads be
     elif kind == ev.POLICY_LOADED:
         out.policy_hash = payload["policy_hash"]
         out.policy_content, out.policy_source = payload["content"], payload["source"]
+
+
+_FILLS = (ExecType.PARTIAL_FILL._value_, ExecType.FILL._value_)
+
+
+def rebuild_abuse_windows(
+    abuse: AbuseMonitors,
+    events: Iterable[AbuseEvent],
+    reference_price: Callable[[str], Decimal | None],
+) -> int:
+    """Feed the monitors what they saw before the restart, in order, as the pipeline did.
+
+    The alerts this raises again were recorded when first raised, so they are dropped
+    here; the monitors keep them as live (a blocking account stays blocked for the rest
+    of the window). Returns the number of events fed.
+    """
+    fed = 0
+    for event in events:
+        fed += 1
+        if event.kind == "order" and event.order is not None:
+            abuse.on_order(event.order_id, event.order, event.when, reference_price(event.order.symbol))
+        elif event.kind == "replace" and event.order is not None:
+            abuse.on_replace(
+                event.order_id,
+                event.order,
+                event.when,
+                reference_price(event.order.symbol),
+                filled=event.quantity or Decimal(0),
+            )
+        elif event.kind == "fill":
+            abuse.on_fill(event.order_id, event.quantity or Decimal(0), event.when)
+        elif event.kind == "cancel":
+            abuse.on_cancel(event.order_id, event.when)
+    return fed
 
 
 def _apply_execution(state: RiskState, payload: dict[str, Any], when: Any) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from datetime import UTC, datetime
 from decimal import Decimal
 from pathlib import Path
 
@@ -114,3 +115,51 @@ def test_an_invalid_policy_file_at_start_keeps_the_last_policy_recorded_in_the_l
         asyncio.run(trade())
     finally:
         again.close()
+
+
+def test_a_momentum_burst_under_way_is_not_forgotten_by_a_restart(tmp_path: Path) -> None:
+    """ACC-MSFT-TSY blocks on abuse alerts. Its burst of aggressive orders reaches the limit just
+    before a restart; the first aggressive order after it must still raise the alert and be
+    denied, as it would have been without the restart."""
+    # the replay times the monitors' events by their records, stamped with the wall clock:
+    # the pipeline's clock runs from now, as in production
+    clock = ManualClock(datetime.now(UTC))
+    url = f"sqlite:///{tmp_path / 'audit.db'}"
+    gateway, _ = make_gateway(tmp_path, open_audit_log(url), clock)
+    burst = gateway.policies.current.policy.abuse.momentum.max_aggressive_orders  # type: ignore[union-attr]
+
+    async def before() -> None:
+        for i in range(burst):
+            clock.advance(0.01)
+            aggressive = order(f"m-{i}", symbol="KO", qty=str(i + 1), price=None, account="ACC-MSFT-TSY")
+            assert (await gateway.pipeline.submit(aggressive)).accepted
+
+    asyncio.run(before())
+    gateway.audit.flush(timeout=10)
+    gateway.close()
+
+    clock.advance(0.05)  # still inside the one-second window
+    restarted, _ = make_gateway(tmp_path, open_audit_log(url), clock)
+    try:
+        one_more = order("m-after", symbol="KO", qty=str(burst + 1), price=None, account="ACC-MSFT-TSY")
+        result = asyncio.run(restarted.pipeline.submit(one_more))
+        assert result.denial is not None and result.denial.code is DenyCode.MARKET_ABUSE_BLOCKED
+        restarted.audit.flush(timeout=10)
+        alerts = [r.payload for r in restarted.audit.read() if r.event_type == "abuse.alert"]
+        assert [a["monitor"] for a in alerts] == ["momentum_ignition"]  # raised once, after the restart
+    finally:
+        restarted.close()
+
+
+def test_only_the_abuse_horizon_of_events_is_kept_for_the_monitors() -> None:
+    from datetime import timedelta
+
+    from gateway.replay import ABUSE_HORIZON, AbuseEvent, Replayed
+
+    replayed = Replayed()
+    start = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)
+    replayed.note_abuse_event(AbuseEvent("cancel", start, "old"))
+    replayed.note_abuse_event(AbuseEvent("cancel", start + ABUSE_HORIZON, "edge"))
+    assert [e.order_id for e in replayed.abuse_events] == ["old", "edge"]  # exactly the horizon apart
+    replayed.note_abuse_event(AbuseEvent("cancel", start + ABUSE_HORIZON + timedelta(microseconds=1), "new"))
+    assert [e.order_id for e in replayed.abuse_events] == ["edge", "new"]

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from bisect import bisect_left, bisect_right, insort
 from collections import deque
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from decimal import Decimal
@@ -70,22 +71,30 @@ class Reservation:
     valuation_price: Decimal
 
 
+RestingKey = tuple[Decimal, int, str]
+"""(rank, sequence, order id) of a resting order: see :class:`RestingLadder`."""
+
+
 class RestingLadder:
-    """An account's resting limit orders in one symbol, each side sorted by price.
+    """An account's resting limit orders in one symbol, each side in price-time priority.
 
     Self-trade prevention asks "which of my resting orders would this one
-    hit?" on every order; a bisect answers it without scanning the book.
+    hit, in the order the book would match them?" on every order; a bisect
+    answers it without scanning the book. Keys are ``(rank, seq, order_id)``
+    where rank is the price for offers and minus the price for bids, so that
+    ascending keys are priority order on both sides and keys of several
+    accounts' ladders merge.
     """
 
     __slots__ = ("_buys", "_keys", "_sells")
 
     def __init__(self) -> None:
-        self._buys: list[tuple[Decimal, int, str]] = []
-        self._sells: list[tuple[Decimal, int, str]] = []
-        self._keys: dict[str, tuple[bool, tuple[Decimal, int, str]]] = {}
+        self._buys: list[RestingKey] = []
+        self._sells: list[RestingKey] = []
+        self._keys: dict[str, tuple[bool, RestingKey]] = {}
 
     def add(self, order_id: str, is_buy: bool, price: Decimal, seq: int) -> None:
-        key = (price, seq, order_id)
+        key = (-price if is_buy else price, seq, order_id)
         insort(self._buys if is_buy else self._sells, key)
         self._keys[order_id] = (is_buy, key)
 
@@ -99,15 +108,14 @@ class RestingLadder:
         if index < len(side) and side[index] == key:
             del side[index]
 
-    def crossing(self, incoming_is_buy: bool, limit: Decimal | None) -> list[str]:
-        """Ids of resting orders on the other side that ``limit`` (None = market) would reach."""
-        if incoming_is_buy:
-            sells = self._sells
-            end = len(sells) if limit is None else bisect_right(sells, (limit, _MAX_SEQ, ""))
-            return [key[2] for key in sells[:end]]
-        buys = self._buys
-        start = 0 if limit is None else bisect_left(buys, (limit, -1, ""))
-        return [key[2] for key in reversed(buys[start:])]
+    def crossing(self, incoming_is_buy: bool, limit: Decimal | None) -> list[RestingKey]:
+        """Keys of the resting orders on the other side that ``limit`` (None = market) would
+        reach, best price first and, at one price, oldest first."""
+        side = self._sells if incoming_is_buy else self._buys
+        if limit is None:
+            return list(side)
+        bound = limit if incoming_is_buy else -limit
+        return side[: bisect_right(side, (bound, _MAX_SEQ, ""))]
 
     def __len__(self) -> int:
         return len(self._keys)
@@ -161,13 +169,18 @@ class RiskState:
         return [o for o in self.working.values() if account is None or o.order.account == account]
 
     def resting_crossing(
-        self, account: str, symbol: str, is_buy: bool, limit: Decimal | None
+        self, accounts: Iterable[str], symbol: str, is_buy: bool, limit: Decimal | None
     ) -> list[WorkingOrder]:
-        """The account's resting limit orders in ``symbol`` that an incoming order would hit."""
-        ladder = self.resting.get((account, symbol))
-        if not ladder:
-            return []
-        return [self.working[oid] for oid in ladder.crossing(is_buy, limit) if oid in self.working]
+        """The accounts' resting limit orders in ``symbol`` that an incoming order would hit,
+        in the order a price-time book would match them (across the accounts)."""
+        found: list[RestingKey] = []
+        for account in accounts:
+            ladder = self.resting.get((account, symbol))
+            if ladder:
+                found.extend(ladder.crossing(is_buy, limit))
+        found.sort()
+        working = self.working
+        return [working[key[2]] for key in found if key[2] in working]
 
     def order_by_cl_ord_id(self, account: str, cl_ord_id: str) -> WorkingOrder | None:
         order_id = self.cl_ord_ids.get((account, cl_ord_id))

@@ -39,10 +39,9 @@ def check(ctx: CheckContext) -> Denial | None:
     limit = None if incoming.ord_type is OrdType.MARKET else incoming.limit_price
     if limit is None and incoming.ord_type is not OrdType.MARKET:
         return None  # a stop order is not in the book until triggered
-    resting = [
+    resting = [  # in matching priority: decrement works through them in that order
         w
-        for account in owner_accounts
-        for w in ctx.state.resting_crossing(account, incoming.symbol, incoming.side is Side.BUY, limit)
+        for w in ctx.state.resting_crossing(owner_accounts, incoming.symbol, incoming.side is Side.BUY, limit)
         if w.order_id != replacing_id
     ]
     if not resting:

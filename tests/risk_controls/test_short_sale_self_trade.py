@@ -213,6 +213,22 @@ def test_decrement_walks_the_resting_orders_best_price_first_and_keeps_fills() -
     assert ctx.self_trade_actions == [SelfTradeAction(better, None), SelfTradeAction(worse, D(80))]
 
 
+def test_decrement_takes_the_owners_resting_orders_in_price_time_priority_across_accounts() -> None:
+    """As the book would match them: best price first whichever account rests it, and at one
+    price the oldest first (bids too: the highest bid, then the earliest at that price)."""
+    h = harness(A1={"self_trade_mode": "decrement"}, A2={"self_trade_mode": "decrement"})
+    older = accept(h, "AAPL", Side.BUY, 10, "200.00", account="A1")
+    newer = accept(h, "AAPL", Side.BUY, 10, "200.00", account="A1")
+    best = accept(h, "AAPL", Side.BUY, 10, "200.05", account="A2")  # the other account, better
+    ctx = h.ctx(order(side=Side.SELL_SHORT, quantity=25, price="200.00", locate="L", account="A1"))
+    assert self_trade.check(ctx) is not None  # 25 <= 30 resting: the incoming is used up
+    assert ctx.self_trade_actions == [
+        SelfTradeAction(best, None),
+        SelfTradeAction(older, None),
+        SelfTradeAction(newer, D(5)),
+    ]
+
+
 def test_decrement_through_the_harness_reserves_only_the_reduced_quantity() -> None:
     h = harness(A1={"self_trade_mode": "decrement"})
     rid = resting_sell(h, quantity=100)

@@ -279,7 +279,7 @@ class FixOrderEntry:
         except OrderRefused as refused:
             self._cancel_reject_raw(sid, message, refused, replace=False)
             return
-        tracked = self.orders.by_cl(sid, request.orig_cl_ord_id)
+        tracked = self._tracked(sid, state, request.orig_cl_ord_id)
         if tracked is not None:
             tracked.pending_cancel_cl = request.cl_ord_id
         self._spawn(self._cancel_flow(sid, request, tracked))
@@ -312,7 +312,7 @@ class FixOrderEntry:
         except OrderRefused as refused:
             self._cancel_reject_raw(sid, message, refused, replace=True)
             return
-        tracked = self.orders.by_cl(sid, request.orig_cl_ord_id)
+        tracked = self._tracked(sid, state, request.orig_cl_ord_id)
         if tracked is not None:
             symbol = message.get_str(t.SYMBOL)
             side = SIDES.get(message.get(t.SIDE) or b"")
@@ -410,7 +410,7 @@ class FixOrderEntry:
     def _status(self, sid: SessionID, state: _SessionState, message: FixMessage) -> None:
         cl_ord_id = message.require_str(t.CL_ORD_ID)
         req_id = message.get_str(t.ORD_STATUS_REQ_ID)
-        tracked = self.orders.by_cl(sid, cl_ord_id)
+        tracked = self._tracked(sid, state, cl_ord_id)
         order_id = message.get_str(t.ORDER_ID)
         if tracked is None and order_id:
             candidate = self.orders.by_id(order_id)
@@ -610,6 +610,33 @@ class FixOrderEntry:
         return f"{self._exec_prefix}{self._exec_counter}"
 
     # ------------------------------------------------------------------ helpers
+
+    def _tracked(self, sid: SessionID, state: _SessionState, cl_ord_id: str) -> TrackedOrder | None:
+        """The session's order by ClOrdID; one entered before this process started (restored
+        from the audit log into the pipeline) is adopted on first mention."""
+        tracked = self.orders.by_cl(sid, cl_ord_id)
+        if tracked is not None or self._working_source is None:
+            return tracked
+        for working in self._working_source.working_orders(session=state.settings.origin_name):
+            if working.order.cl_ord_id == cl_ord_id:
+                return self._adopt(sid, working)
+        return None
+
+    def _adopt(self, sid: SessionID, working: WorkingOrder) -> TrackedOrder:
+        return self.orders.add(
+            TrackedOrder(
+                sid,
+                working.order_id,
+                working.order.cl_ord_id,
+                working.order,
+                working.status,
+                working.cum_qty,
+                working.leaves_qty,
+                working.avg_px,
+                tuple(parties_for(working.order.mifid)),
+                acknowledged=True,  # its New went out before the restart
+            )
+        )
 
     def _cancel_targets(self, sid: SessionID, origin_name: str) -> list[tuple[str, str, str]]:
         """(order id, current ClOrdID, account) of the session's working orders."""

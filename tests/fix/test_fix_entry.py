@@ -258,6 +258,39 @@ def test_status_request_for_unknown_order() -> None:
     run(scenario)
 
 
+def test_after_a_restart_the_sessions_restored_orders_answer_status_and_cancel() -> None:
+    """The pipeline restores working orders from the audit log; a new adapter (a new process)
+    has never seen them, yet the desk's status request and cancel by ClOrdID must work."""
+
+    async def scenario() -> None:
+        before = Rig()
+        await before.order("C1")
+        before.entry.listeners.clear()  # that process is gone
+        before.entry.report("O1", ExecType.PARTIAL_FILL, "40", "101.25")
+        after = FixOrderEntry(
+            before.entry,
+            [settings(DESK), settings(DESK2), settings(DROP, drop_copy=True), settings(OLD)],
+            working_orders=before.entry,
+        )
+        sender = RecordingSender()
+        after.attach(sender)
+
+        after.from_app(DESK, before.msg("H", "11=C1|55=AAPL|54=1|790=R1"))
+        await after.drain()
+        [status] = sender.take(DESK)
+        assert (status.get(150), status.get(39), status.get(37), status.get(790)) == ("I", "1", "O1", "R1")
+        assert (status.get(14), status.get(151)) == ("40", "60")
+
+        after.from_app(DESK, before.msg("F", "11=X1|41=C1|1=ACC1|55=AAPL|54=1|60=20261123-10:00:00"))
+        await after.drain()
+        [pending] = sender.take(DESK)
+        ids = (pending.get(11), pending.get(41), pending.get(37))
+        assert pending.get(150) == "6" and ids == ("X1", "C1", "O1")
+        assert [c.orig_cl_ord_id for c in before.entry.cancels] == ["C1"]
+
+    run(scenario)
+
+
 def test_mass_cancel_cancels_the_sessions_working_orders() -> None:
     async def scenario() -> None:
         rig = Rig()

@@ -52,6 +52,7 @@ class _Routed:
     order: NewOrder
     cl_ord_id: str
     amendments: int = 0
+    before_replace: NewOrder | None = None  # what a refused replace leaves at the venue
 
     def next_cl_ord_id(self) -> str:
         self.amendments += 1
@@ -142,7 +143,7 @@ class FixVenue:
             return
         cl_ord_id = entry.next_cl_ord_id()
         self._by_cl[cl_ord_id] = routed.order_id
-        previous, entry.order = entry.cl_ord_id, routed.order
+        previous, entry.before_replace, entry.order = entry.cl_ord_id, entry.order, routed.order
         self._send(
             b"G",
             [
@@ -164,13 +165,7 @@ class FixVenue:
         if message.msg_type == b"8":
             self._execution_report(message)
         elif message.msg_type == b"9":
-            order_id = self._order_id_of(message)
-            log.warning(
-                "%s: venue refused to cancel/replace %s: %s",
-                self.name,
-                order_id,
-                message.get_str(t.TEXT),
-            )
+            self._cancel_reject(message)
         else:
             raise UnsupportedMessageType(message.msg_type)
 
@@ -188,6 +183,7 @@ class FixVenue:
         entry = self._orders.get(order_id)
         if exec_type is ExecType.REPLACED and entry is not None:
             entry.cl_ord_id = message.require_str(t.CL_ORD_ID)
+            entry.before_replace = None
         report = ExecutionReport(
             order_id=order_id,
             exec_id=message.require_str(t.EXEC_ID),
@@ -204,6 +200,33 @@ class FixVenue:
             self._forget(entry)
         if self._on_report is not None:
             self._on_report(report)
+
+    def _cancel_reject(self, message: FixMessage) -> None:
+        """OrderCancelReject: the order stays as the venue had it, and the pipeline hears so
+        (a cancel that was refused, or a replace whose old version still works)."""
+        order_id = self._order_id_of(message)
+        text = message.get_str(t.TEXT)
+        if order_id is None:
+            log.warning("%s: cancel reject for an order we never sent: %r", self.name, message)
+            return
+        log.warning("%s: venue refused to cancel/replace %s: %s", self.name, order_id, text)
+        replace = message.get(t.CXL_REJ_RESPONSE_TO) == b"2"
+        entry = self._orders.get(order_id)
+        if replace and entry is not None and entry.before_replace is not None:
+            entry.order, entry.before_replace = entry.before_replace, None
+        if self._on_report is None:
+            return
+        self._on_report(
+            ExecutionReport(
+                order_id,
+                f"{message.get_str(t.CL_ORD_ID) or order_id}-refused",
+                ExecType.REPLACE_REJECTED if replace else ExecType.CANCEL_REJECTED,
+                self.name,
+                message.get_time(t.TRANSACT_TIME) or self._clock.now(),
+                venue_order_id=message.get_str(t.ORDER_ID),
+                text=text,
+            )
+        )
 
     def _exec_type(self, code: bytes, message: FixMessage) -> ExecType | None:
         if code in _IGNORED_EXEC_TYPES:
@@ -257,16 +280,22 @@ class FixVenue:
         return format_utc_timestamp(self._clock.now(), 3)
 
     def _unavailable(self, order_id: str, action: str) -> None:
-        """A new order is rejected at once; a cancel or replace leaves the order as last reported."""
+        """A new order is rejected at once; a cancel or replace is refused, and the order works
+        on as last reported."""
         log.error("%s: %s of %s refused: FIX session not logged on", self.name, action, order_id)
-        if action != "submit" or self._on_report is None:
+        if self._on_report is None:
             return
+        kind = {
+            "submit": ExecType.REJECTED,
+            "cancel": ExecType.CANCEL_REJECTED,  # the order works on as last reported
+            "replace": ExecType.REPLACE_REJECTED,
+        }[action]
         when: datetime = self._clock.now()
         self._on_report(
             ExecutionReport(
                 order_id,
-                f"{order_id}-unavailable",
-                ExecType.REJECTED,
+                f"{order_id}-{action}-unavailable-{when:%H%M%S%f}",
+                kind,
                 self.name,
                 when,
                 text=f"{DenyCode.VENUE_UNAVAILABLE.value} venue={self.name}",

@@ -241,7 +241,8 @@ def free_port() -> int:
 
 
 class VenueApp(Recorder):
-    """QuickFIX playing an exchange: acks every order; fills symbol FILL, rejects symbol REJECT."""
+    """QuickFIX playing an exchange: acks every order; fills symbol FILL, rejects symbol REJECT,
+    and refuses to cancel or replace symbol STUCK (OrderCancelReject)."""
 
     def __init__(self) -> None:
         super().__init__()
@@ -302,6 +303,19 @@ class VenueApp(Recorder):
                         (527, "TRADE-1"),
                     ],
                 )
+        elif msg_type in ("F", "G") and got[55] == "STUCK":
+            refusal = qf.Message()
+            refusal.getHeader().setField(qf.MsgType("9"))
+            for tag, value in (
+                (37, f"V-{got[41]}"),
+                (11, got[11]),
+                (41, got[41]),
+                (39, "0"),
+                (434, "1" if msg_type == "F" else "2"),
+                (58, "too late to amend"),
+            ):
+                refusal.setField(tag, value)
+            qf.Session.sendToTarget(refusal, sessionID)
         elif msg_type == "F":
             self._report(
                 sessionID,

@@ -13,7 +13,7 @@ import pytest
 from audit.memory import MemoryAuditLog
 from fix.config import ConnectionType, SessionSettings
 from fix.ids import SessionID
-from fix.venue import FixVenue
+from fix.venue import FixVenue, _Routed
 from gateway.app import build_gateway
 from gateway.settings import Settings
 from risk_controls.domain import (
@@ -134,6 +134,28 @@ def test_fills_and_rejects_over_fix(
     )
 
 
+def test_a_cancel_or_replace_the_venue_refuses_reaches_the_pipeline(
+    connected: tuple[FixVenue, QfVenue, LoopThread, queue.Queue[ExecutionReport]],
+) -> None:
+    """OrderCancelReject becomes CANCEL_REJECTED / REPLACE_REJECTED, so the pipeline puts the
+    order back to working (and, for a replace, back to its old version)."""
+    venue, exchange, loop, reports = connected
+    loop.call(venue.submit, RoutedOrder("G-5", order("STUCK", qty="100")))
+    assert reports.get(timeout=10).exec_type is ExecType.NEW
+    loop.call(venue.replace, RoutedOrder("G-5", order("STUCK", qty="150", price="10.40")))
+    refused_replace = reports.get(timeout=10)
+    assert (refused_replace.order_id, refused_replace.exec_type, refused_replace.text) == (
+        "G-5",
+        ExecType.REPLACE_REJECTED,
+        "too late to amend",
+    )
+    loop.call(venue.cancel, "G-5")
+    refused_cancel = reports.get(timeout=10)
+    assert (refused_cancel.order_id, refused_cancel.exec_type) == ("G-5", ExecType.CANCEL_REJECTED)
+    cancel = fields(wait_for(exchange.app.app, lambda raw: fields(raw)[35] == "F"))
+    assert (cancel[41], cancel[38]) == ("G-5", "100")  # the version the venue kept, not the refused one
+
+
 def test_order_for_a_venue_that_is_not_logged_on_is_rejected_at_once() -> None:
     loop = LoopThread()
     try:
@@ -143,6 +165,13 @@ def test_order_for_a_venue_that_is_not_logged_on_is_rejected_at_once() -> None:
         loop.call(venue.submit, RoutedOrder("G-9", order("AAPL")))
         assert [(r.order_id, r.exec_type, r.text) for r in reports] == [
             ("G-9", ExecType.REJECTED, "VENUE_UNAVAILABLE venue=XFIX")
+        ]
+        venue._orders["G-8"] = _Routed("G-8", order("AAPL"), "G-8")  # as if routed before a drop
+        loop.call(venue.cancel, "G-8")
+        loop.call(venue.replace, RoutedOrder("G-8", order("AAPL", qty="150")))
+        assert [(r.order_id, r.exec_type) for r in reports[1:]] == [
+            ("G-8", ExecType.CANCEL_REJECTED),  # refused: the order works on as last reported
+            ("G-8", ExecType.REPLACE_REJECTED),
         ]
     finally:
         loop.close()

@@ -97,7 +97,13 @@ def ensure_may_view(principal: Principal, account: str) -> None:
 
 async def record_denial(ctx: ApiContext, request: Request, denied: AccessDenied) -> None:
     """Append ``access.denied`` and wait (briefly) until it is durable; the answer is the same either way."""
+    ctx.metrics.access_denied(denied.status)
+    client = request.client.host if request.client else None
     principal = denied.principal
+    # an authenticated caller is sampled on its own; the unauthenticated, by address only
+    carried = ctx.denials.admit((client, principal.subject if principal else None, denied.status))
+    if carried is None:
+        return  # part of a flood: counted, and the count goes into this caller's next record
     payload = {
         "status": denied.status,
         "reason": denied.detail,
@@ -106,8 +112,8 @@ async def record_denial(ctx: ApiContext, request: Request, denied: AccessDenied)
         "claimed_subject": denied.claimed_subject,
         "method": request.method,
         "path": request.url.path,
-        "client": request.client.host if request.client else None,
+        "client": client,
+        "suppressed_since_last": carried,
     }
-    ctx.metrics.access_denied(denied.status)
     with contextlib.suppress(AuditUnavailable):  # the refusal stands; /readyz shows the outage
         await ctx.gateway.audit.append(ACCESS_DENIED, payload)

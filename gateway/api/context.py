@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from fastapi import Request
 
 from gateway.api.config import ApiConfig
+from gateway.api.denials import DenialSampler
 from gateway.api.idempotency import ClientOrderIndex
 from gateway.api.releases import ReleaseBook
 from gateway.api.tokens import TokenVerifier
@@ -26,6 +27,7 @@ class ApiContext:
     orders: ClientOrderIndex
     releases: ReleaseBook
     metrics: GatewayMetrics
+    denials: DenialSampler = field(default_factory=DenialSampler)
 
     @staticmethod
     def cancel_id(order_id: str) -> str:

@@ -174,6 +174,7 @@ def test_trader_may_not_enter_orders_for_an_account_outside_its_token(live: Live
             "method": "POST",
             "path": "/v1/orders",
             "client": "127.0.0.1",
+            "suppressed_since_last": 0,
         }
     ]
 

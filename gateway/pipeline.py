@@ -119,7 +119,13 @@ class OrderPipeline:
         instrument = self.instruments.get(order.symbol)
         # durable in append order: waiting on the decision record below covers this one too
         self.audit.append(
-            ev.ORDER_RECEIVED, ev.received_payload(order_id, order, instrument.isin if instrument else None)
+            ev.ORDER_RECEIVED,
+            ev.received_payload(
+                order_id,
+                order,
+                instrument.isin if instrument else None,
+                instrument.currency if instrument else None,
+            ),
         )
         self.state.note_message(order.origin.throttle_key, order.account, now)
         loaded = self._policy()

@@ -36,6 +36,7 @@ class OrderState:
     order: dict[str, Any] | None  # order_payload(); partial or None when received before
     carried_over: bool = False  # received before the range began
     isin: str | None = None
+    currency: str | None = None  # the instrument's price currency, when the record carries it
     version: int = 1
     versions_used: int = 1  # a replace the venue refused still used up a version number
     prior_cl_ord_id: str | None = None
@@ -176,7 +177,9 @@ class OrderTracker:
 
     def _received(self, record: Record) -> None:
         p = record.payload
-        state = OrderState(p["order_id"], record.seq, p["order"], isin=p.get("isin"))
+        state = OrderState(
+            p["order_id"], record.seq, p["order"], isin=p.get("isin"), currency=p.get("currency")
+        )
         state.received_at = record.ts
         self._add(state)
 
@@ -286,9 +289,7 @@ class OrderTracker:
         if order_id in self._open and request is not None:
             self._awaiting_venue[order_id] = (request, record)
 
-    def _successor(
-        self, state: OrderState, request: Record, accepted: Record
-    ) -> OrderState:
+    def _successor(self, state: OrderState, request: Record, accepted: Record) -> OrderState:
         new_order = accepted.payload.get("order") or request.payload["order"]
         state.versions_used += 1
         return replace(

@@ -241,9 +241,12 @@ def execution_from(payload: dict[str, Any]) -> ExecutionReport:
 # --- payload builders: the exact shape of each record the pipeline writes ---
 
 
-def received_payload(order_id: str, order: NewOrder, isin: str | None) -> dict[str, Any]:
-    """``order.received``: the order as the adapter handed it in."""
-    return {"order_id": order_id, "isin": isin, "order": order_payload(order)}
+def received_payload(
+    order_id: str, order: NewOrder, isin: str | None, currency: str | None = None
+) -> dict[str, Any]:
+    """``order.received``: the order as the adapter handed it in, with the instrument's ISIN
+    and price currency as the gateway knew them (the transaction report needs both)."""
+    return {"order_id": order_id, "isin": isin, "currency": currency, "order": order_payload(order)}
 
 
 def accepted_payload(

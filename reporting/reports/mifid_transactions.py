@@ -4,8 +4,10 @@ gateway knows.
 The executing entity's LEI is read from the policy in force (``firm.lei``);
 client, decision makers, capacity, short-selling, waiver, commodity and SFT
 flags come from the MiFID II tags written when the order was accepted.
-Fields the gateway cannot know (counterparty, price currency when the log does
-not carry it) are left empty for the reporting firm's ARM to complete.
+The price currency is the instrument's, recorded when the order was received
+(logs written before it was recorded leave it empty). Fields the gateway
+cannot know (the counterparty) are left empty for the reporting firm's ARM to
+complete.
 """
 
 from __future__ import annotations
@@ -68,18 +70,36 @@ class MifidTransactions(Projection):
         buy = side == "BUY"
         self.rows.write(
             (
-                "NEWT", f"{s.order_id}-{p.get('exec_id')}", p.get("trade_id"), self._firm_lei(),
-                client if buy else None, client_type if buy else None,
+                "NEWT",
+                f"{s.order_id}-{p.get('exec_id')}",
+                p.get("trade_id"),
+                self._firm_lei(),
+                client if buy else None,
+                client_type if buy else None,
                 None if buy or side is None else client,
                 None if buy or side is None else client_type,
-                p.get("transact_time"), tag(s, "capacity"), Decimal(p["last_qty"]),
-                Decimal(p["last_px"]), s.tags.get("currency"), venue_mic(s), s.isin,
-                tag(s, "investment_decision"), s.tags.get("investment_decision_type"),
-                tag(s, "execution_decision"), s.tags.get("execution_decision_type"),
-                tag(s, "waiver"), short_selling_indicator(s) if side else None,
-                _bool(tag(s, "commodity_derivative")), _bool(tag(s, "sft")),
-                _bool(s.tags.get("algo_indicator")), s.tags.get("algo_id"), s.order_id,
-                s.cl_ord_id, p.get("exec_id"), s.field("account"), s.field("symbol"),
+                p.get("transact_time"),
+                tag(s, "capacity"),
+                Decimal(p["last_qty"]),
+                Decimal(p["last_px"]),
+                s.currency or s.tags.get("currency"),
+                venue_mic(s),
+                s.isin,
+                tag(s, "investment_decision"),
+                s.tags.get("investment_decision_type"),
+                tag(s, "execution_decision"),
+                s.tags.get("execution_decision_type"),
+                tag(s, "waiver"),
+                short_selling_indicator(s) if side else None,
+                _bool(tag(s, "commodity_derivative")),
+                _bool(tag(s, "sft")),
+                _bool(s.tags.get("algo_indicator")),
+                s.tags.get("algo_id"),
+                s.order_id,
+                s.cl_ord_id,
+                p.get("exec_id"),
+                s.field("account"),
+                s.field("symbol"),
             )
         )
 

@@ -42,6 +42,8 @@ def test_accepted_order_is_routed_after_its_acceptance_is_durable(
         assert {c["control"] for c in accepted["checks"]} >= {"kill_switch", "credit_limit", "price_collar"}
         assert accepted["tags"]["client_id"] == "HWUPKR0MPOU8FGXBT394"
         assert accepted["tags"]["capacity"] == "AOTC"
+        received = events_of(gateway, ev.ORDER_RECEIVED)[0]
+        assert (received["isin"], received["currency"]) == ("US0378331005", "USD")  # AAPL's, for RTS 22
         kinds = [r.event_type for r in gateway.audit.read() if r.payload.get("order_id") == result.order_id]
         assert kinds[:3] == [ev.ORDER_RECEIVED, ev.ORDER_ACCEPTED, ev.ORDER_ROUTED]
 

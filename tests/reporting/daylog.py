@@ -157,7 +157,7 @@ class DayLog:
             locate_id="LOC-1" if side is Side.SELL_SHORT else None,
         )
         o = Order(f"O{self._seq:06d}", order)
-        self.append(ev.ORDER_RECEIVED, ev.received_payload(o.order_id, order, ISIN.get(symbol)))
+        self.append(ev.ORDER_RECEIVED, ev.received_payload(o.order_id, order, ISIN.get(symbol), "USD"))
         return o
 
     def tags(self, o: Order) -> dict[str, Any]:

@@ -50,6 +50,7 @@ def test_mifid_rows_use_the_tags_and_the_firm_lei_from_the_policy(generated: Gen
         tag = tags.get(row["order_id"])
         if tag is None:  # the GTC order accepted the day before
             continue
+        assert row["price_currency"] == "USD"  # the instrument's, as recorded on receipt
         assert row["trading_capacity"] == tag["capacity"]
         assert row["investment_decision_within_firm"] == tag["investment_decision"]
         party = row["buyer_id"] or row["seller_id"]

@@ -532,21 +532,7 @@ class FixOrderEntry:
         if key in self._pending:
             self._pending[key].append(update)  # reported before submit() returned
             return
-        tracked = self.orders.add(  # an order entered before this process started
-            TrackedOrder(
-                sid,
-                update.order_id,
-                update.cl_ord_id,
-                update.order,
-                update.status,
-                update.cum_qty,
-                update.leaves_qty,
-                update.avg_px,
-                tuple(parties_for(update.order.mifid)),
-                acknowledged=True,
-            )
-        )
-        self._apply(tracked, update)
+        self._apply(self._adopt(sid, update), update)  # an order entered before this process started
 
     def _apply(self, tracked: TrackedOrder, update: OrderUpdate) -> None:
         report = report_for(tracked, update, tracked.session_id.begin_string)
@@ -622,19 +608,20 @@ class FixOrderEntry:
                 return self._adopt(sid, working)
         return None
 
-    def _adopt(self, sid: SessionID, working: WorkingOrder) -> TrackedOrder:
+    def _adopt(self, sid: SessionID, known: WorkingOrder | OrderUpdate) -> TrackedOrder:
+        """Track an order this adapter never saw entered (its New went out before a restart)."""
         return self.orders.add(
             TrackedOrder(
                 sid,
-                working.order_id,
-                working.order.cl_ord_id,
-                working.order,
-                working.status,
-                working.cum_qty,
-                working.leaves_qty,
-                working.avg_px,
-                tuple(parties_for(working.order.mifid)),
-                acknowledged=True,  # its New went out before the restart
+                known.order_id,
+                known.order.cl_ord_id,
+                known.order,
+                known.status,
+                known.cum_qty,
+                known.leaves_qty,
+                known.avg_px,
+                tuple(parties_for(known.order.mifid)),
+                acknowledged=True,
             )
         )
 

@@ -15,6 +15,15 @@ from collections import OrderedDict
 from collections.abc import Callable, Hashable
 
 
+class _Window:
+    __slots__ = ("recorded", "start", "suppressed")
+
+    def __init__(self, start: float, suppressed: int) -> None:
+        self.start = start
+        self.recorded = 0
+        self.suppressed = suppressed  # refusals not recorded since the caller's last record
+
+
 class DenialSampler:
     """Decides, per (client, status), whether a refusal gets its own audit record."""
 
@@ -30,22 +39,20 @@ class DenialSampler:
         self._window = window_seconds
         self._max_clients = max_clients
         self._clock = clock
-        # key -> [window start, recorded in this window, suppressed since the last record]
-        self._state: OrderedDict[Hashable, list[float]] = OrderedDict()
+        self._callers: OrderedDict[Hashable, _Window] = OrderedDict()
 
     def admit(self, key: Hashable) -> int | None:
         """None: count it, record nothing. Else record it, carrying this many suppressed."""
         now = self._clock()
-        state = self._state.get(key)
-        if state is None or now - state[0] >= self._window:
-            suppressed = 0 if state is None else int(state[2])
-            state = self._state[key] = [now, 0.0, float(suppressed)]
-        self._state.move_to_end(key)
-        while len(self._state) > self._max_clients:
-            self._state.popitem(last=False)  # the quietest client's pending count is lost
-        if state[1] >= self._burst:
-            state[2] += 1
+        window = self._callers.get(key)
+        if window is None or now - window.start >= self._window:
+            window = self._callers[key] = _Window(now, window.suppressed if window else 0)
+        self._callers.move_to_end(key)
+        while len(self._callers) > self._max_clients:
+            self._callers.popitem(last=False)  # the quietest caller's pending count is lost
+        if window.recorded >= self._burst:
+            window.suppressed += 1
             return None
-        state[1] += 1
-        carried, state[2] = int(state[2]), 0.0
+        window.recorded += 1
+        carried, window.suppressed = window.suppressed, 0
         return carried

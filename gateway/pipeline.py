@@ -25,6 +25,7 @@ from typing import Any, Protocol
 
 from audit.api import AppendTicket, AuditLog, AuditUnavailable
 from gateway.router import Router, UnknownVenue
+from gateway.withdrawals import Withdrawals, refused_at_once
 from risk_controls import events as ev
 from risk_controls.abuse import AbuseAlert, AbuseMonitors, action_for, blocked_denial
 from risk_controls.chain import ControlChain
@@ -97,6 +98,7 @@ class OrderPipeline:
         self._replaces_in_flight: dict[str, tuple[NewOrder, Decimal, Decimal]] = {}
         self._fx_policy: LoadedPolicy | None = None
         self._fx_cache: dict[str, Decimal] = {}
+        self.withdrawals = Withdrawals(audit)
         router.connect(self.on_venue_report)
 
     # ---- OrderEntry ---------------------------------------------------------------
@@ -176,7 +178,10 @@ class OrderPipeline:
             "origin": ev.origin_payload(request.origin),
             "reason": "client request",
         }
+        if working is not None and self.withdrawals.blocks(working.order_id):
+            return AmendResult(working.order_id, False, deny(DenyCode.AUDIT_UNAVAILABLE, "audit"))
         ticket = self.audit.append(ev.CANCEL_REQUESTED, payload)
+        refused = refused_at_once(ticket)
         denial: Denial | None = None
         if working is None:
             denial = deny(DenyCode.UNKNOWN_ORDER, "order_entry", orig_cl_ord_id=request.orig_cl_ord_id)
@@ -190,7 +195,14 @@ class OrderPipeline:
             return AmendResult(order_id, False, denial)
         assert working is not None
         if not await self._settle(ticket):
-            return AmendResult(working.order_id, False, deny(DenyCode.AUDIT_UNAVAILABLE, "audit"))
+            unavailable = deny(DenyCode.AUDIT_UNAVAILABLE, "audit")
+            if not refused:
+                self.withdrawals.withdraw(
+                    ev.withdrawn_payload(
+                        ev.CANCEL_REQUESTED, working.order_id, request.cl_ord_id, request.account, unavailable
+                    )
+                )
+            return AmendResult(working.order_id, False, unavailable)
         if working.status.is_working:
             self.cancel_working(working)
         return AmendResult(working.order_id, True)
@@ -205,6 +217,8 @@ class OrderPipeline:
         loaded = self._policy()
         denial: Denial | None = None
         results: list[CheckResult] = []
+        if working is not None and self.withdrawals.blocks(working.order_id):
+            return AmendResult(working.order_id, False, deny(DenyCode.AUDIT_UNAVAILABLE, "audit"))
         if working is None:
             denial = deny(DenyCode.UNKNOWN_ORDER, "order_entry", orig_cl_ord_id=request.orig_cl_ord_id)
         elif not working.status.is_working:
@@ -313,10 +327,17 @@ class OrderPipeline:
             "valuation_price": ev.dec(valuation_base),
         }
         accepted = self.audit.append(ev.ORDER_ACCEPTED, payload)
+        refused = refused_at_once(accepted)
         self._record_alerts(alerts, order_id, "ALERT")
         if not await self._settle(accepted):
             self._rollback(working)
-            return SubmitResult(order_id, False, deny(DenyCode.AUDIT_UNAVAILABLE, "audit"))
+            unavailable = deny(DenyCode.AUDIT_UNAVAILABLE, "audit")
+            if not refused:
+                withdrawal = ev.withdrawn_payload(
+                    ev.ORDER_ACCEPTED, order_id, order.cl_ord_id, order.account, unavailable
+                )
+                self.withdrawals.withdraw(withdrawal)
+            return SubmitResult(order_id, False, unavailable)
         seq = accepted.seq(0)
         if working.status is OrderStatus.PENDING_CANCEL:
             # cancelled (kill switch, self-trade prevention) while its acceptance was being made durable
@@ -366,8 +387,30 @@ class OrderPipeline:
                 },
             },
         )
+        refused = refused_at_once(ticket)
         if not await self._settle(ticket):
-            return AmendResult(working.order_id, False, deny(DenyCode.AUDIT_UNAVAILABLE, "audit"))
+            unavailable = deny(DenyCode.AUDIT_UNAVAILABLE, "audit")
+            if not refused:
+                kept = self.state.reservations[working.order_id]
+                in_force = {
+                    "order": ev.order_payload(working.order),
+                    "reservation": {
+                        "venue": working.venue,
+                        "price_base": ev.dec(kept.price_base),
+                        "valuation_price": ev.dec(kept.valuation_price),
+                    },
+                }
+                self.withdrawals.withdraw(
+                    ev.withdrawn_payload(
+                        ev.REPLACE_ACCEPTED,
+                        working.order_id,
+                        new_order.cl_ord_id,
+                        new_order.account,
+                        unavailable,
+                        in_force,
+                    )
+                )
+            return AmendResult(working.order_id, False, unavailable)
         if not working.status.is_working:  # filled or cancelled while we waited for the disk
             return AmendResult(working.order_id, False, deny(DenyCode.ORDER_NOT_WORKING, "order_entry"))
         previous = self.state.reservations[working.order_id]

@@ -140,12 +140,46 @@ def _apply(  # noqa: C901 - one flat dispatch over the event vocabulary reads be
         state.execution_disabled.add(payload["account"])
     elif kind == ev.EXEC_THROTTLE_RESET:
         state.execution_disabled.discard(payload["account"])
+    elif kind == ev.DECISION_WITHDRAWN:
+        _withdraw(state, payload)
     elif kind == ev.POLICY_LOADED:
         out.policy_hash = payload["policy_hash"]
         out.policy_content, out.policy_source = payload["content"], payload["source"]
 
 
 _FILLS = (ExecType.PARTIAL_FILL._value_, ExecType.FILL._value_)
+
+
+def _withdraw(state: RiskState, payload: dict[str, Any]) -> None:
+    """Undo a decision record whose commit failed in doubt, as the live pipeline did.
+
+    Nothing happens when the withdrawn record never landed (the order is unknown, or
+    the version or status it would have set is not the current one).
+    """
+    order_id = payload["order_id"]
+    working = state.orders.get(order_id)
+    if working is None:
+        return
+    withdrawn = payload["withdrawn"]
+    if withdrawn == ev.ORDER_ACCEPTED:
+        if working.cum_qty == 0:  # never routed, so nothing can have filled
+            state.forget(order_id)
+    elif withdrawn == ev.CANCEL_REQUESTED and working.status is OrderStatus.PENDING_CANCEL:
+        working.status = OrderStatus.PARTIALLY_FILLED if working.cum_qty else OrderStatus.NEW
+    elif (
+        withdrawn == ev.REPLACE_ACCEPTED
+        and working.status.is_working
+        and working.order.cl_ord_id == payload["cl_ord_id"]
+    ):
+        kept = payload["in_force"]
+        reservation = kept["reservation"]
+        state.on_replaced(
+            order_id,
+            ev.order_from(kept["order"]),
+            Decimal(reservation["price_base"]),
+            Decimal(reservation["valuation_price"]),
+        )
+        state.forget_cl_ord_id(payload["account"], payload["cl_ord_id"], order_id)
 
 
 def rebuild_abuse_windows(

@@ -122,6 +122,7 @@ class OrderTracker:
             (ev.REPLACE_ACCEPTED, self._replace_accepted),
             (ev.REPLACE_DENIED, self._replace_denied),
             (ev.KILL_ENGAGED, self._kill_engaged),
+            (ev.DECISION_WITHDRAWN, self._withdrawn),
         ):
             scan.on(event_type, handler)
         scan.at_end(self._finish)
@@ -208,6 +209,26 @@ class OrderTracker:
         for listener in self._on_denial:
             listener(state, record)
         self._close(state, "DENIED", record)
+
+    def _withdrawn(self, record: Record) -> None:
+        """A decision whose commit failed in doubt: the client was refused (AUDIT_UNAVAILABLE),
+        so the report says so, whether or not the withdrawn record made it into the log."""
+        p = record.payload
+        withdrawn = p.get("withdrawn")
+        state = self._get(p.get("order_id"), record, create=False)
+        if withdrawn == ev.ORDER_ACCEPTED:
+            if state is None:
+                return  # nothing of the order was recorded, so there is nothing to correct
+            state.denial = dict(p["denial"])
+            state.reason = f"acceptance withdrawn: {state.denial.get('text')}"
+        elif state is not None and withdrawn == ev.CANCEL_REQUESTED:
+            state.cancel_requested_at, state.reason = None, None
+        elif state is not None and withdrawn == ev.REPLACE_ACCEPTED:
+            self._awaiting_venue.pop(state.order_id, None)
+        for listener in self._on_denial:
+            listener(state, record)
+        if state is not None and withdrawn == ev.ORDER_ACCEPTED:
+            self._close(state, "DENIED", record)
 
     def _routed(self, record: Record) -> None:
         p = record.payload

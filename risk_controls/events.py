@@ -41,6 +41,10 @@ REPLACE_REQUESTED = "order.replace_requested"
 REPLACE_ACCEPTED = "order.replace_accepted"
 REPLACE_DENIED = "order.replace_denied"
 EXECUTION = "exec.report"  # venue ack, fill, cancel, replace, reject, expiry
+DECISION_WITHDRAWN = "order.decision_withdrawn"
+"""A decision record (order.accepted, order.replace_accepted, order.cancel_requested) whose
+commit failed in doubt: the client was told AUDIT_UNAVAILABLE and nothing went to the venue,
+but the record may have landed all the same. This one says to disregard it."""
 # Controls
 KILL_ENGAGED = "kill.engaged"
 KILL_RELEASED = "kill.released"
@@ -285,6 +289,31 @@ def denied_payload(
         "checks": checks_payload(checks),
         "policy_hash": policy_hash,
     }
+
+
+def withdrawn_payload(
+    withdrawn: str,
+    order_id: str,
+    cl_ord_id: str,
+    account: str,
+    denial: Denial,
+    in_force: dict[str, Any] | None = None,
+) -> dict[str, Any]:
+    """``order.decision_withdrawn``: which record is void and the refusal the client got.
+
+    For a withdrawn replace, ``in_force`` is the version that stayed in force (``order``
+    and ``reservation``), so a replay can put it back.
+    """
+    payload: dict[str, Any] = {
+        "withdrawn": withdrawn,
+        "order_id": order_id,
+        "cl_ord_id": cl_ord_id,
+        "account": account,
+        "denial": denial_payload(denial),
+    }
+    if in_force is not None:
+        payload["in_force"] = in_force
+    return payload
 
 
 def routed_payload(order_id: str, venue: str, mic: str | None) -> dict[str, Any]:

@@ -257,12 +257,18 @@ class RiskState:
         self._reserve(working, working.leaves_qty, -1)
         del self.orders[order_id]
         self.reservations.pop(order_id, None)
-        self.cl_ord_ids.pop((order.account, order.cl_ord_id), None)
+        self.forget_cl_ord_id(order.account, order.cl_ord_id, order_id)
         self._retire(working)
         self.book(order.account).orders_today -= 1
         window = self.recent_orders.get(self.duplicate_key(order))
         if window and working.received_at in window:
             window.remove(working.received_at)
+
+    def forget_cl_ord_id(self, account: str, cl_ord_id: str, order_id: str) -> None:
+        """Free a client order id, unless a later order has taken it since."""
+        key = (account, cl_ord_id)
+        if self.cl_ord_ids.get(key) == order_id:
+            del self.cl_ord_ids[key]
 
     def on_replaced(
         self, order_id: str, new_order: NewOrder, price_base: Decimal, valuation_price: Decimal

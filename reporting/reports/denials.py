@@ -1,7 +1,9 @@
 """Pre-trade denials by control and reason code: counts, time distribution, detail rows.
 
 New orders refused by the control chain (``order.denied``) and refused cancel
-and replace requests are all here, one CSV row each, told apart by ``request``.
+and replace requests are all here, one CSV row each, told apart by ``request``,
+as are requests refused with AUDIT_UNAVAILABLE after a commit failed in doubt
+(``order.decision_withdrawn``).
 """
 
 from __future__ import annotations
@@ -25,6 +27,8 @@ HEADER = (
 )  # fmt: skip
 _REMEMBERED_REQUESTS = 10_000
 _REQUEST = {ev.ORDER_DENIED: "NEW", ev.CANCEL_DENIED: "CANCEL", ev.REPLACE_DENIED: "REPLACE"}
+_WITHDRAWN_REQUEST = {ev.ORDER_ACCEPTED: "NEW", ev.CANCEL_REQUESTED: "CANCEL", ev.REPLACE_ACCEPTED: "REPLACE"}
+"""The request a withdrawn decision answered (``order.decision_withdrawn``)."""
 
 
 def context_text(context: dict[str, str] | None) -> str:
@@ -60,7 +64,10 @@ class Denials(Projection):
     def _denial(self, s: OrderState | None, record: Record) -> None:
         p = record.payload
         denial = p["denial"]
-        request = _REQUEST.get(record.event_type, record.event_type)
+        if record.event_type == ev.DECISION_WITHDRAWN:
+            request = _WITHDRAWN_REQUEST.get(p.get("withdrawn") or "", "NEW")
+        else:
+            request = _REQUEST.get(record.event_type, record.event_type)
         account = (
             p.get("account")
             or (s.field("account") if s else None)

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
 from audit.api import AppendTicket, RawRecord
@@ -28,6 +28,9 @@ _EMPTY = hashlib.sha256()
 _LEAF = hashlib.sha256(b"\x00")
 """Hash objects to copy: cheaper than hashlib.sha256() per record (see merkle.leaf_hash)."""
 SignFn = Callable[[Frontier, Hash, str], Checkpoint | None]
+Append = tuple[AppendTicket, str, bytes, Mapping[str, Any], bytes, str | None]
+"""ticket, event type, its JSON string, payload, payload JSON, retention: a plain tuple
+because one is built per append."""
 
 
 class Batch:
@@ -91,6 +94,47 @@ class Batch:
             self.tickets.append(ticket)
             self.records.append(raw)
         return raw
+
+    def add_appends(self, appends: Iterable[Append], every: int | None, sign: SignFn) -> None:
+        """:meth:`add` for every queued append, signing a checkpoint after each ``every``
+        records since the last one.
+
+        The writer's hottest loop, so the chain's state lives in locals, the leaf
+        hashes go into the frontier once per run, and nothing is looked up per record.
+        """
+        seq, prev, now = self.seq, self.prev, self.now
+        due = self.checkpoint_seq + every if every is not None else None
+        add_row, add_ticket, add_record = self.rows.append, self.tickets.append, self.records.append
+        leaves: list[Hash] = []
+        add_leaf = leaves.append
+        chain, leaf = _EMPTY.copy, _LEAF.copy
+        for ticket, event_type, et_json, payload, pj, retention in appends:
+            seq += 1
+            ts = now()
+            if retention is None:
+                body = _BODY % (et_json, pj, seq, ts.encode())
+            else:
+                body = _BODY_RETAINED % (et_json, pj, json_string(retention), seq, ts.encode())
+            h = chain()
+            h.update(prev)
+            h.update(body)
+            digest = h.digest()
+            add_row((seq, ts, event_type, retention, body, prev, digest))
+            h = leaf()
+            h.update(body)
+            add_leaf(h.digest())
+            add_ticket(ticket)
+            add_record((seq, ts, event_type, payload, prev, digest, retention))
+            prev = digest
+            if due is not None and seq >= due:
+                self.seq, self.prev = seq, prev
+                self.frontier.extend_into(leaves, self.nodes)
+                leaves.clear()
+                self.add_checkpoint(sign, None)
+                seq, prev = self.seq, self.prev
+                due = self.checkpoint_seq + every if every is not None else None
+        self.seq, self.prev = seq, prev
+        self.frontier.extend_into(leaves, self.nodes)
 
     def since_checkpoint(self) -> int:
         return self.seq - self.checkpoint_seq

@@ -225,6 +225,28 @@ class Frontier:
                 completed.append((level, ((self.size) >> level) - 1, h))
         hashes.append(h)
 
+    def extend_into(self, leaves: Iterable[Hash], completed: list[tuple[int, int, Hash]]) -> None:
+        """:meth:`append_into` for many leaves: one call per batch, its state in locals and
+        node hashing inlined (the writer runs this for every record)."""
+        n, hashes, min_level = self.size, self._hashes, self.min_level
+        push, pop, node = hashes.append, hashes.pop, _NODE_PREFIX.copy
+        for leaf in leaves:
+            n += 1
+            if n & 1:  # the new leaf has no left sibling yet: half of all leaves
+                push(leaf)
+                continue
+            h, m, level = leaf, n - 1, 0
+            while m & 1:
+                x = node()
+                x.update(pop() + h)
+                h = x.digest()
+                m >>= 1
+                level += 1
+                if level >= min_level:
+                    completed.append((level, (n >> level) - 1, h))
+            push(h)
+        self.size = n
+
     def root(self) -> Hash:
         if not self._hashes:
             return EMPTY_ROOT

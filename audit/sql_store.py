@@ -32,7 +32,7 @@ from audit.api import (
     fail_batch,
 )
 from audit.backends import Backend, LinkRow, NotCommitted, backend_for
-from audit.batch import Batch
+from audit.batch import Append, Batch
 from audit.checkpoint import Checkpoint, Signer, public_key_pem, sign_checkpoint
 from audit.clock import ChainClock
 from audit.merkle import Frontier, Hash
@@ -45,11 +45,6 @@ _log = logging.getLogger(__name__)
 _GENESIS = bytes.fromhex(GENESIS_HASH)
 SIGN_BACKOFF = 30.0
 """Seconds without checkpoint attempts after the signer failed."""
-
-
-_Append = tuple[AppendTicket, str, bytes, Mapping[str, Any], bytes, str | None]
-"""ticket, event type, its JSON string, payload, payload JSON, retention: a plain tuple
-because one is built per append."""
 
 
 class _Flush:
@@ -66,7 +61,22 @@ class _CheckpointRequest:
         self.ticket = AppendTicket()
 
 
-_Item = _Append | _Flush | _CheckpointRequest
+_Item = Append | _Flush | _CheckpointRequest
+
+
+class _Drained:
+    """One batch taken off the queue: appends in order, each checkpoint request with the
+    number of appends queued before it, and flush markers (set once the batch is done)."""
+
+    __slots__ = ("appends", "flushes", "requests")
+
+    def __init__(self) -> None:
+        self.appends: list[Append] = []
+        self.requests: list[tuple[int, _CheckpointRequest]] = []
+        self.flushes: list[_Flush] = []
+
+    def __bool__(self) -> bool:
+        return bool(self.appends or self.requests or self.flushes)
 
 
 class CheckpointPolicy:
@@ -300,22 +310,23 @@ class SqlAuditLog:
                 _log.exception("audit writer failed on a batch")
                 self._go_unavailable(f"audit writer error: {exc!r}")
                 error = AuditUnavailable(self._unavailable_reason)
-                fail_batch([item[0] for item in batch if isinstance(item, tuple)], error)
-                fail_batch([i.ticket for i in batch if isinstance(i, _CheckpointRequest)], error)
-                for marker in batch:
-                    if isinstance(marker, _Flush):
-                        marker.done.set()
+                fail_batch([item[0] for item in batch.appends], error)
+                fail_batch([request.ticket for _, request in batch.requests], error)
+                for marker in batch.flushes:
+                    marker.done.set()
         self._fail_queued()
 
-    def _drain(self) -> list[_Item]:
-        batch: list[_Item] = []
-        queue = self._queue
-        appends = 0
-        while queue and appends < self._max_batch:
+    def _drain(self) -> _Drained:
+        batch = _Drained()
+        queue, appends, max_batch = self._queue, batch.appends, self._max_batch
+        while queue and len(appends) < max_batch:
             item = queue.popleft()
-            batch.append(item)
-            if isinstance(item, tuple):
-                appends += 1
+            if type(item) is tuple:
+                appends.append(item)
+            elif type(item) is _CheckpointRequest:
+                batch.requests.append((len(appends), item))
+            elif type(item) is _Flush:
+                batch.flushes.append(item)
         return batch
 
     def _idle_timeout(self) -> float | None:
@@ -333,22 +344,16 @@ class SqlAuditLog:
         pending = state.seq > state.checkpoint_seq
         return pending and time.monotonic() - state.checkpoint_time >= policy.interval
 
-    def _write(self, items: list[_Item], timed_checkpoint: bool) -> None:
+    def _write(self, drained: _Drained, timed_checkpoint: bool) -> None:
         batch = Batch(self._state, self._clock.now)
         every = self._checkpoints.every if self._checkpoints else None
-        flushes: list[_Flush] = []
-        add = batch.add
-        for item in items:
-            if type(item) is tuple:
-                ticket, event_type, et_json, payload, pj, retention = item
-                add(event_type, et_json, payload, pj, retention, ticket)
-                if every is not None and batch.seq - batch.checkpoint_seq >= every:
-                    batch.add_checkpoint(self._sign, None)
-            elif type(item) is _CheckpointRequest:
-                if batch.add_checkpoint(self._sign, item.ticket) is None:
-                    item.ticket.set_error(AuditUnavailable("checkpoint signing failed"))
-            elif type(item) is _Flush:
-                flushes.append(item)
+        appends, done = drained.appends, 0
+        for before, request in drained.requests:  # a requested checkpoint covers what came before it
+            batch.add_appends(appends[done:before], every, self._sign)
+            done = before
+            if batch.add_checkpoint(self._sign, request.ticket) is None:
+                request.ticket.set_error(AuditUnavailable("checkpoint signing failed"))
+        batch.add_appends(appends[done:] if done else appends, every, self._sign)
         if timed_checkpoint and batch.since_checkpoint() > 0:
             batch.add_checkpoint(self._sign, None)
         if not batch.rows or self._commit(batch):
@@ -356,7 +361,7 @@ class SqlAuditLog:
             if timed_checkpoint and not batch.rows:  # nothing new to sign: restart the timer
                 self._state = self._state.with_checkpoint_time(time.monotonic())
             complete_batch_raw(batch.tickets, batch.records)
-        for marker in flushes:
+        for marker in drained.flushes:
             marker.done.set()
 
     def _sign(self, frontier: Frontier, head: Hash, ts: str) -> Checkpoint | None:

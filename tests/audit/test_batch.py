@@ -6,7 +6,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from audit import merkle
+from audit.api import AppendTicket
 from audit.batch import Batch
+from audit.checkpoint import Checkpoint
 from audit.clock import ChainClock
 from audit.merkle import Frontier
 from audit.record import GENESIS_HASH, canonical_bytes, chain_hash, json_string, payload_json
@@ -87,3 +89,66 @@ def test_the_clock_never_goes_backwards_and_resumes_after_a_reopened_head() -> N
     ]
     held = ChainClock(source=lambda: 5_000_000_000, last="2026-11-22T16:48:32.123456Z")
     assert held.now() == "2026-11-22T16:48:32.123456Z"
+
+
+class _Signer:
+    """Stands in for checkpoint signing: records what it was asked to sign."""
+
+    def __init__(self, fail_every: int = 0) -> None:
+        self.calls = 0
+        self.fail_every = fail_every
+
+    def __call__(self, frontier: Frontier, head: bytes, ts: str) -> Checkpoint | None:
+        self.calls += 1
+        if self.fail_every and self.calls % self.fail_every == 0:
+            return None
+        return Checkpoint("log", frontier.size, frontier.root().hex(), head.hex(), ts, "k", "sig")
+
+
+@settings(max_examples=60)
+@given(
+    records=appends,
+    start=st.integers(0, 300),
+    every=st.none() | st.integers(1, 12),
+    fail_every=st.integers(0, 3),
+)
+def test_adding_a_run_of_appends_equals_adding_them_one_by_one(
+    records: list[tuple[str, dict[str, object], str | None]],
+    start: int,
+    every: int | None,
+    fail_every: int,
+) -> None:
+    """Same rows, nodes, tickets, records and checkpoints (signed at the same tree sizes)."""
+    state = _genesis()
+    if start:
+        warm = Batch(state, ChainClock().now)
+        warm.add_appends(
+            [
+                (AppendTicket(), "w", json_string("w"), {"n": n}, payload_json({"n": n}), None)
+                for n in range(start)
+            ],
+            None,
+            _Signer(),
+        )
+        state = warm.committed_state()
+    queued = [
+        (AppendTicket(), event_type, json_string(event_type), payload, payload_json(payload), retention)
+        for event_type, payload, retention in records
+    ]
+    ticks = range(10**18, 2**63, 1500)
+    one_by_one = Batch(state, ChainClock(source=iter(ticks).__next__).now)
+    signer = _Signer(fail_every)
+    for ticket, event_type, et_json, payload, pj, retention in queued:
+        one_by_one.add(event_type, et_json, payload, pj, retention, ticket)
+        if every is not None and one_by_one.seq - one_by_one.checkpoint_seq >= every:
+            one_by_one.add_checkpoint(signer, None)
+    in_a_run = Batch(state, ChainClock(source=iter(ticks).__next__).now)
+    in_a_run.add_appends(queued, every, _Signer(fail_every))
+
+    assert in_a_run.rows == one_by_one.rows
+    assert in_a_run.nodes == one_by_one.nodes
+    assert in_a_run.tickets == one_by_one.tickets
+    assert in_a_run.records == one_by_one.records
+    assert in_a_run.checkpoint_seq == one_by_one.checkpoint_seq
+    assert in_a_run.frontier.hashes == one_by_one.frontier.hashes
+    assert (in_a_run.seq, in_a_run.prev) == (one_by_one.seq, one_by_one.prev)

@@ -220,3 +220,27 @@ def test_frontier_reports_each_completed_subtree_once() -> None:
         (2, 0), (2, 1), (3, 0), (2, 2), (2, 3), (3, 1), (4, 0),
     ]  # fmt: skip
     assert completed[2][2] == ROOTS[7]
+
+
+@settings(max_examples=40)
+@given(start=st.integers(0, 70), runs=st.lists(st.integers(0, 40), max_size=5), min_level=st.integers(0, 3))
+def test_extending_a_frontier_by_runs_equals_appending_leaf_by_leaf(
+    start: int, runs: list[int], min_level: int
+) -> None:
+    leaves = [leaf_hash(str(i).encode()) for i in range(start + sum(runs))]
+    one_by_one = Frontier(min_level=min_level)
+    by_runs = Frontier(min_level=min_level)
+    expected: list[tuple[int, int, bytes]] = []
+    completed: list[tuple[int, int, bytes]] = []
+    for leaf in leaves:
+        one_by_one.append_into(leaf, expected)
+    by_runs.extend_into(leaves[:start], completed)
+    done = start
+    for run in runs:
+        by_runs.extend_into(leaves[done : done + run], completed)
+        done += run
+
+    assert completed == expected
+    assert by_runs.size == one_by_one.size == len(leaves)
+    assert by_runs.hashes == one_by_one.hashes
+    assert by_runs.root() == root_of(leaves)

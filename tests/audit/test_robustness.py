@@ -40,7 +40,7 @@ def test_a_bug_in_the_writer_fails_the_batch_not_the_store(
     store: SqlAuditLog, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     good = store.append("e", {"n": 0}).result(5)
-    original = batch_module.Batch.add
+    original = batch_module.Batch.add_appends
     calls = {"n": 0}
 
     def add_once_broken(self: batch_module.Batch, *args: object, **kwargs: object) -> object:
@@ -49,7 +49,7 @@ def test_a_bug_in_the_writer_fails_the_batch_not_the_store(
             raise RuntimeError("bug")
         return original(self, *args, **kwargs)  # type: ignore[arg-type]
 
-    monkeypatch.setattr(batch_module.Batch, "add", add_once_broken)
+    monkeypatch.setattr(batch_module.Batch, "add_appends", add_once_broken)
     with pytest.raises(AuditUnavailable):
         store.append("e", {"n": 1}).result(10)
 

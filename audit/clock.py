@@ -26,11 +26,11 @@ def _micros(stamp: str) -> int:
 class ChainClock:
     """Hands out ISO 8601 ``YYYY-MM-DDTHH:MM:SS.ffffffZ`` strings, never decreasing."""
 
-    __slots__ = ("_last", "_last_micros", "_prefix", "_second", "_source")
+    __slots__ = ("_end", "_last", "_last_micros", "_prefix", "_source", "_start")
 
     def __init__(self, source: Callable[[], int] = time.time_ns, last: str = "") -> None:
         self._source = source
-        self._second = -1
+        self._start = self._end = -(1 << 63)  # no second cached yet
         self._prefix = ""
         self._last = ""
         self._last_micros = -1
@@ -40,12 +40,14 @@ class ChainClock:
         micros = self._source() // 1000
         if micros <= self._last_micros:  # same microsecond, or the wall clock stepped back
             return self._last
-        second, frac = divmod(micros, 1_000_000)
-        if second != self._second:
-            self._second = second
-            self._prefix = time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(second))
         self._last_micros = micros
-        self._last = stamp = f"{self._prefix}.{frac:06d}Z"
+        if micros >= self._end:  # a new second: [_start, _end) is the second before and this one
+            second = micros // 1_000_000
+            self._end = (second + 1) * 1_000_000
+            self._start = self._end - 2_000_000
+            self._prefix = time.strftime("%Y-%m-%dT%H:%M:%S.", time.gmtime(second))
+        # micros - _start has seven digits, the first a 1: cheaper than a :06d format
+        self._last = stamp = self._prefix + str(micros - self._start)[1:] + "Z"
         return stamp
 
     def hold_at_least(self, stamp: str) -> None:

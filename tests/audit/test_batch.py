@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import itertools
+from datetime import UTC, datetime
+
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -152,3 +155,14 @@ def test_adding_a_run_of_appends_equals_adding_them_one_by_one(
     assert in_a_run.checkpoint_seq == one_by_one.checkpoint_seq
     assert in_a_run.frontier.hashes == one_by_one.frontier.hashes
     assert (in_a_run.seq, in_a_run.prev) == (one_by_one.seq, one_by_one.prev)
+
+
+@settings(max_examples=60)
+@given(start=st.integers(0, 2**62), steps=st.lists(st.integers(0, 3_000_000_000), max_size=30))
+def test_the_clock_writes_what_datetime_writes(start: int, steps: list[int]) -> None:
+    readings = list(itertools.accumulate(steps, initial=start))
+    clock = ChainClock(source=iter(readings).__next__)
+
+    for reading in readings:
+        moment = datetime.fromtimestamp(reading // 10**9, UTC).replace(microsecond=reading // 1000 % 10**6)
+        assert clock.now() == moment.strftime("%Y-%m-%dT%H:%M:%S.%fZ")

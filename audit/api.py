@@ -166,10 +166,13 @@ def complete_batch_raw(tickets: Sequence[AppendTicket], raws: Sequence[RawRecord
 
     :meth:`AppendTicket._finish` inlined: this runs once per durable record, and most
     tickets of a batch have nobody waiting on them yet (no event, callback or waiter).
+    The lock is taken with acquire/release: half the cost of a ``with`` block.
     """
     waiters: list[_Waiter] = []
     for ticket, raw in zip(tickets, raws, strict=True):
-        with ticket._lock:
+        lock = ticket._lock
+        lock.acquire()
+        try:
             if ticket._done:
                 continue
             ticket._raw = raw
@@ -177,6 +180,8 @@ def complete_batch_raw(tickets: Sequence[AppendTicket], raws: Sequence[RawRecord
             event, callbacks, woken = ticket._event, ticket._callbacks, ticket._waiters
             if callbacks is not None or woken is not None:
                 ticket._callbacks = ticket._waiters = None
+        finally:
+            lock.release()
         if event is not None:
             event.set()
         if callbacks:

@@ -499,7 +499,7 @@ async def until_kill_denied_rest(port: int, token: str, prefix: str) -> tuple[in
     try:
         while True:
             status, body = await conn.request(
-                "POST", "/v1/orders", order_json(f"{prefix}-{sent}", sent), token
+                "POST", "/v1/orders", order_json(f"{prefix}-{sent}", sent, tif="IOC"), token
             )
             sent += 1
             if status == 422 and b"KILL_SWITCH_ENGAGED" in body:

@@ -195,13 +195,9 @@ class OrderPipeline:
             return AmendResult(order_id, False, denial)
         assert working is not None
         if not await self._settle(ticket):
-            unavailable = deny(DenyCode.AUDIT_UNAVAILABLE, "audit")
-            if not refused:
-                self.withdrawals.withdraw(
-                    ev.withdrawn_payload(
-                        ev.CANCEL_REQUESTED, working.order_id, request.cl_ord_id, request.account, unavailable
-                    )
-                )
+            unavailable = self._unavailable(
+                refused, ev.CANCEL_REQUESTED, working.order_id, request.cl_ord_id, request.account
+            )
             return AmendResult(working.order_id, False, unavailable)
         if working.status.is_working:
             self.cancel_working(working)
@@ -331,12 +327,9 @@ class OrderPipeline:
         self._record_alerts(alerts, order_id, "ALERT")
         if not await self._settle(accepted):
             self._rollback(working)
-            unavailable = deny(DenyCode.AUDIT_UNAVAILABLE, "audit")
-            if not refused:
-                withdrawal = ev.withdrawn_payload(
-                    ev.ORDER_ACCEPTED, order_id, order.cl_ord_id, order.account, unavailable
-                )
-                self.withdrawals.withdraw(withdrawal)
+            unavailable = self._unavailable(
+                refused, ev.ORDER_ACCEPTED, order_id, order.cl_ord_id, order.account
+            )
             return SubmitResult(order_id, False, unavailable)
         seq = accepted.seq(0)
         if working.status is OrderStatus.PENDING_CANCEL:
@@ -389,9 +382,9 @@ class OrderPipeline:
         )
         refused = refused_at_once(ticket)
         if not await self._settle(ticket):
-            unavailable = deny(DenyCode.AUDIT_UNAVAILABLE, "audit")
-            if not refused:
-                kept = self.state.reservations[working.order_id]
+            kept = self.state.reservations.get(working.order_id)  # gone if it filled meanwhile
+            in_force = None
+            if kept is not None:
                 in_force = {
                     "order": ev.order_payload(working.order),
                     "reservation": {
@@ -400,16 +393,14 @@ class OrderPipeline:
                         "valuation_price": ev.dec(kept.valuation_price),
                     },
                 }
-                self.withdrawals.withdraw(
-                    ev.withdrawn_payload(
-                        ev.REPLACE_ACCEPTED,
-                        working.order_id,
-                        new_order.cl_ord_id,
-                        new_order.account,
-                        unavailable,
-                        in_force,
-                    )
-                )
+            unavailable = self._unavailable(
+                refused,
+                ev.REPLACE_ACCEPTED,
+                working.order_id,
+                new_order.cl_ord_id,
+                new_order.account,
+                in_force,
+            )
             return AmendResult(working.order_id, False, unavailable)
         if not working.status.is_working:  # filled or cancelled while we waited for the disk
             return AmendResult(working.order_id, False, deny(DenyCode.ORDER_NOT_WORKING, "order_entry"))
@@ -422,6 +413,23 @@ class OrderPipeline:
         self.state.on_replaced(working.order_id, new_order, price_base, valuation_base)
         self.router.replace(RoutedOrder(working.order_id, new_order))
         return AmendResult(working.order_id, True)
+
+    def _unavailable(
+        self,
+        refused: bool,
+        record: str,
+        order_id: str,
+        cl_ord_id: str,
+        account: str,
+        in_force: dict[str, Any] | None = None,
+    ) -> Denial:
+        """The refusal for a decision whose record did not become durable. Unless the store
+        refused the record outright, its commit failed in doubt: queue its withdrawal."""
+        unavailable = deny(DenyCode.AUDIT_UNAVAILABLE, "audit")
+        if not refused:
+            payload = ev.withdrawn_payload(record, order_id, cl_ord_id, account, unavailable, in_force)
+            self.withdrawals.withdraw(payload)
+        return unavailable
 
     def _rollback(self, working: WorkingOrder) -> None:
         """Forget an order whose acceptance could not be made durable: a retry must be possible."""

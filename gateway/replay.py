@@ -170,6 +170,7 @@ def _withdraw(state: RiskState, payload: dict[str, Any]) -> None:
         withdrawn == ev.REPLACE_ACCEPTED
         and working.status.is_working
         and working.order.cl_ord_id == payload["cl_ord_id"]
+        and payload.get("in_force") is not None
     ):
         kept = payload["in_force"]
         reservation = kept["reservation"]

@@ -14,7 +14,7 @@ Until its withdrawal is durable, an order takes no further cancel or replace
 (they are refused as AUDIT_UNAVAILABLE): the withdrawal must come before any
 later decision on the same order, or a replay could withdraw the wrong one.
 Withdrawals still queued when the process stops are lost; the log then shows
-the in-doubt record as it stands (see README, "Known limits").
+the in-doubt record as it stands (README, "The pipeline", step 4).
 """
 
 from __future__ import annotations

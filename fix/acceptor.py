@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import ssl
 from collections.abc import Iterable
 
 from fix.application import Application
@@ -23,6 +24,7 @@ from fix.journal import Direction, Journal, WireRecord, null_journal
 from fix.session import Authenticator, Session
 from fix.store import StoreFile
 from fix.tags import BEGIN_STRING, SENDER_COMP_ID, TARGET_COMP_ID
+from fix.tls import peer_subject, server_context
 from risk_controls.domain.clock import Clock
 
 log = logging.getLogger(__name__)
@@ -44,6 +46,7 @@ class FixAcceptor(Engine):
         store: StoreFile | None = None,
         journal: Journal = null_journal,
         clock: Clock | None = None,
+        tls: ssl.SSLContext | None = None,
     ) -> None:
         super().__init__(
             sessions,
@@ -56,6 +59,7 @@ class FixAcceptor(Engine):
         self.host = host
         self.port = port
         self._journal = journal
+        self._tls = tls
         self._server: asyncio.Server | None = None
         self._pending: dict[_Connection, float] = {}
         self.refused_connections = 0
@@ -71,7 +75,7 @@ class FixAcceptor(Engine):
         journal: Journal = null_journal,
         clock: Clock | None = None,
     ) -> FixAcceptor:
-        """Every acceptor session of ``config`` on its SocketAcceptHost/Port."""
+        """Every acceptor session of ``config`` on its SocketAcceptHost/Port (TLS when it says so)."""
         return cls(
             config.acceptor_sessions(),
             application,
@@ -81,15 +85,18 @@ class FixAcceptor(Engine):
             store=store,
             journal=journal,
             clock=clock,
+            tls=server_context(config.accept_tls) if config.accept_tls else None,
         )
 
     async def start(self) -> None:
         """Bind and listen; ``self.port`` is the bound port afterwards."""
         loop = asyncio.get_running_loop()
-        self._server = await loop.create_server(lambda: _Connection(self), self.host, self.port)
+        self._server = await loop.create_server(
+            lambda: _Connection(self), self.host, self.port, ssl=self._tls
+        )
         self.port = self._server.sockets[0].getsockname()[1]
         self._start_ticker()
-        log.info("FIX acceptor listening on %s:%d", self.host, self.port)
+        log.info("FIX acceptor listening on %s:%d%s", self.host, self.port, " (TLS)" if self._tls else "")
 
     async def stop(self, timeout: float = 2.0) -> None:
         """Log every session out (waiting up to ``timeout``), then close everything."""
@@ -159,6 +166,9 @@ class _Connection(asyncio.Protocol):
         self.transport = transport
         peername = transport.get_extra_info("peername")
         self.peer = peername[0] if peername else None
+        subject = peer_subject(transport.get_extra_info("ssl_object"))
+        if subject is not None:
+            log.info("FIX connection from %s with client certificate %s", self.peer, subject)
         self.acceptor._pending[self] = asyncio.get_running_loop().time()
 
     def data_received(self, data: bytes) -> None:

@@ -33,6 +33,19 @@ Keys (case-sensitive, as in QuickFIX)::
                         the risk policy and the kill switch call it); default: the session id
     Username, CredentialRef                    initiator logon credentials
     StorePath           [DEFAULT] only: the SQLite file holding sequence numbers
+    SocketUseSSL        Y/N: TLS (1.2 or newer). In [DEFAULT] it covers the acceptor's
+                        listener (and any initiator that does not say otherwise)
+    ServerCertificateFile, ServerCertificateKeyFile   [DEFAULT] only: the acceptor's PEM
+                        certificate chain and key (the key may sit in the certificate file)
+    CertificateVerifyLevel  [DEFAULT] only: 1 = every client must present a certificate
+                        issued by CertificationAuthoritiesFile; 0 (default) = not asked
+    CertificationAuthoritiesFile  PEM bundle: for the acceptor, the CAs of client
+                        certificates; for an initiator, the CAs that issue the server's
+                        certificate (default: the system's trust store). An initiator always
+                        verifies the server and checks that it names SocketConnectHost.
+    ClientCertificateFile, ClientCertificateKeyFile   an initiator's own certificate, for
+                        servers that ask for one
+                        Relative file paths are read from the configuration file's folder.
 """
 
 from __future__ import annotations
@@ -49,6 +62,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from fix.ids import SessionID
 from fix.schedule import ALL_DAYS, WEEKDAY_NAMES, SessionSchedule
+from fix.tls import TlsSettings, client_context, server_context
 from risk_controls.domain import Capacity, MifidOverrides
 
 T = TypeVar("T")
@@ -122,6 +136,8 @@ class SessionSettings:
     username: str | None = None
     credential_ref: str | None = None
     origin_session: str | None = None
+    tls: TlsSettings | None = None
+    """An initiator's TLS settings (None: plain TCP); the acceptor's are the config's."""
 
     @property
     def origin_name(self) -> str:
@@ -150,6 +166,8 @@ class FixConfig:
     accept_port: int | None = None
     store_path: str | None = None
     source: str = "<memory>"
+    accept_tls: TlsSettings | None = None
+    """The acceptor listener's TLS settings (None: plain TCP)."""
 
     def acceptor_sessions(self) -> tuple[SessionSettings, ...]:
         return tuple(s for s in self.sessions if s.connection_type is ConnectionType.ACCEPTOR)
@@ -201,10 +219,29 @@ _KNOWN_KEYS = frozenset(
         "CredentialRef",
         "StorePath",
         "OriginSession",
+        *(
+            "SocketUseSSL",
+            "ServerCertificateFile",
+            "ServerCertificateKeyFile",
+            "CertificateVerifyLevel",
+            "CertificationAuthoritiesFile",
+            "ClientCertificateFile",
+            "ClientCertificateKeyFile",
+        ),
     ]
 )
 _SECRET_KEYS = frozenset({"Password", "SocketPassword"})
-_GLOBAL_ONLY = frozenset({"StorePath", "SocketAcceptHost", "SocketAcceptPort"})
+_GLOBAL_ONLY = frozenset(
+    {
+        "StorePath",
+        "SocketAcceptHost",
+        "SocketAcceptPort",
+        "ServerCertificateFile",
+        "ServerCertificateKeyFile",
+        "CertificateVerifyLevel",
+    }
+)
+_CLIENT_TLS_FILES = ("ClientCertificateFile", "ClientCertificateKeyFile", "CertificationAuthoritiesFile")
 
 
 @dataclass
@@ -217,10 +254,11 @@ class _Section:
 def load_config(path: str | Path) -> FixConfig:
     """Read and validate a configuration file; raise ConfigError listing every problem."""
     file = Path(path)
-    return parse_config(file.read_text(encoding="utf-8"), str(file))
+    return parse_config(file.read_text(encoding="utf-8"), str(file), base_dir=file.parent)
 
 
-def parse_config(text: str, source: str = "<string>") -> FixConfig:
+def parse_config(text: str, source: str = "<string>", base_dir: Path | None = None) -> FixConfig:
+    """``base_dir``: where relative certificate paths are read from (default: the working folder)."""
     problems: list[ConfigProblem] = []
     sections = _read_sections(text, source, problems)
     default = next((s for s in sections if s.name == "DEFAULT"), _Section("DEFAULT", 0))
@@ -229,17 +267,20 @@ def parse_config(text: str, source: str = "<string>") -> FixConfig:
         problems.append(ConfigProblem(source, None, "SESSION", None, "no [SESSION] section"))
     sessions = []
     for index, section in enumerate(session_sections, start=1):
-        reader = _Reader(source, f"SESSION #{index}", section, default, problems)
+        reader = _Reader(source, f"SESSION #{index}", section, default, problems, base_dir)
         settings = _session(reader)
         if settings is not None:
             sessions.append(settings)
-    global_reader = _Reader(source, "DEFAULT", default, _Section("DEFAULT", 0), problems)
+    global_reader = _Reader(source, "DEFAULT", default, _Section("DEFAULT", 0), problems, base_dir)
     config = FixConfig(
         sessions=tuple(sessions),
         accept_host=global_reader.text("SocketAcceptHost"),
         accept_port=global_reader.integer("SocketAcceptPort", lo=0, hi=65535),
         store_path=global_reader.text("StorePath"),
         source=source,
+        accept_tls=_acceptor_tls(
+            global_reader, any(s.connection_type is ConnectionType.ACCEPTOR for s in sessions)
+        ),
     )
     _check_whole(config, session_sections, source, problems)
     if problems:
@@ -302,7 +343,9 @@ class _Reader:
         section: _Section,
         default: _Section,
         problems: list[ConfigProblem],
+        base_dir: Path | None = None,
     ) -> None:
+        self.base_dir = base_dir or Path()
         self.source = source
         self.label = label
         self.section = section
@@ -358,6 +401,20 @@ class _Reader:
 
     def clock_time(self, key: str) -> time | None:
         return self._convert(key, time.fromisoformat, "a time HH:MM[:SS]")
+
+    def file(self, key: str) -> Path | None:
+        """A readable file's path (relative ones from the configuration's folder)."""
+        name = self.text(key)
+        if name is None:
+            return None
+        path = self.base_dir / Path(name).expanduser()
+        try:
+            with path.open("rb"):
+                pass
+        except OSError as exc:
+            self.problem(key, f"cannot read {str(path)!r}: {exc.strerror or exc}")
+            return None
+        return path
 
     def items(self, key: str) -> list[str]:
         found = self._raw(key)
@@ -442,6 +499,7 @@ def _session(r: _Reader) -> SessionSettings | None:
         username=initiator.username,
         credential_ref=initiator.credential_ref,
         origin_session=r.text("OriginSession"),
+        tls=_initiator_tls(r, ctype),
     )
 
 
@@ -464,6 +522,69 @@ def _initiator_args(r: _Reader, ctype: ConnectionType | None) -> _InitiatorArgs:
     return _InitiatorArgs(
         host, port, r.number("ReconnectInterval", 30.0), r.text("Username"), r.text("CredentialRef")
     )
+
+
+def _acceptor_tls(r: _Reader, has_acceptors: bool) -> TlsSettings | None:
+    """The listener's TLS from [DEFAULT]; certificate keys without SocketUseSSL=Y are refused,
+    so that a file meant to be encrypted never runs in plain text unnoticed."""
+    use_ssl = r.flag("SocketUseSSL", False)
+    level = r.integer("CertificateVerifyLevel", default=0, lo=0, hi=1)
+    if not use_ssl or not has_acceptors:
+        for key in ("ServerCertificateFile", "ServerCertificateKeyFile", "CertificateVerifyLevel"):
+            if r.text(key) is not None:
+                r.problem(key, "has no effect without SocketUseSSL=Y and an acceptor session")
+        return None
+    certificate = r.file("ServerCertificateFile")
+    if r.text("ServerCertificateFile") is None:
+        r.problem("ServerCertificateFile", "is required when SocketUseSSL=Y")
+    tls = TlsSettings(
+        certificate=certificate,
+        private_key=r.file("ServerCertificateKeyFile"),
+        authorities=r.file("CertificationAuthoritiesFile"),
+        verify_peer=level == 1,
+    )
+    if tls.verify_peer and r.text("CertificationAuthoritiesFile") is None:
+        r.problem("CertificationAuthoritiesFile", "is required when CertificateVerifyLevel=1")
+        return None
+    if certificate is not None:
+        _try_context(r, "ServerCertificateFile", lambda: server_context(tls))
+    return tls
+
+
+def _initiator_tls(r: _Reader, ctype: ConnectionType | None) -> TlsSettings | None:
+    if ctype is ConnectionType.ACCEPTOR:
+        if "SocketUseSSL" in r.section.values:
+            r.problem("SocketUseSSL", "the acceptor has one listener: set it in [DEFAULT]")
+        for key in ("ClientCertificateFile", "ClientCertificateKeyFile"):
+            if key in r.section.values:
+                r.problem(key, "is for initiator sessions")
+        return None
+    if ctype is not ConnectionType.INITIATOR:
+        return None
+    if not r.flag("SocketUseSSL", False):
+        for key in _CLIENT_TLS_FILES:
+            if key in r.section.values:
+                r.problem(key, "has no effect without SocketUseSSL=Y")
+        return None
+    tls = TlsSettings(
+        certificate=r.file("ClientCertificateFile"),
+        private_key=r.file("ClientCertificateKeyFile"),
+        authorities=r.file("CertificationAuthoritiesFile"),
+    )
+    if tls.private_key is not None and tls.certificate is None:
+        r.problem("ClientCertificateKeyFile", "needs ClientCertificateFile")
+        return None
+    key = "ClientCertificateFile" if tls.certificate else "CertificationAuthoritiesFile"
+    _try_context(r, key, lambda: client_context(tls))
+    return tls
+
+
+def _try_context(r: _Reader, key: str, build: Callable[[], object]) -> None:
+    """Load the files as the engine will, so a bad certificate or key is refused now."""
+    try:
+        build()
+    except (OSError, ValueError) as exc:  # ssl.SSLError is an OSError
+        r.problem(key, f"TLS files do not load: {getattr(exc, 'reason', None) or exc}")
 
 
 def _schedule(r: _Reader) -> SessionSchedule:

@@ -15,6 +15,7 @@ from fix.ids import SessionID
 from fix.journal import Journal, null_journal
 from fix.session import Session
 from fix.store import StoreFile
+from fix.tls import client_context
 from risk_controls.domain.clock import Clock
 
 log = logging.getLogger(__name__)
@@ -69,16 +70,21 @@ class FixInitiator(Engine):
     async def _run(self, session: Session) -> None:
         settings = session.settings
         host, port = settings.connect_host or "", settings.connect_port or 0
+        tls = client_context(settings.tls) if settings.tls else None
         loop = asyncio.get_running_loop()
         while self._running:
             if settings.schedule.is_active(self.clock.now()):
                 closed: asyncio.Future[None] = loop.create_future()
                 try:
                     await loop.create_connection(
-                        functools.partial(_Outbound, self, session, closed), host, port
+                        functools.partial(_Outbound, self, session, closed),
+                        host,
+                        port,
+                        ssl=tls,
+                        server_hostname=host if tls else None,
                     )
                     await closed
-                except OSError as exc:
+                except OSError as exc:  # ssl.SSLError too: a server that fails verification
                     log.warning("%s: connect failed: %s", session.id_text, exc)
             if self._running:
                 await asyncio.sleep(settings.reconnect_interval)

@@ -171,7 +171,10 @@ class QfClient:
         reset_on_logon: bool = False,
         store: str = "file",
         validate: bool = True,
+        tls: dict[str, str] | None = None,
     ) -> None:
+        """``tls``: QuickFIX's SSL keys (ClientCertificateFile, CertificationAuthoritiesFile, ...);
+        given, the client is QuickFIX's SSLSocketInitiator."""
         workdir.mkdir(parents=True, exist_ok=True)
         dictionary = data_dictionary(version, workdir)
         config = workdir / "client.cfg"
@@ -192,6 +195,7 @@ class QfClient:
                     f"ResetOnLogon={'Y' if reset_on_logon else 'N'}",
                     "LogonTimeout=5",
                     "LogoutTimeout=2",
+                    *(f"{key}={value}" for key, value in (tls or {}).items()),
                     "[SESSION]",
                     f"BeginString={version}",
                     f"SenderCompID={sender}",
@@ -203,7 +207,8 @@ class QfClient:
         self.settings = qf.SessionSettings(str(config))
         self.app = Recorder(password)
         factory = qf.FileStoreFactory(self.settings) if store == "file" else qf.MemoryStoreFactory()
-        self.initiator = qf.SocketInitiator(self.app, factory, self.settings)
+        engine = qf.SSLSocketInitiator if tls is not None else qf.SocketInitiator
+        self.initiator = engine(self.app, factory, self.settings)
         self.session_id = qf.SessionID(version, sender, target)
 
     def start(self) -> None:
@@ -357,8 +362,16 @@ class QfVenue:
     """A QuickFIX SocketAcceptor with :class:`VenueApp`, for the FIX venue initiator to reach."""
 
     def __init__(
-        self, workdir: Path, *, version: str = "FIX.4.4", sender: str = "XVENUE", target: str = "GW"
+        self,
+        workdir: Path,
+        *,
+        version: str = "FIX.4.4",
+        sender: str = "XVENUE",
+        target: str = "GW",
+        tls: dict[str, str] | None = None,
     ) -> None:
+        """``tls``: QuickFIX's SSL keys (ServerCertificateFile, ...); given, the venue is
+        QuickFIX's SSLSocketAcceptor."""
         workdir.mkdir(parents=True, exist_ok=True)
         self.port = free_port()
         dictionary = data_dictionary(version, workdir)
@@ -377,6 +390,7 @@ class QfVenue:
                     f"DataDictionary={dictionary}",
                     # the FIX 4.2 MiFID II convention uses tags 20122 / 20012
                     "ValidateUserDefinedFields=N",
+                    *(f"{key}={value}" for key, value in (tls or {}).items()),
                     "[SESSION]",
                     f"BeginString={version}",
                     f"SenderCompID={sender}",
@@ -387,7 +401,8 @@ class QfVenue:
         )
         self.settings = qf.SessionSettings(str(config))
         self.app = VenueApp()
-        self.acceptor = qf.SocketAcceptor(self.app, qf.MemoryStoreFactory(), self.settings)
+        engine = qf.SSLSocketAcceptor if tls is not None else qf.SocketAcceptor
+        self.acceptor = engine(self.app, qf.MemoryStoreFactory(), self.settings)
 
     def start(self) -> None:
         self.acceptor.start()

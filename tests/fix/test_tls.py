@@ -1,0 +1,322 @@
+"""FIX over TLS: the configuration's certificate keys, our acceptor against QuickFIX's SSL
+initiator (the independent peer), and our venue initiator against QuickFIX's SSL acceptor."""
+
+from __future__ import annotations
+
+import queue
+import socket
+import ssl
+import time
+from collections.abc import Iterator
+from dataclasses import replace
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+
+from fix.acceptor import FixAcceptor
+from fix.codec import encode
+from fix.config import ConfigError, SessionSettings, load_config, parse_config
+from fix.tls import TlsSettings, server_context
+from fix.values import format_utc_timestamp
+from fix.venue import FixVenue
+from risk_controls.domain import ExecType, ExecutionReport
+from risk_controls.venue import RoutedOrder
+from tests.fix.certs import Issued, TestAuthority
+from tests.fix.qf import LoopThread, QfClient, QfVenue, fields, wait_for
+from tests.fix.test_fix_venue import order, venue_settings
+from tests.fix.test_quickfix_session import OUR_ID, EchoApp, password_is_secret
+
+
+@pytest.fixture(scope="module")
+def pki(tmp_path_factory: pytest.TempPathFactory) -> tuple[TestAuthority, Issued, Issued]:
+    """A CA with a server certificate for 127.0.0.1 and a client certificate for DESK."""
+    authority = TestAuthority(tmp_path_factory.mktemp("pki"))
+    return authority, authority.issue("gateway", server=True), authority.issue("DESK", server=False)
+
+
+@pytest.fixture
+def loop() -> Iterator[LoopThread]:
+    thread = LoopThread()
+    yield thread
+    thread.close()
+
+
+def tls_acceptor(loop: LoopThread, app: EchoApp, tls: TlsSettings) -> FixAcceptor:
+    settings = SessionSettings(OUR_ID, allowed_accounts=frozenset({"ACC1"}))
+    acceptor = FixAcceptor([settings], app, authenticator=password_is_secret, tls=server_context(tls))
+    app.acceptor = acceptor
+    loop.run(acceptor.start())
+    return acceptor
+
+
+def new_order_single() -> list[tuple[int, str]]:
+    stamp = "20261123-10:00:00.000"
+    return [
+        (11, "T-1"),
+        (1, "ACC1"),
+        (55, "AAPL"),
+        (54, "1"),
+        (60, stamp),
+        (38, "100"),
+        (40, "2"),
+        (44, "10"),
+    ]
+
+
+# ---------------------------------------------------------------------------- configuration
+
+ACCEPTOR_TLS = """
+[DEFAULT]
+ConnectionType=acceptor
+BeginString=FIX.4.4
+SenderCompID=GW
+SocketAcceptPort=0
+NonStopSession=Y
+SocketUseSSL=Y
+ServerCertificateFile=gateway.crt
+ServerCertificateKeyFile=gateway.key
+CertificateVerifyLevel=1
+CertificationAuthoritiesFile=ca.pem
+[SESSION]
+TargetCompID=DESK
+AllowedAccounts=ACC1
+"""
+
+
+def write_config(folder: Path, pki: tuple[TestAuthority, Issued, Issued], text: str) -> Path:
+    authority, server, _client = pki
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / "gateway.crt").write_bytes(server.certificate.read_bytes())
+    (folder / "gateway.key").write_bytes(server.key.read_bytes())
+    (folder / "ca.pem").write_bytes(authority.bundle.read_bytes())
+    path = folder / "gateway.cfg"
+    path.write_text(text)
+    return path
+
+
+def located(error: ConfigError) -> list[tuple[int | None, str | None, str]]:
+    return [(p.line, p.key, p.message) for p in error.problems]
+
+
+def test_acceptor_tls_reads_certificates_beside_the_configuration(
+    tmp_path: Path, pki: tuple[TestAuthority, Issued, Issued]
+) -> None:
+    config = load_config(write_config(tmp_path / "etc", pki, ACCEPTOR_TLS))
+    assert config.accept_tls == TlsSettings(
+        tmp_path / "etc" / "gateway.crt",
+        tmp_path / "etc" / "gateway.key",
+        tmp_path / "etc" / "ca.pem",
+        verify_peer=True,
+    )
+    assert config.sessions[0].tls is None  # the acceptor's TLS is the listener's
+
+
+@pytest.mark.parametrize(
+    ("change", "line", "key", "message"),
+    [
+        ("ServerCertificateFile=gateway.crt", 9, "ServerCertificateFile", "cannot read"),
+        ("ServerCertificateFile=ca.pem", 9, "ServerCertificateFile", "TLS files do not load"),
+        ("CertificationAuthoritiesFile=", 12, "CertificationAuthoritiesFile", "required when"),
+        ("SocketUseSSL=N", 9, "ServerCertificateFile", "has no effect without SocketUseSSL=Y"),
+        ("CertificateVerifyLevel=2", 11, "CertificateVerifyLevel", "outside 0..1"),
+    ],
+)
+def test_bad_tls_settings_are_refused_where_they_are(
+    tmp_path: Path,
+    pki: tuple[TestAuthority, Issued, Issued],
+    change: str,
+    line: int,
+    key: str,
+    message: str,
+) -> None:
+    text = ACCEPTOR_TLS
+    name = change.partition("=")[0]
+    original = next(row for row in text.splitlines() if row.startswith(name + "="))
+    text = text.replace(original, change)
+    path = write_config(tmp_path, pki, text)
+    if change == "ServerCertificateFile=gateway.crt":
+        (tmp_path / "gateway.crt").unlink()  # named, but not there
+    with pytest.raises(ConfigError) as error:
+        load_config(path)
+    found = [(where, k, m) for where, k, m in located(error.value) if k == key]
+    assert found, located(error.value)
+    assert found[0][0] == line and message in found[0][2]
+    assert str(path) in str(error.value)
+
+
+def test_acceptor_tls_belongs_in_default_and_needs_a_certificate() -> None:
+    text = ACCEPTOR_TLS.replace("SocketUseSSL=Y\n", "").replace(
+        "ServerCertificateFile=gateway.crt\nServerCertificateKeyFile=gateway.key\n", ""
+    )
+    text = text.replace("CertificateVerifyLevel=1\nCertificationAuthoritiesFile=ca.pem\n", "")
+    with pytest.raises(ConfigError) as error:
+        parse_config(text + "SocketUseSSL=Y\n", "t.cfg")
+    assert [(p.key, p.message) for p in error.value.problems] == [
+        ("SocketUseSSL", "the acceptor has one listener: set it in [DEFAULT]")
+    ]
+    with pytest.raises(ConfigError) as error:
+        parse_config(text.replace("NonStopSession=Y\n", "NonStopSession=Y\nSocketUseSSL=Y\n"), "t.cfg")
+    assert [(p.key, p.message) for p in error.value.problems] == [
+        ("ServerCertificateFile", "is required when SocketUseSSL=Y")
+    ]
+
+
+def test_initiator_tls_per_session(tmp_path: Path, pki: tuple[TestAuthority, Issued, Issued]) -> None:
+    text = """
+[DEFAULT]
+ConnectionType=initiator
+BeginString=FIX.4.4
+SenderCompID=GW
+NonStopSession=Y
+SocketConnectHost=127.0.0.1
+[SESSION]
+TargetCompID=XVENUE
+SocketConnectPort=9000
+SocketUseSSL=Y
+CertificationAuthoritiesFile=ca.pem
+[SESSION]
+TargetCompID=PLAIN
+SocketConnectPort=9001
+"""
+    config = load_config(write_config(tmp_path, pki, text))
+    tls_session, plain = config.sessions
+    assert tls_session.tls == TlsSettings(authorities=tmp_path / "ca.pem")
+    assert plain.tls is None and config.accept_tls is None
+    with pytest.raises(ConfigError) as error:
+        load_config(write_config(tmp_path, pki, text + "ClientCertificateFile=gateway.crt\n"))
+    assert located(error.value) == [(16, "ClientCertificateFile", "has no effect without SocketUseSSL=Y")]
+
+
+# ---------------------------------------------------------------------------- on the wire
+
+
+def test_quickfix_ssl_client_trades_over_mutual_tls(
+    loop: LoopThread, tmp_path: Path, pki: tuple[TestAuthority, Issued, Issued]
+) -> None:
+    authority, server, client_cert = pki
+    app = EchoApp()
+    acceptor = tls_acceptor(
+        loop, app, TlsSettings(server.certificate, server.key, authority.bundle, verify_peer=True)
+    )
+    client = QfClient(
+        tmp_path,
+        acceptor.port,
+        tls={
+            "ClientCertificateFile": str(client_cert.certificate),
+            "ClientCertificateKeyFile": str(client_cert.key),
+            "CertificationAuthoritiesFile": str(authority.bundle),
+        },
+    )
+    client.start()
+    try:
+        client.wait_logon()
+        client.send_raw_fields("D", new_order_single())
+        report = fields(wait_for(client.app.app))
+        assert (report[35], report[11], report[150], report[39]) == ("8", "T-1", "0", "0")
+        assert [m.require(11) for m in app.orders] == [b"T-1"]
+    finally:
+        client.stop()
+    wait_for(client.app.logouts)
+    loop.run(acceptor.stop())
+
+
+def logon_bytes() -> bytes:
+    return encode(
+        b"FIX.4.4",
+        [
+            (35, b"A"),
+            (49, b"DESK"),
+            (56, b"GW"),
+            (34, b"1"),
+            (52, format_utc_timestamp(datetime.now(UTC))),
+            (98, b"0"),
+            (108, b"30"),
+            (554, b"secret"),
+        ],
+    )
+
+
+def tls_exchange(context: ssl.SSLContext, port: int, data: bytes) -> bytes:
+    """Send ``data`` over TLS and return the first answer (b"" when the server refuses us)."""
+    try:
+        with (
+            socket.create_connection(("127.0.0.1", port), timeout=5) as raw,
+            context.wrap_socket(raw, server_hostname="127.0.0.1") as wrapped,
+        ):
+            wrapped.sendall(data)
+            return wrapped.recv(4096)
+    except (ssl.SSLError, ConnectionError):
+        return b""
+
+
+def test_clients_without_tls_or_without_a_certificate_never_reach_a_session(
+    loop: LoopThread, pki: tuple[TestAuthority, Issued, Issued]
+) -> None:
+    authority, server, client_cert = pki
+    app = EchoApp()
+    acceptor = tls_acceptor(
+        loop, app, TlsSettings(server.certificate, server.key, authority.bundle, verify_peer=True)
+    )
+    try:
+        # a plain-TCP Logon is not TLS: the listener drops it without a FIX word
+        with socket.create_connection(("127.0.0.1", acceptor.port), timeout=5) as plain:
+            plain.sendall(logon_bytes())
+            assert plain.recv(4096)[:1] != b"8"  # at most a TLS alert, never "8=FIX..."
+        # TLS, but no client certificate: the handshake fails (TLS 1.3 tells on the first read)
+        context = ssl.create_default_context(cafile=str(authority.bundle))
+        assert tls_exchange(context, acceptor.port, logon_bytes()) == b""
+        assert app.logons == 0
+        # the same client with its certificate logs on
+        context.load_cert_chain(client_cert.certificate, client_cert.key)
+        answer = tls_exchange(context, acceptor.port, logon_bytes())
+        assert b"\x0135=A\x01" in answer
+        assert app.logons == 1
+    finally:
+        loop.run(acceptor.stop())
+
+
+@pytest.fixture
+def exchange_tls(tmp_path: Path, pki: tuple[TestAuthority, Issued, Issued]) -> Iterator[QfVenue]:
+    _authority, server, _client = pki
+    exchange = QfVenue(
+        tmp_path / "venue",
+        tls={"ServerCertificateFile": str(server.certificate), "ServerCertificateKeyFile": str(server.key)},
+    )
+    exchange.start()
+    yield exchange
+    exchange.stop()
+
+
+def test_venue_initiator_trades_over_tls_with_quickfix(
+    loop: LoopThread, exchange_tls: QfVenue, pki: tuple[TestAuthority, Issued, Issued]
+) -> None:
+    authority = pki[0]
+    settings = replace(venue_settings(exchange_tls.port), tls=TlsSettings(authorities=authority.bundle))
+    venue = FixVenue("XFIX", settings)
+    reports: queue.Queue[ExecutionReport] = queue.Queue()
+    venue.connect(reports.put)
+    loop.run(venue.start())
+    try:
+        loop.run(venue.initiator.wait_logged_on(venue.session_id))
+        loop.call(venue.submit, RoutedOrder("G-1", order("AAPL")))
+        new = reports.get(timeout=10)
+        assert (new.order_id, new.exec_type) == ("G-1", ExecType.NEW)
+    finally:
+        loop.run(venue.stop())
+
+
+def test_venue_initiator_refuses_a_server_it_cannot_verify(
+    loop: LoopThread, exchange_tls: QfVenue, tmp_path: Path
+) -> None:
+    stranger = TestAuthority(tmp_path / "other-ca", name="Some Other CA")
+    settings = replace(venue_settings(exchange_tls.port), tls=TlsSettings(authorities=stranger.bundle))
+    venue = FixVenue("XFIX", settings)
+    venue.connect(lambda report: None)
+    loop.run(venue.start())
+    try:
+        time.sleep(1.0)  # several reconnect attempts at 0.2 s: each fails verification
+        assert not loop.call(lambda: venue.logged_on)
+        assert exchange_tls.app.logons.empty()
+    finally:
+        loop.run(venue.stop())

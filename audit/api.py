@@ -51,6 +51,35 @@ RawRecord = tuple[int, str, str, Mapping[str, Any], bytes, bytes, str | None]
 """seq, ts, event_type, payload, prev hash, record hash (raw digests), retention."""
 
 
+class Doubt:
+    """A batch whose COMMIT failed after the database may already have applied it.
+
+    Its tickets fail at once (nobody may act on a record that might not be there),
+    and the store settles ``landed`` when it reconnects and reads the chain's head:
+    True if the head is the batch's last record, False if it is still the record
+    before the batch. Callers that must neither lose nor repeat a record (a venue's
+    execution report) wait for that answer before appending it again.
+    """
+
+    __slots__ = ("end_hash", "end_seq", "landed", "start_seq")
+
+    def __init__(self, start_seq: int, end_seq: int, end_hash: bytes) -> None:
+        self.start_seq = start_seq
+        self.end_seq = end_seq
+        self.end_hash = end_hash
+        self.landed: bool | None = None
+
+    def settle(self, head_seq: int, head_hash: bytes) -> bool:
+        """Decide from the head read back after reconnecting; True if the batch landed.
+
+        A head that is neither before nor at the end of the batch (something else wrote
+        to the chain) cannot tell: it counts as not landed, so the record is repeated
+        rather than lost.
+        """
+        self.landed = head_seq == self.end_seq and head_hash == self.end_hash
+        return self.landed
+
+
 class AppendTicket:
     """Completes when its record is durable, or fails with AuditUnavailable.
 
@@ -58,7 +87,17 @@ class AppendTicket:
     the :class:`AuditRecord` itself are only built when someone asks.
     """
 
-    __slots__ = ("_callbacks", "_done", "_error", "_event", "_lock", "_raw", "_record", "_waiters")
+    __slots__ = (
+        "_callbacks",
+        "_done",
+        "_doubt",
+        "_error",
+        "_event",
+        "_lock",
+        "_raw",
+        "_record",
+        "_waiters",
+    )
 
     def __init__(self) -> None:
         self._done = False
@@ -69,9 +108,21 @@ class AppendTicket:
         self._error: BaseException | None = None
         self._callbacks: list[Callable[[AppendTicket], None]] | None = None
         self._waiters: list[_Waiter] | None = None
+        self._doubt: Doubt | None = None
 
     def done(self) -> bool:
         return self._done
+
+    def landed(self) -> bool | None:
+        """Is the record in the log? True once durable; False when it failed and cannot
+        be there; None while that is not known (not done yet, or its commit failed in
+        doubt and the store has not reconnected to tell)."""
+        if not self._done:
+            return None
+        if self._error is None:
+            return True
+        doubt = self._doubt
+        return False if doubt is None else doubt.landed
 
     def result(self, timeout: float | None = None) -> AuditRecord:
         """Block until durable; raise AuditUnavailable if it never will be."""
@@ -119,13 +170,17 @@ class AppendTicket:
         _wake(self._finish(None, None, error))
 
     def _finish(
-        self, record: AuditRecord | None, raw: RawRecord | None, error: BaseException | None
+        self,
+        record: AuditRecord | None,
+        raw: RawRecord | None,
+        error: BaseException | None,
+        doubt: Doubt | None = None,
     ) -> list[_Waiter] | None:
         """Complete the ticket, run callbacks, and hand back the asyncio waiters to wake."""
         with self._lock:
             if self._done:
                 return None
-            self._record, self._raw, self._error = record, raw, error
+            self._record, self._raw, self._error, self._doubt = record, raw, error, doubt
             self._done = True
             event, callbacks, waiters = self._event, self._callbacks, self._waiters
             self._callbacks = self._waiters = None
@@ -192,11 +247,12 @@ def complete_batch_raw(tickets: Sequence[AppendTicket], raws: Sequence[RawRecord
     _wake(waiters)
 
 
-def fail_batch(tickets: Iterable[AppendTicket], error: BaseException) -> None:
-    """Fail many tickets at once, waking each event loop once."""
+def fail_batch(tickets: Iterable[AppendTicket], error: BaseException, doubt: Doubt | None = None) -> None:
+    """Fail many tickets at once, waking each event loop once. ``doubt``: their commit may
+    have landed all the same (see :class:`Doubt`)."""
     waiters: list[_Waiter] = []
     for ticket in tickets:
-        woken = ticket._finish(None, None, error)
+        woken = ticket._finish(None, None, error, doubt)
         if woken:
             waiters.extend(woken)
     _wake(waiters)

@@ -28,6 +28,7 @@ from audit.api import (
     AppendTicket,
     AuditRecord,
     AuditUnavailable,
+    Doubt,
     complete_batch_raw,
     fail_batch,
 )
@@ -125,8 +126,9 @@ class SqlAuditLog:
         self._unavailable_reason = "audit store not yet connected"
         self._raw: Any = None
         self._state = StoreState(0, _GENESIS, Frontier(), "", "", 0, time.monotonic())
-        self._inflight: tuple[float, list[AppendTicket]] | None = None
+        self._inflight: tuple[float, list[AppendTicket], Doubt] | None = None
         self._inflight_lock = threading.Lock()
+        self._doubts: list[Doubt] = []  # failed in doubt, settled at the next connect
         self._read_only = read_only
         self._connect()  # fail loudly at start-up when the store is unreachable
         self._writer = threading.Thread(target=self._run, name="audit-writer", daemon=True)
@@ -392,8 +394,9 @@ class SqlAuditLog:
         the database's head is still the batch's starting point.
         """
         tickets = batch.tickets
+        doubt = Doubt(batch.state.seq, batch.seq, batch.prev)
         with self._inflight_lock:
-            self._inflight = (time.monotonic(), tickets)
+            self._inflight = (time.monotonic(), tickets, doubt)
         error: BaseException | None = None
         try:
             try:
@@ -411,9 +414,18 @@ class SqlAuditLog:
             return True
         reason = f"audit commit failed: {error!r}" if error else "audit commit timed out"
         self._go_unavailable(reason)
-        fail_batch(tickets, AuditUnavailable(reason))
+        if isinstance(error, NotCommitted):  # failed before COMMIT: the batch is not there
+            fail_batch(tickets, AuditUnavailable(reason))
+        else:
+            self._in_doubt(doubt)
+            fail_batch(tickets, AuditUnavailable(reason), doubt)
         self._fail_queued()
         return False
+
+    def _in_doubt(self, doubt: Doubt) -> None:
+        with self._inflight_lock:
+            if doubt not in self._doubts:
+                self._doubts.append(doubt)
 
     def _timed_out(self) -> bool:
         """True once the watchdog has failed the batch in flight (never retry it then)."""
@@ -439,7 +451,8 @@ class SqlAuditLog:
             reason = f"audit commit took longer than {self._commit_timeout}s"
             self._unavailable_reason = reason
             self._available = False
-            fail_batch(inflight[1], AuditUnavailable(reason))
+            self._in_doubt(inflight[2])
+            fail_batch(inflight[1], AuditUnavailable(reason), inflight[2])
             self._fail_queued()
             self._abort_hung_call()
 
@@ -485,7 +498,22 @@ class SqlAuditLog:
         self._raw = raw
         self._state = state
         self._clock.hold_at_least(state.last_ts)
+        self._settle_doubts(state.seq, state.head)
         self._available = True
+
+    def _settle_doubts(self, head_seq: int, head_hash: bytes) -> None:
+        """Tell the tickets of batches that failed in doubt whether they landed after all
+        (before the store takes appends again, so nobody re-appends ahead of the answer)."""
+        with self._inflight_lock:
+            doubts, self._doubts = self._doubts, []
+        for doubt in doubts:
+            landed = doubt.settle(head_seq, head_hash)
+            _log.warning(
+                "audit batch %d..%d, failed in doubt, %s",
+                doubt.start_seq + 1,
+                doubt.end_seq,
+                "landed after all" if landed else "did not land",
+            )
 
     def _try_connect(self) -> bool:
         self._release_connection(invalidate=True)

@@ -25,7 +25,7 @@ from typing import Any, Protocol
 
 from audit.api import AppendTicket, AuditLog, AuditUnavailable
 from gateway.router import Router, UnknownVenue
-from gateway.withdrawals import Withdrawals, refused_at_once
+from gateway.withdrawals import RETRY_SECONDS, Withdrawals, refused_at_once
 from risk_controls import events as ev
 from risk_controls.abuse import AbuseAlert, AbuseMonitors, action_for, blocked_denial
 from risk_controls.chain import ControlChain
@@ -617,30 +617,42 @@ class OrderPipeline:
             try:
                 ticket.seq(0)  # raises if the record could not be made durable
             except AuditUnavailable:
-                self._retry_later(update, payload)
+                self._retry_later(ticket, update, payload)
                 return
-            if update is not None:
-                for listener in self._listeners:
-                    try:
-                        listener(update)
-                    except Exception:  # one broken adapter must not stop the others
-                        log.exception("order listener failed")
+            self._deliver(update)
 
-    def _retry_later(self, update: OrderUpdate | None, payload: dict[str, Any]) -> None:
-        """A venue fact could not be recorded: keep it and everything after it, append the same
-        record again (marked ``retried``) until the store takes it."""
+    def _deliver(self, update: OrderUpdate | None) -> None:
+        if update is not None:
+            for listener in self._listeners:
+                try:
+                    listener(update)
+                except Exception:  # one broken adapter must not stop the others
+                    log.exception("order listener failed")
+
+    def _retry_later(self, failed: AppendTicket, update: OrderUpdate | None, payload: dict[str, Any]) -> None:
+        """A venue fact could not be recorded: hold it and everything after it, and once the
+        store says whether a commit that failed in doubt landed, append the same record
+        again (marked ``retried``) only if it did not: never lost, never recorded twice."""
         log.error("audit append of an execution report failed; retrying")
         assert self._loop is not None
+        loop = self._loop
         rest = list(self._pending)
         self._pending.clear()
 
         def again() -> None:
-            retried = {**payload, "retried": True}
-            self._publish_when_durable(self.audit.append(ev.EXECUTION, retried), update, retried)
+            landed = failed.landed()
+            if landed is None:  # in doubt, and the store has not reconnected to tell yet
+                loop.call_later(RETRY_SECONDS, again)
+                return
+            if landed:
+                self._deliver(update)
+            else:
+                retried = {**payload, "retried": True}
+                self._publish_when_durable(self.audit.append(ev.EXECUTION, retried), update, retried)
             for ticket, item, item_payload in rest:
                 self._publish_when_durable(ticket, item, item_payload)
 
-        self._loop.call_later(0.5, again)
+        loop.call_later(RETRY_SECONDS, again)
 
     # ---- read side for adapters and the API ---------------------------------------------
 

@@ -174,7 +174,7 @@ def _withdraw(state: RiskState, payload: dict[str, Any]) -> None:
     ):
         kept = payload["in_force"]
         reservation = kept["reservation"]
-        state.on_replaced(
+        state.on_replace_withdrawn(
             order_id,
             ev.order_from(kept["order"]),
             Decimal(reservation["price_base"]),

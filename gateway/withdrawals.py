@@ -30,7 +30,7 @@ from risk_controls import events as ev
 log = logging.getLogger(__name__)
 
 RETRY_SECONDS = 0.5
-"""How often a withdrawal is tried again while the store refuses appends."""
+"""How often a withdrawal (or a held execution report) is tried again while the store is down."""
 
 
 def refused_at_once(ticket: AppendTicket) -> bool:

@@ -292,6 +292,18 @@ class RiskState:
         if line.worst_case() <= worst_before and mark_before > 0:
             self._revalue(working.order.account, line, mark_before)
 
+    def on_replace_withdrawn(
+        self, order_id: str, in_force: NewOrder, price_base: Decimal, valuation_price: Decimal
+    ) -> None:
+        """Put back the version that a withdrawn replace displaced (replay only: live, the
+        replace was never applied). Fills recorded after the replace may already cover that
+        version: the order is then filled, as it was live."""
+        self.on_replaced(order_id, in_force, price_base, valuation_price)
+        working = self.orders[order_id]
+        if working.status.is_working and working.cum_qty >= in_force.quantity:
+            working.status = OrderStatus.FILLED
+            self._retire(working)
+
     def on_execution(self, report: ExecutionReport, fx: Decimal) -> WorkingOrder | None:
         """Apply a venue report: fills move reservation into position and traded notional."""
         working = self.orders.get(report.order_id)

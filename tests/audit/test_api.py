@@ -7,7 +7,7 @@ import threading
 
 import pytest
 
-from audit.api import AppendTicket, AuditUnavailable, complete_batch_raw, fail_batch
+from audit.api import AppendTicket, AuditUnavailable, Doubt, complete_batch_raw, fail_batch
 
 
 def _raw(seq: int) -> tuple[int, str, str, dict[str, object], bytes, bytes, None]:
@@ -91,3 +91,23 @@ def test_seq_is_the_records_number_and_fails_as_result_does() -> None:
         failed.seq(0)
     with pytest.raises(AuditUnavailable):
         AppendTicket().seq(0.01)  # never completed
+
+
+def test_landed_tells_durable_failed_and_in_doubt_apart() -> None:
+    durable, refused, doubtful, overtaken = AppendTicket(), AppendTicket(), AppendTicket(), AppendTicket()
+    assert durable.landed() is None  # not done yet
+    complete_batch_raw([durable], [_raw(1)])
+    fail_batch([refused], RuntimeError("store down"))
+    doubt = Doubt(start_seq=1, end_seq=3, end_hash=b"\x03" * 32)
+    fail_batch([doubtful], RuntimeError("connection lost during COMMIT"), doubt)
+    assert (durable.landed(), refused.landed(), doubtful.landed()) == (True, False, None)
+
+    assert doubt.settle(3, b"\x03" * 32) is True  # the head read back is the batch's last record
+    assert doubtful.landed() is True
+    assert Doubt(1, 3, b"\x03" * 32).settle(1, b"\x01" * 32) is False  # still the record before
+    # something else wrote past the batch: unknowable, so repeat rather than lose
+    assert Doubt(1, 3, b"\x03" * 32).settle(4, b"\x04" * 32) is False
+
+    complete_batch_raw([overtaken], [_raw(9)])
+    fail_batch([overtaken], RuntimeError("late"), doubt)  # a completed ticket keeps its outcome
+    assert overtaken.landed() is True

@@ -7,11 +7,13 @@ import time
 import uuid
 from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 import sqlalchemy
 
 from audit.api import AuditRecord, AuditUnavailable
+from audit.backends import NotCommitted
 from audit.sql_store import SqlAuditLog
 from tests.audit.conftest import PG_ADMIN_URL, PgCluster, StoreTarget
 from tests.audit.proxy import CuttableProxy
@@ -128,3 +130,49 @@ def test_a_locked_sqlite_file_fails_closed_then_recovers(tmp_path: Path) -> None
         assert_recovered(store, durable)
     finally:
         target.close_all()
+
+
+class CommitFault:
+    """Wraps the store's backend ``write``: ``after`` commits for real, then the driver
+    reports an error (a connection lost during COMMIT); ``instead`` reports the same error
+    without writing; ``before`` fails before COMMIT, twice (so the one retry fails too)."""
+
+    def __init__(self, store: SqlAuditLog, mode: str) -> None:
+        self.real = store._backend.write
+        self.mode = mode
+        self.left = 2 if mode == "before" else 1
+
+    def write(self, raw: Any, rows: Any, nodes: Any) -> None:
+        if self.left <= 0:
+            return self.real(raw, rows, nodes)
+        self.left -= 1
+        if self.mode == "before":
+            raise NotCommitted("insert failed")
+        if self.mode == "after":
+            self.real(raw, rows, nodes)
+        raise RuntimeError("connection lost during COMMIT")
+
+
+@pytest.mark.parametrize(("mode", "landed"), [("after", True), ("instead", False), ("before", False)])
+def test_a_commit_that_failed_in_doubt_is_settled_when_the_store_reconnects(
+    target: StoreTarget, monkeypatch: pytest.MonkeyPatch, mode: str, landed: bool
+) -> None:
+    store = target.open(retry_interval=0.05)
+    durable = store.append("e", {"n": 0}).result(5)
+    fault = CommitFault(store, mode)
+    monkeypatch.setattr(store._backend, "write", fault.write)
+
+    tickets = [store.append("e", {"n": n}) for n in (1, 2)]
+    for ticket in tickets:
+        with pytest.raises(AuditUnavailable):
+            ticket.result(10)
+    if mode == "before":
+        assert [t.landed() for t in tickets] == [False, False]  # known at once: nothing written
+    wait_until(lambda: store.available)
+
+    assert [t.landed() for t in tickets] == [landed, landed]
+    numbers = [r.payload["n"] for r in store.read()]
+    assert numbers == ([0, 1, 2] if landed else [0])
+    after = store.append("e", {"n": 3}).result(10)
+    assert after.seq == durable.seq + (3 if landed else 1)
+    assert_chain(list(store.read()))

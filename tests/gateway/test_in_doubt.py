@@ -26,7 +26,7 @@ from audit.sql_store import SqlAuditLog
 from gateway.replay import replay, snapshot
 from reporting import generate_report
 from risk_controls import events as ev
-from risk_controls.domain import CancelRequest, DenyCode, ReplaceRequest
+from risk_controls.domain import CancelRequest, DenyCode, ExecType, ExecutionReport, ReplaceRequest
 from risk_controls.domain.clock import ManualClock
 from tests.gateway.conftest import DESK, make_gateway, order
 
@@ -150,3 +150,68 @@ def test_a_refusal_the_store_gave_at_once_needs_no_withdrawal(tmp_path: Path, cl
     asyncio.run(scenario())
     assert spy.received == []
     gateway.close()
+
+
+def test_an_order_that_fills_while_its_replace_is_in_doubt_restarts_as_it_filled(
+    tmp_path: Path, clock: ManualClock, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The replace record lands, the driver reports failure, and the venue fills the order
+    meanwhile: the client is refused the replace, the fill stands, and a restart agrees."""
+    url = f"sqlite:///{tmp_path / 'audit.db'}"
+    store = open_audit_log(url, retry_interval=0.02)
+    assert isinstance(store, SqlAuditLog)
+    fault = CommitLandsThenFails(store)
+    monkeypatch.setattr(fault.backend, "write", fault.write)
+    gateway, _spy = make_gateway(tmp_path, store, clock)
+    pipeline = gateway.pipeline
+    told: list[tuple[str, str]] = []  # what an entry adapter is told, once each record is durable
+    pipeline.subscribe(lambda update: told.append((update.status.value, str(update.cum_qty))))
+
+    async def scenario() -> None:
+        placed = await pipeline.submit(order("f-1", qty="100", price="228.00"))
+        assert placed.accepted and placed.order_id is not None
+        fault.arm(ev.REPLACE_ACCEPTED)
+        request = ReplaceRequest("f-2", "f-1", "ACC-APPLE-TSY", DESK, Decimal(150), Decimal("228.10"))
+        amending = asyncio.create_task(pipeline.replace(request))
+        await asyncio.sleep(0)  # the replace is recorded and waits for the disk
+        pipeline.on_venue_report(
+            ExecutionReport(
+                placed.order_id,
+                "FILL-1",
+                ExecType.FILL,
+                "SIM",
+                clock.now(),
+                last_qty=Decimal(100),
+                last_px=Decimal("228.00"),
+                trade_id="T-1",
+            )
+        )
+        amended = await amending
+        assert amended.denial is not None and amended.denial.code is DenyCode.AUDIT_UNAVAILABLE
+        await _store_back(store, pipeline)
+        for _ in range(500):  # the reports of the failed batch are held, then settled in order
+            if ("FILLED", "100") in told:
+                break
+            await asyncio.sleep(0.01)
+
+    asyncio.run(scenario())
+    assert fault.fired == 1
+    gateway.audit.flush(timeout=10)
+    before = snapshot(pipeline.state, pipeline.kill_switch)
+    [status] = [row[0] for row in before["orders"].values()]
+    assert status == "FILLED"
+    gateway.close()
+
+    reopened = open_audit_log(url)
+    try:
+        records = list(reopened.read())
+        kinds = [r.event_type for r in records]
+        assert ev.REPLACE_ACCEPTED in kinds and ev.DECISION_WITHDRAWN in kinds
+        # the reports in the failed batch had landed: they are delivered, not recorded twice
+        executions = [r.payload["exec_id"] for r in records if r.event_type == ev.EXECUTION]
+        assert len(executions) == len(set(executions)) == 2
+        assert told == [("NEW", "0"), ("FILLED", "100")]
+        rebuilt = replay(records)
+        assert snapshot(rebuilt.state, rebuilt.kill_switch) == before
+    finally:
+        reopened.close()

@@ -9,21 +9,20 @@ import ssl
 import time
 from collections.abc import Iterator
 from dataclasses import replace
-from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
 
 from fix.acceptor import FixAcceptor
-from fix.codec import encode
 from fix.config import ConfigError, SessionSettings, load_config, parse_config
 from fix.tls import TlsSettings, server_context
-from fix.values import format_utc_timestamp
 from fix.venue import FixVenue
 from risk_controls.domain import ExecType, ExecutionReport
 from risk_controls.venue import RoutedOrder
 from tests.fix.certs import Issued, TestAuthority
 from tests.fix.qf import LoopThread, QfClient, QfVenue, fields, wait_for
+from tests.fix.test_config import MINIMAL
+from tests.fix.test_engine import logon
 from tests.fix.test_fix_venue import order, venue_settings
 from tests.fix.test_quickfix_session import OUR_ID, EchoApp, password_is_secret
 
@@ -66,22 +65,15 @@ def new_order_single() -> list[tuple[int, str]]:
 
 # ---------------------------------------------------------------------------- configuration
 
-ACCEPTOR_TLS = """
-[DEFAULT]
-ConnectionType=acceptor
-BeginString=FIX.4.4
-SenderCompID=GW
-SocketAcceptPort=0
-NonStopSession=Y
-SocketUseSSL=Y
-ServerCertificateFile=gateway.crt
-ServerCertificateKeyFile=gateway.key
-CertificateVerifyLevel=1
-CertificationAuthoritiesFile=ca.pem
-[SESSION]
-TargetCompID=DESK
-AllowedAccounts=ACC1
-"""
+ACCEPTOR_TLS = MINIMAL.replace(
+    "NonStopSession=Y\n",
+    "NonStopSession=Y\n"
+    "SocketUseSSL=Y\n"
+    "ServerCertificateFile=gateway.crt\n"
+    "ServerCertificateKeyFile=gateway.key\n"
+    "CertificateVerifyLevel=1\n"
+    "CertificationAuthoritiesFile=ca.pem\n",
+)
 
 
 def write_config(folder: Path, pki: tuple[TestAuthority, Issued, Issued], text: str) -> Path:
@@ -221,22 +213,6 @@ def test_quickfix_ssl_client_trades_over_mutual_tls(
     loop.run(acceptor.stop())
 
 
-def logon_bytes() -> bytes:
-    return encode(
-        b"FIX.4.4",
-        [
-            (35, b"A"),
-            (49, b"DESK"),
-            (56, b"GW"),
-            (34, b"1"),
-            (52, format_utc_timestamp(datetime.now(UTC))),
-            (98, b"0"),
-            (108, b"30"),
-            (554, b"secret"),
-        ],
-    )
-
-
 def tls_exchange(context: ssl.SSLContext, port: int, data: bytes) -> bytes:
     """Send ``data`` over TLS and return the first answer (b"" when the server refuses us)."""
     try:
@@ -261,15 +237,15 @@ def test_clients_without_tls_or_without_a_certificate_never_reach_a_session(
     try:
         # a plain-TCP Logon is not TLS: the listener drops it without a FIX word
         with socket.create_connection(("127.0.0.1", acceptor.port), timeout=5) as plain:
-            plain.sendall(logon_bytes())
+            plain.sendall(logon())
             assert plain.recv(4096)[:1] != b"8"  # at most a TLS alert, never "8=FIX..."
         # TLS, but no client certificate: the handshake fails (TLS 1.3 tells on the first read)
         context = ssl.create_default_context(cafile=str(authority.bundle))
-        assert tls_exchange(context, acceptor.port, logon_bytes()) == b""
+        assert tls_exchange(context, acceptor.port, logon()) == b""
         assert app.logons == 0
         # the same client with its certificate logs on
         context.load_cert_chain(client_cert.certificate, client_cert.key)
-        answer = tls_exchange(context, acceptor.port, logon_bytes())
+        answer = tls_exchange(context, acceptor.port, logon())
         assert b"\x0135=A\x01" in answer
         assert app.logons == 1
     finally:

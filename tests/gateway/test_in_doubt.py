@@ -23,12 +23,13 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from audit.factory import open_audit_log
 from audit.sql_store import SqlAuditLog
+from gateway.app import Gateway
 from gateway.replay import replay, snapshot
 from reporting import generate_report
 from risk_controls import events as ev
 from risk_controls.domain import CancelRequest, DenyCode, ExecType, ExecutionReport, ReplaceRequest
 from risk_controls.domain.clock import ManualClock
-from tests.gateway.conftest import DESK, make_gateway, order
+from tests.gateway.conftest import DESK, SpyVenue, make_gateway, order
 
 
 class CommitLandsThenFails:
@@ -52,6 +53,19 @@ class CommitLandsThenFails:
             raise sqlite3.OperationalError("disk I/O error (after COMMIT)")
 
 
+def faulty_gateway(
+    tmp_path: Path, clock: ManualClock, monkeypatch: pytest.MonkeyPatch
+) -> tuple[str, SqlAuditLog, CommitLandsThenFails, Gateway, SpyVenue]:
+    """A gateway on a real SQLite store whose driver can be made to fail after a COMMIT."""
+    url = f"sqlite:///{tmp_path / 'audit.db'}"
+    store = open_audit_log(url, retry_interval=0.02)
+    assert isinstance(store, SqlAuditLog)
+    fault = CommitLandsThenFails(store)
+    monkeypatch.setattr(fault.backend, "write", fault.write)
+    gateway, spy = make_gateway(tmp_path, store, clock)
+    return url, store, fault, gateway, spy
+
+
 async def _store_back(store: SqlAuditLog, pipeline: Any) -> None:
     for _ in range(400):
         if store.available and not len(pipeline.withdrawals):
@@ -63,12 +77,7 @@ async def _store_back(store: SqlAuditLog, pipeline: Any) -> None:
 def test_in_doubt_decisions_are_withdrawn_and_a_restart_agrees(
     tmp_path: Path, clock: ManualClock, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    url = f"sqlite:///{tmp_path / 'audit.db'}"
-    store = open_audit_log(url, retry_interval=0.02)
-    assert isinstance(store, SqlAuditLog)
-    fault = CommitLandsThenFails(store)
-    monkeypatch.setattr(fault.backend, "write", fault.write)
-    gateway, spy = make_gateway(tmp_path, store, clock)
+    url, store, fault, gateway, spy = faulty_gateway(tmp_path, clock, monkeypatch)
     pipeline = gateway.pipeline
     ghost_ids: dict[str, str] = {}
 
@@ -157,12 +166,7 @@ def test_an_order_that_fills_while_its_replace_is_in_doubt_restarts_as_it_filled
 ) -> None:
     """The replace record lands, the driver reports failure, and the venue fills the order
     meanwhile: the client is refused the replace, the fill stands, and a restart agrees."""
-    url = f"sqlite:///{tmp_path / 'audit.db'}"
-    store = open_audit_log(url, retry_interval=0.02)
-    assert isinstance(store, SqlAuditLog)
-    fault = CommitLandsThenFails(store)
-    monkeypatch.setattr(fault.backend, "write", fault.write)
-    gateway, _spy = make_gateway(tmp_path, store, clock)
+    url, store, fault, gateway, _spy = faulty_gateway(tmp_path, clock, monkeypatch)
     pipeline = gateway.pipeline
     told: list[tuple[str, str]] = []  # what an entry adapter is told, once each record is durable
     pipeline.subscribe(lambda update: told.append((update.status.value, str(update.cum_qty))))

@@ -24,7 +24,7 @@ from fix.journal import Direction, Journal, WireRecord, null_journal
 from fix.session import Authenticator, Session
 from fix.store import StoreFile
 from fix.tags import BEGIN_STRING, SENDER_COMP_ID, TARGET_COMP_ID
-from fix.tls import peer_subject, server_context
+from fix.tls import RevocationList, peer_subject, server_context
 from risk_controls.domain.clock import Clock
 
 log = logging.getLogger(__name__)
@@ -47,7 +47,9 @@ class FixAcceptor(Engine):
         journal: Journal = null_journal,
         clock: Clock | None = None,
         tls: ssl.SSLContext | None = None,
+        revocation: RevocationList | None = None,
     ) -> None:
+        """``revocation``: the CRL loaded into ``tls``, re-read when it changes."""
         super().__init__(
             sessions,
             application,
@@ -60,6 +62,7 @@ class FixAcceptor(Engine):
         self.port = port
         self._journal = journal
         self._tls = tls
+        self._revocation = revocation
         self._server: asyncio.Server | None = None
         self._pending: dict[_Connection, float] = {}
         self.refused_connections = 0
@@ -76,6 +79,8 @@ class FixAcceptor(Engine):
         clock: Clock | None = None,
     ) -> FixAcceptor:
         """Every acceptor session of ``config`` on its SocketAcceptHost/Port (TLS when it says so)."""
+        tls = server_context(config.accept_tls) if config.accept_tls else None
+        crl = config.accept_tls.revocation_list if config.accept_tls else None
         return cls(
             config.acceptor_sessions(),
             application,
@@ -85,15 +90,14 @@ class FixAcceptor(Engine):
             store=store,
             journal=journal,
             clock=clock,
-            tls=server_context(config.accept_tls) if config.accept_tls else None,
+            tls=tls,
+            revocation=RevocationList(tls, crl) if tls is not None and crl is not None else None,
         )
 
     async def start(self) -> None:
         """Bind and listen; ``self.port`` is the bound port afterwards."""
         loop = asyncio.get_running_loop()
-        self._server = await loop.create_server(
-            lambda: _Connection(self), self.host, self.port, ssl=self._tls
-        )
+        self._server = await loop.create_server(self._connection, self.host, self.port, ssl=self._tls)
         self.port = self._server.sockets[0].getsockname()[1]
         self._start_ticker()
         log.info("FIX acceptor listening on %s:%d%s", self.host, self.port, " (TLS)" if self._tls else "")
@@ -112,6 +116,12 @@ class FixAcceptor(Engine):
         self.store.flush()
 
     # ------------------------------------------------------------------ connections
+
+    def _connection(self) -> _Connection:
+        """A new TCP connection, before its TLS handshake: bring the revocation list up to date."""
+        if self._revocation is not None:
+            self._revocation.refresh()
+        return _Connection(self)
 
     def _identify(self, connection: _Connection, first: bytes) -> Session | None:
         parser = FixParser()

@@ -43,6 +43,13 @@ Keys (case-sensitive, as in QuickFIX)::
                         certificates; for an initiator, the CAs that issue the server's
                         certificate (default: the system's trust store). An initiator always
                         verifies the server and checks that it names SocketConnectHost.
+    CertificateRevocationListFile  [DEFAULT] only, with CertificateVerifyLevel=1: PEM CRLs
+                        from those CAs; a revoked client certificate fails the handshake.
+                        Re-read when the file changes; a list that does not load leaves the
+                        previous one in force
+    ClientCertificateCommonName  acceptor sessions, with CertificateVerifyLevel=1: comma
+                        list of the certificate CNs allowed to log on as this session (any
+                        other verified certificate is refused at Logon)
     ClientCertificateFile, ClientCertificateKeyFile   an initiator's own certificate, for
                         servers that ask for one
                         Relative file paths are read from the configuration file's folder.
@@ -138,6 +145,8 @@ class SessionSettings:
     origin_session: str | None = None
     tls: TlsSettings | None = None
     """An initiator's TLS settings (None: plain TCP); the acceptor's are the config's."""
+    certificate_names: frozenset[str] = frozenset()
+    """Acceptor: the client certificate CNs that may log on as this session (empty: any)."""
 
     @property
     def origin_name(self) -> str:
@@ -155,6 +164,10 @@ class SessionSettings:
         except ValueError:
             return False
         return any(address in net for net in self.allowed_addresses)
+
+    def certificate_allowed(self, common_name: str | None) -> bool:
+        """True when no names are set or the peer's verified certificate carries one of them."""
+        return not self.certificate_names or common_name in self.certificate_names
 
 
 @dataclass(frozen=True, slots=True)
@@ -227,6 +240,8 @@ _KNOWN_KEYS = frozenset(
             "CertificationAuthoritiesFile",
             "ClientCertificateFile",
             "ClientCertificateKeyFile",
+            "CertificateRevocationListFile",
+            "ClientCertificateCommonName",
         ),
     ]
 )
@@ -239,6 +254,7 @@ _GLOBAL_ONLY = frozenset(
         "ServerCertificateFile",
         "ServerCertificateKeyFile",
         "CertificateVerifyLevel",
+        "CertificateRevocationListFile",
     }
 )
 _CLIENT_TLS_FILES = ("ClientCertificateFile", "ClientCertificateKeyFile", "CertificationAuthoritiesFile")
@@ -500,6 +516,7 @@ def _session(r: _Reader) -> SessionSettings | None:
         credential_ref=initiator.credential_ref,
         origin_session=r.text("OriginSession"),
         tls=_initiator_tls(r, ctype),
+        certificate_names=_certificate_names(r, ctype),
     )
 
 
@@ -524,13 +541,26 @@ def _initiator_args(r: _Reader, ctype: ConnectionType | None) -> _InitiatorArgs:
     )
 
 
+def _certificate_names(r: _Reader, ctype: ConnectionType | None) -> frozenset[str]:
+    names = frozenset(r.items("ClientCertificateCommonName"))
+    if names and ctype is not ConnectionType.ACCEPTOR:
+        r.problem("ClientCertificateCommonName", "is for acceptor sessions")
+        return frozenset()
+    return names
+
+
 def _acceptor_tls(r: _Reader, has_acceptors: bool) -> TlsSettings | None:
     """The listener's TLS from [DEFAULT]; certificate keys without SocketUseSSL=Y are refused,
     so that a file meant to be encrypted never runs in plain text unnoticed."""
     use_ssl = r.flag("SocketUseSSL", False)
     level = r.integer("CertificateVerifyLevel", default=0, lo=0, hi=1)
     if not use_ssl or not has_acceptors:
-        for key in ("ServerCertificateFile", "ServerCertificateKeyFile", "CertificateVerifyLevel"):
+        for key in (
+            "ServerCertificateFile",
+            "ServerCertificateKeyFile",
+            "CertificateVerifyLevel",
+            "CertificateRevocationListFile",
+        ):
             if r.text(key) is not None:
                 r.problem(key, "has no effect without SocketUseSSL=Y and an acceptor session")
         return None
@@ -542,9 +572,13 @@ def _acceptor_tls(r: _Reader, has_acceptors: bool) -> TlsSettings | None:
         private_key=r.file("ServerCertificateKeyFile"),
         authorities=r.file("CertificationAuthoritiesFile"),
         verify_peer=level == 1,
+        revocation_list=r.file("CertificateRevocationListFile"),
     )
     if tls.verify_peer and r.text("CertificationAuthoritiesFile") is None:
         r.problem("CertificationAuthoritiesFile", "is required when CertificateVerifyLevel=1")
+        return None
+    if r.text("CertificateRevocationListFile") is not None and not tls.verify_peer:
+        r.problem("CertificateRevocationListFile", "needs CertificateVerifyLevel=1")
         return None
     if certificate is not None:
         _try_context(r, "ServerCertificateFile", lambda: server_context(tls))
@@ -555,7 +589,7 @@ def _initiator_tls(r: _Reader, ctype: ConnectionType | None) -> TlsSettings | No
     if ctype is ConnectionType.ACCEPTOR:
         if "SocketUseSSL" in r.section.values:
             r.problem("SocketUseSSL", "the acceptor has one listener: set it in [DEFAULT]")
-        for key in ("ClientCertificateFile", "ClientCertificateKeyFile"):
+        for key in _CLIENT_TLS_FILES:  # the listener's authorities are set in [DEFAULT]
             if key in r.section.values:
                 r.problem(key, "is for initiator sessions")
         return None
@@ -688,6 +722,20 @@ def _check_whole(
                 )
             )
         seen[key] = index
+    verified = config.accept_tls is not None and config.accept_tls.verify_peer
+    for index, settings in enumerate(config.sessions, start=1):
+        if settings.certificate_names and not verified:
+            section = sections[index - 1]
+            _value, line = section.values.get("ClientCertificateCommonName", ("", section.line))
+            problems.append(
+                ConfigProblem(
+                    source,
+                    line,
+                    f"SESSION #{index}",
+                    "ClientCertificateCommonName",
+                    "needs SocketUseSSL=Y and CertificateVerifyLevel=1 in [DEFAULT]",
+                )
+            )
     if config.acceptor_sessions() and config.accept_port is None:
         problems.append(
             ConfigProblem(source, None, "DEFAULT", "SocketAcceptPort", "is required for acceptors")

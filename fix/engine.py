@@ -25,6 +25,7 @@ from fix.journal import Journal, null_journal
 from fix.message import Field
 from fix.session import Authenticator, Session, deny_all
 from fix.store import MemoryStoreFile, StoreFile
+from fix.tls import peer_common_name
 from risk_controls.domain.clock import Clock, SystemClock
 
 log = logging.getLogger(__name__)
@@ -184,7 +185,7 @@ class Engine:
 
     def _attach(self, session: Session, transport: asyncio.Transport, peer: str | None) -> None:
         self._transports[session.session_id] = transport
-        session.connection_made(peer)
+        session.connection_made(peer, peer_common_name(transport.get_extra_info("ssl_object")))
         self._mark(session)
 
     def _detach(self, session: Session, transport: asyncio.Transport) -> None:

@@ -11,7 +11,8 @@ with bytes in and bytes out.
 
 Rules, after the FIX session-level test cases:
 
-* Logon first (3.b); authentication and the address allow-list are checked
+* Logon first (3.b); authentication, the address allow-list and the client
+  certificate's name are checked
   *before* ResetSeqNumFlag 141=Y is honoured (QuickFIX/J #474); outside the
   schedule a logon is refused; a new schedule period resets sequence numbers.
 * MsgSeqNum too high -> ResendRequest (2.b); too low without PossDupFlag ->
@@ -101,6 +102,8 @@ class Session:
         self.on_output: Callable[[], None] = _nothing
         self.state = State.DISCONNECTED
         self.peer: str | None = None
+        self.peer_certificate: str | None = None
+        """The CN of the peer's verified TLS certificate (None: plain TCP or none sent)."""
         self.heartbeat_interval = settings.heartbeat_interval
         self.disconnect_reason: str | None = None
         self._out: list[bytes] = []
@@ -124,12 +127,14 @@ class Session:
     def logged_on(self) -> bool:
         return self.state is State.ACTIVE
 
-    def connection_made(self, peer: str | None = None) -> None:
-        """A transport is up; an initiator sends its Logon now."""
+    def connection_made(self, peer: str | None = None, certificate: str | None = None) -> None:
+        """A transport is up; an initiator sends its Logon now. ``certificate``: the CN of
+        the peer's verified TLS certificate, if it presented one."""
         if self.state is not State.DISCONNECTED:
             raise RuntimeError(f"{self.id_text} is already connected")
         now = self._clock.now()
         self.peer = peer
+        self.peer_certificate = certificate
         self.disconnect_reason = None
         self._parser = FixParser()
         self._connected_at = self._last_received = self._last_sent = now
@@ -300,9 +305,11 @@ class Session:
         return None if self._initiator else self._access_problem(msg)
 
     def _access_problem(self, msg: FixMessage) -> str | None:
-        """Acceptor only: address allow-list, schedule and credentials."""
+        """Acceptor only: address allow-list, client certificate, schedule and credentials."""
         if not self.settings.address_allowed(self.peer):
             return "Logon rejected: source address not allowed"
+        if not self.settings.certificate_allowed(self.peer_certificate):
+            return "Logon rejected: client certificate not allowed for this session"
         if not self.settings.schedule.is_active(self._clock.now()):
             return "Logon rejected: outside session time"
         username = msg.get_str(t.USERNAME)

@@ -2,16 +2,22 @@
 
 TLS 1.2 is the floor. An acceptor presents its certificate and, when told to
 verify peers, refuses any client whose certificate was not issued by its
-certificate authorities. An initiator always verifies the server, against the
+certificate authorities and, given a certificate revocation list, any client whose
+certificate it revokes (the list is re-read when its file changes). An initiator
+always verifies the server, against the
 configured authorities or the system's trust store, and checks that the
 certificate names the host it connects to: there is no switch to turn that off.
 """
 
 from __future__ import annotations
 
+import logging
+import os
 import ssl
 from dataclasses import dataclass
 from pathlib import Path
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True, slots=True)
@@ -23,12 +29,15 @@ class TlsSettings:
     when the server asks for client certificates.
     ``authorities``: the CA bundle that issues the peer's certificates.
     ``verify_peer``: an acceptor requires and verifies client certificates.
+    ``revocation_list``: an acceptor's PEM CRL(s) from those authorities; a client whose
+    certificate is listed, or whose issuer's list has expired, fails the handshake.
     """
 
     certificate: Path | None = None
     private_key: Path | None = None
     authorities: Path | None = None
     verify_peer: bool = False
+    revocation_list: Path | None = None
 
 
 def server_context(tls: TlsSettings) -> ssl.SSLContext:
@@ -43,7 +52,49 @@ def server_context(tls: TlsSettings) -> ssl.SSLContext:
             raise ValueError("verifying client certificates needs the authorities that issue them")
         context.load_verify_locations(cafile=tls.authorities)
         context.verify_mode = ssl.CERT_REQUIRED
+    if tls.revocation_list is not None:
+        if not tls.verify_peer:
+            raise ValueError("a revocation list needs client certificates to be verified")
+        context.load_verify_locations(cafile=tls.revocation_list)
+        context.verify_flags |= ssl.VERIFY_CRL_CHECK_LEAF
     return context
+
+
+class RevocationList:
+    """Keeps a server context's CRL current: :meth:`refresh` (cheap: one ``stat``) loads
+    the file again once it has changed, before the next handshake.
+
+    OpenSSL keeps every list it was given and checks against the newest one per
+    issuer, so a list republished with more revocations takes effect at once. A
+    replacement that does not load is logged and the list already loaded stays
+    in force: a bad publication never lets a revoked certificate back in.
+    """
+
+    def __init__(self, context: ssl.SSLContext, path: Path) -> None:
+        self._context = context
+        self.path = path
+        self._seen = self._stamp()
+
+    def _stamp(self) -> tuple[int, int] | None:
+        try:
+            stat = os.stat(self.path)
+        except OSError:
+            return None
+        return stat.st_mtime_ns, stat.st_size
+
+    def refresh(self) -> bool:
+        """Load the file if it changed since last seen; True when a new list was loaded."""
+        stamp = self._stamp()
+        if stamp is None or stamp == self._seen:
+            return False
+        self._seen = stamp
+        try:
+            self._context.load_verify_locations(cafile=self.path)
+        except (OSError, ValueError) as exc:  # ssl.SSLError is an OSError
+            log.error("revocation list %s does not load; the previous one stays: %s", self.path, exc)
+            return False
+        log.info("revocation list %s reloaded", self.path)
+        return True
 
 
 def client_context(tls: TlsSettings) -> ssl.SSLContext:
@@ -55,6 +106,17 @@ def client_context(tls: TlsSettings) -> ssl.SSLContext:
     if tls.certificate is not None:
         context.load_cert_chain(tls.certificate, tls.private_key)
     return context
+
+
+def peer_common_name(transport_ssl: ssl.SSLObject | None) -> str | None:
+    """The verified peer certificate's subject CN (None without one)."""
+    if transport_ssl is None:
+        return None
+    cert = transport_ssl.getpeercert()
+    if not cert:
+        return None
+    names = [pair[1] for rdn in cert.get("subject", ()) for pair in rdn if pair[0] == "commonName"]
+    return str(names[0]) if names else None
 
 
 def peer_subject(transport_ssl: ssl.SSLObject | None) -> str | None:

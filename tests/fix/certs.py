@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 import ipaddress
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -110,3 +111,21 @@ class TestAuthority:
         cert_path = self.directory / f"{stem}.crt"
         cert_path.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
         return Issued(cert_path, _write_key(key, self.directory / f"{stem}.key"))
+
+    def publish_revocations(self, path: Path, revoked: Sequence[Issued], *, age: dt.timedelta) -> Path:
+        """Write a PEM CRL revoking ``revoked``, issued ``age`` ago (newer lists win)."""
+        issued_at = dt.datetime.now(dt.UTC) - age
+        builder = (
+            x509.CertificateRevocationListBuilder()
+            .issuer_name(self._name)
+            .last_update(issued_at)
+            .next_update(issued_at + dt.timedelta(days=1))
+        )
+        for item in revoked:
+            serial = x509.load_pem_x509_certificate(item.certificate.read_bytes()).serial_number
+            builder = builder.add_revoked_certificate(
+                x509.RevokedCertificateBuilder().serial_number(serial).revocation_date(issued_at).build()
+            )
+        crl = builder.sign(self._key, hashes.SHA256())
+        path.write_bytes(crl.public_bytes(serialization.Encoding.PEM))
+        return path

@@ -9,13 +9,14 @@ import ssl
 import time
 from collections.abc import Iterator
 from dataclasses import replace
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
 
 from fix.acceptor import FixAcceptor
 from fix.config import ConfigError, SessionSettings, load_config, parse_config
-from fix.tls import TlsSettings, server_context
+from fix.tls import RevocationList, TlsSettings, server_context
 from fix.venue import FixVenue
 from risk_controls.domain import ExecType, ExecutionReport
 from risk_controls.venue import RoutedOrder
@@ -41,9 +42,17 @@ def loop() -> Iterator[LoopThread]:
     thread.close()
 
 
-def tls_acceptor(loop: LoopThread, app: EchoApp, tls: TlsSettings) -> FixAcceptor:
-    settings = SessionSettings(OUR_ID, allowed_accounts=frozenset({"ACC1"}))
-    acceptor = FixAcceptor([settings], app, authenticator=password_is_secret, tls=server_context(tls))
+def tls_acceptor(
+    loop: LoopThread, app: EchoApp, tls: TlsSettings, certificate_names: frozenset[str] = frozenset()
+) -> FixAcceptor:
+    settings = SessionSettings(
+        OUR_ID, allowed_accounts=frozenset({"ACC1"}), certificate_names=certificate_names
+    )
+    context = server_context(tls)
+    revocation = RevocationList(context, tls.revocation_list) if tls.revocation_list else None
+    acceptor = FixAcceptor(
+        [settings], app, authenticator=password_is_secret, tls=context, revocation=revocation
+    )
     app.acceptor = acceptor
     loop.run(acceptor.start())
     return acceptor
@@ -296,3 +305,123 @@ def test_venue_initiator_refuses_a_server_it_cannot_verify(
         assert exchange_tls.app.logons.empty()
     finally:
         loop.run(venue.stop())
+
+
+# ---------------------------------------------------------------------------- certificate identity
+
+
+def client_context_for(authority: TestAuthority, issued: Issued) -> ssl.SSLContext:
+    context = ssl.create_default_context(cafile=str(authority.bundle))
+    context.load_cert_chain(issued.certificate, issued.key)
+    return context
+
+
+def test_a_session_bound_to_certificate_names_refuses_another_desks_certificate(
+    loop: LoopThread, pki: tuple[TestAuthority, Issued, Issued]
+) -> None:
+    """Both certificates come from the firm's CA, but only DESK's may log on as DESK."""
+    authority, server, desk = pki
+    other = authority.issue("OTHER-DESK", server=False)
+    app = EchoApp()
+    tls = TlsSettings(server.certificate, server.key, authority.bundle, verify_peer=True)
+    acceptor = tls_acceptor(loop, app, tls, certificate_names=frozenset({"DESK"}))
+    try:
+        answer = tls_exchange(client_context_for(authority, other), acceptor.port, logon())
+        assert b"\x0135=5\x01" in answer  # a Logout that says why, not a silent drop
+        assert b"client certificate not allowed for this session" in answer
+        assert app.logons == 0
+        answer = tls_exchange(client_context_for(authority, desk), acceptor.port, logon())
+        assert b"\x0135=A\x01" in answer
+        assert app.logons == 1
+    finally:
+        loop.run(acceptor.stop())
+
+
+def test_a_revoked_certificate_is_refused_once_the_new_list_is_published(
+    loop: LoopThread, tmp_path: Path, pki: tuple[TestAuthority, Issued, Issued]
+) -> None:
+    authority, server, desk = pki
+    crl = authority.publish_revocations(tmp_path / "ca.crl", [], age=timedelta(hours=1))
+    app = EchoApp()
+    tls = TlsSettings(server.certificate, server.key, authority.bundle, True, revocation_list=crl)
+    acceptor = tls_acceptor(loop, app, tls)
+    try:
+        assert b"\x0135=A\x01" in tls_exchange(client_context_for(authority, desk), acceptor.port, logon())
+        wait_for_logout(loop, acceptor)
+        # the CA revokes DESK: the running acceptor reads the new list before the next handshake
+        authority.publish_revocations(crl, [desk], age=timedelta(minutes=1))
+        assert tls_exchange(client_context_for(authority, desk), acceptor.port, logon()) == b""
+        # a list that does not load leaves the revocation in force
+        crl.write_text("not a revocation list")
+        assert tls_exchange(client_context_for(authority, desk), acceptor.port, logon()) == b""
+        assert app.logons == 1
+    finally:
+        loop.run(acceptor.stop())
+
+
+def wait_for_logout(loop: LoopThread, acceptor: FixAcceptor) -> None:
+    """The test client hangs up after one answer: wait until the acceptor has seen it."""
+    deadline = time.monotonic() + 5
+    while loop.call(lambda: any(s.connected for s in acceptor.sessions.values())):
+        assert time.monotonic() < deadline, "the session never disconnected"
+        time.sleep(0.02)
+
+
+def test_revocation_and_certificate_names_from_the_configuration(
+    tmp_path: Path, pki: tuple[TestAuthority, Issued, Issued]
+) -> None:
+    authority = pki[0]
+    folder = tmp_path / "etc"
+    folder.mkdir()
+    authority.publish_revocations(folder / "ca.crl", [], age=timedelta(hours=1))
+    text = ACCEPTOR_TLS.replace(
+        "CertificationAuthoritiesFile=ca.pem\n",
+        "CertificationAuthoritiesFile=ca.pem\nCertificateRevocationListFile=ca.crl\n",
+    )
+    config = load_config(write_config(folder, pki, text + "ClientCertificateCommonName=DESK, DESK-BACKUP\n"))
+    assert config.accept_tls is not None and config.accept_tls.revocation_list == folder / "ca.crl"
+    assert config.sessions[0].certificate_names == {"DESK", "DESK-BACKUP"}
+    assert config.sessions[0].certificate_allowed("DESK-BACKUP")
+    assert not config.sessions[0].certificate_allowed("OTHER") and not config.sessions[0].certificate_allowed(
+        None
+    )
+
+
+@pytest.mark.parametrize(
+    ("text", "line", "key", "message"),
+    [
+        (  # a revocation list with nobody's certificate checked
+            ACCEPTOR_TLS.replace("CertificateVerifyLevel=1\n", "CertificateRevocationListFile=ca.crl\n"),
+            11,
+            "CertificateRevocationListFile",
+            "needs CertificateVerifyLevel=1",
+        ),
+        (  # names to match but no certificates asked for
+            ACCEPTOR_TLS.replace("CertificateVerifyLevel=1\n", "") + "ClientCertificateCommonName=DESK\n",
+            15,
+            "ClientCertificateCommonName",
+            "needs SocketUseSSL=Y and CertificateVerifyLevel=1",
+        ),
+        (  # the listener's authorities belong in [DEFAULT], not in one acceptor session
+            ACCEPTOR_TLS + "CertificationAuthoritiesFile=ca.pem\n",
+            16,
+            "CertificationAuthoritiesFile",
+            "is for initiator sessions",
+        ),
+        (
+            ACCEPTOR_TLS + "CertificateRevocationListFile=ca.crl\n",
+            16,
+            "CertificateRevocationListFile",
+            "belongs in [DEFAULT]",
+        ),
+    ],
+)
+def test_misplaced_certificate_identity_keys_are_refused_where_they_are(
+    tmp_path: Path, pki: tuple[TestAuthority, Issued, Issued], text: str, line: int, key: str, message: str
+) -> None:
+    pki[0].publish_revocations(tmp_path / "ca.crl", [], age=timedelta(hours=1))
+    with pytest.raises(ConfigError) as error:
+        load_config(write_config(tmp_path, pki, text))
+    found = [(where, k, m) for where, k, m in located(error.value) if k == key]
+    assert found, located(error.value)
+    assert found[0][0] == line and message in found[0][2], found

@@ -5,6 +5,9 @@ CompIDs name a configured session. Anything else is closed without a reply.
 A second connection for a session that is already connected is closed
 without a word and without touching the live session's sequence numbers
 ("duplicate logon refused"). Everything after that is the session's job.
+With TLS, the connection runs its own handshake first; a refused handshake
+(no or revoked certificate, not TLS at all) is journalled with its reason,
+as every refused connection is.
 """
 
 from __future__ import annotations
@@ -97,7 +100,7 @@ class FixAcceptor(Engine):
     async def start(self) -> None:
         """Bind and listen; ``self.port`` is the bound port afterwards."""
         loop = asyncio.get_running_loop()
-        self._server = await loop.create_server(self._connection, self.host, self.port, ssl=self._tls)
+        self._server = await loop.create_server(self._connection, self.host, self.port)
         self.port = self._server.sockets[0].getsockname()[1]
         self._start_ticker()
         log.info("FIX acceptor listening on %s:%d%s", self.host, self.port, " (TLS)" if self._tls else "")
@@ -118,7 +121,10 @@ class FixAcceptor(Engine):
     # ------------------------------------------------------------------ connections
 
     def _connection(self) -> _Connection:
-        """A new TCP connection, before its TLS handshake: bring the revocation list up to date."""
+        """A new TCP connection, before its TLS handshake: bring the revocation list up to date.
+
+        The connection does its own handshake (``start_tls``) so that a refused one is
+        journalled like any other refused connection."""
         if self._revocation is not None:
             self._revocation.refresh()
         return _Connection(self)
@@ -170,16 +176,42 @@ class _Connection(asyncio.Protocol):
         self.session: Session | None = None
         self.peer: str | None = None
         self._buffer = bytearray()
+        self._handshake: asyncio.Task[None] | None = None
+        self._raw: asyncio.Transport | None = None
+        self._closed = False
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
         assert isinstance(transport, asyncio.Transport)
-        self.transport = transport
+        self.transport = self._raw = transport
         peername = transport.get_extra_info("peername")
         self.peer = peername[0] if peername else None
-        subject = peer_subject(transport.get_extra_info("ssl_object"))
+        loop = asyncio.get_running_loop()
+        self.acceptor._pending[self] = loop.time()
+        context = self.acceptor._tls
+        if context is not None:
+            transport.pause_reading()  # not a byte is read as FIX before the handshake
+            self._handshake = loop.create_task(self._secure(transport, context))
+
+    async def _secure(self, raw: asyncio.Transport, context: ssl.SSLContext) -> None:
+        """The TLS handshake, done here rather than by the server so that a refused
+        one (no certificate, revoked, another CA, not TLS at all) is journalled."""
+        loop = asyncio.get_running_loop()
+        try:
+            secured = await loop.start_tls(
+                raw, self, context, server_side=True, ssl_handshake_timeout=UNIDENTIFIED_TIMEOUT
+            )
+        except (OSError, TimeoutError, asyncio.CancelledError) as exc:  # ssl.SSLError is an OSError
+            if not self._closed:  # not already refused (no Logon in time) or stopped
+                self.acceptor._refuse(self, f"TLS handshake failed: {_handshake_reason(exc)}", b"")
+            return
+        if secured is None or self._closed:
+            return  # refused or stopped while the handshake ran
+        self.transport = secured
+        subject = peer_subject(secured.get_extra_info("ssl_object"))
         if subject is not None:
             log.info("FIX connection from %s with client certificate %s", self.peer, subject)
-        self.acceptor._pending[self] = asyncio.get_running_loop().time()
+        if self._buffer:
+            self._identify_buffered()
 
     def data_received(self, data: bytes) -> None:
         if self.session is not None:
@@ -188,6 +220,12 @@ class _Connection(asyncio.Protocol):
         if self.transport is None or self.transport.is_closing():
             return
         self._buffer += data
+        if self._handshake is not None and self.transport is self._raw:
+            return  # bytes that came with the handshake's last flight: kept until it completes
+        self._identify_buffered()
+
+    def _identify_buffered(self) -> None:
+        assert self.transport is not None
         session = self.acceptor._identify(self, bytes(self._buffer))
         if session is None:
             if len(self._buffer) > 65536:
@@ -206,6 +244,18 @@ class _Connection(asyncio.Protocol):
             self.acceptor._mark(self.session)
 
     def close(self) -> None:
+        self._closed = True
         self.acceptor._pending.pop(self, None)
         if self.transport is not None:
             self.transport.close()
+
+
+def _handshake_reason(exc: BaseException) -> str:
+    """What went wrong, in the words a support desk can act on."""
+    if isinstance(exc, ssl.SSLCertVerificationError):
+        return exc.verify_message or "client certificate not verified"
+    if isinstance(exc, ssl.SSLError):
+        return exc.reason or str(exc)
+    if isinstance(exc, TimeoutError | asyncio.CancelledError):
+        return "no handshake in time"
+    return str(exc) or type(exc).__name__

@@ -16,6 +16,7 @@ import pytest
 
 from fix.acceptor import FixAcceptor
 from fix.config import ConfigError, SessionSettings, load_config, parse_config
+from fix.journal import Direction, Journal, WireRecord, null_journal
 from fix.tls import RevocationList, TlsSettings, server_context
 from fix.venue import FixVenue
 from risk_controls.domain import ExecType, ExecutionReport
@@ -43,7 +44,11 @@ def loop() -> Iterator[LoopThread]:
 
 
 def tls_acceptor(
-    loop: LoopThread, app: EchoApp, tls: TlsSettings, certificate_names: frozenset[str] = frozenset()
+    loop: LoopThread,
+    app: EchoApp,
+    tls: TlsSettings,
+    certificate_names: frozenset[str] = frozenset(),
+    journal: Journal = null_journal,
 ) -> FixAcceptor:
     settings = SessionSettings(
         OUR_ID, allowed_accounts=frozenset({"ACC1"}), certificate_names=certificate_names
@@ -51,7 +56,12 @@ def tls_acceptor(
     context = server_context(tls)
     revocation = RevocationList(context, tls.revocation_list) if tls.revocation_list else None
     acceptor = FixAcceptor(
-        [settings], app, authenticator=password_is_secret, tls=context, revocation=revocation
+        [settings],
+        app,
+        authenticator=password_is_secret,
+        tls=context,
+        revocation=revocation,
+        journal=journal,
     )
     app.acceptor = acceptor
     loop.run(acceptor.start())
@@ -240,8 +250,12 @@ def test_clients_without_tls_or_without_a_certificate_never_reach_a_session(
 ) -> None:
     authority, server, client_cert = pki
     app = EchoApp()
+    journal: list[WireRecord] = []
     acceptor = tls_acceptor(
-        loop, app, TlsSettings(server.certificate, server.key, authority.bundle, verify_peer=True)
+        loop,
+        app,
+        TlsSettings(server.certificate, server.key, authority.bundle, verify_peer=True),
+        journal=journal.append,
     )
     try:
         # a plain-TCP Logon is not TLS: the listener drops it without a FIX word
@@ -257,6 +271,9 @@ def test_clients_without_tls_or_without_a_certificate_never_reach_a_session(
         answer = tls_exchange(context, acceptor.port, logon())
         assert b"\x0135=A\x01" in answer
         assert app.logons == 1
+        notes = [r.note or "" for r in wait_for_refusals(loop, acceptor, journal, 2)]
+        assert [n.startswith("TLS handshake failed: ") for n in notes] == [True, True], notes
+        assert "CERTIFICATE" in notes[1].upper(), notes  # asked for, never sent
     finally:
         loop.run(acceptor.stop())
 
@@ -343,8 +360,9 @@ def test_a_revoked_certificate_is_refused_once_the_new_list_is_published(
     authority, server, desk = pki
     crl = authority.publish_revocations(tmp_path / "ca.crl", [], age=timedelta(hours=1))
     app = EchoApp()
+    journal: list[WireRecord] = []
     tls = TlsSettings(server.certificate, server.key, authority.bundle, True, revocation_list=crl)
-    acceptor = tls_acceptor(loop, app, tls)
+    acceptor = tls_acceptor(loop, app, tls, journal=journal.append)
     try:
         assert b"\x0135=A\x01" in tls_exchange(client_context_for(authority, desk), acceptor.port, logon())
         wait_for_logout(loop, acceptor)
@@ -355,8 +373,22 @@ def test_a_revoked_certificate_is_refused_once_the_new_list_is_published(
         crl.write_text("not a revocation list")
         assert tls_exchange(client_context_for(authority, desk), acceptor.port, logon()) == b""
         assert app.logons == 1
+        # each refusal is in the journal (the audit log, in the gateway) with its reason
+        refused = wait_for_refusals(loop, acceptor, journal, 2)
+        assert [r.note for r in refused] == ["TLS handshake failed: certificate revoked"] * 2
+        assert all(r.session == "unidentified:127.0.0.1" for r in refused)
     finally:
         loop.run(acceptor.stop())
+
+
+def wait_for_refusals(
+    loop: LoopThread, acceptor: FixAcceptor, journal: list[WireRecord], count: int
+) -> list[WireRecord]:
+    deadline = time.monotonic() + 5
+    while loop.call(lambda: acceptor.refused_connections) < count:
+        assert time.monotonic() < deadline, journal
+        time.sleep(0.02)
+    return loop.call(lambda: [r for r in journal if r.direction is Direction.GARBLED])
 
 
 def wait_for_logout(loop: LoopThread, acceptor: FixAcceptor) -> None:

@@ -17,8 +17,8 @@ from prometheus_client.core import GaugeMetricFamily, Metric
 from prometheus_client.registry import Collector
 
 from gateway.app import Gateway
-from risk_controls.domain import NewOrder
-from risk_controls.entry import SubmitResult
+from risk_controls.domain import Channel, NewOrder
+from risk_controls.entry import AmendResult, SubmitResult
 
 CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8"
 CHAIN_BUCKETS = (
@@ -54,6 +54,12 @@ class GatewayMetrics:
             buckets=CHAIN_BUCKETS,
             registry=self.registry,
         )
+        self.amends = Counter(
+            "gateway_amends",
+            "Cancel and replace requests decided, by kind, entry channel, outcome and denial code",
+            ["kind", "channel", "outcome", "code"],
+            registry=self.registry,
+        )
         self.http_denied = Counter(
             "gateway_http_access_denied",
             "REST requests refused for authentication (401) or authorisation (403)",
@@ -74,6 +80,11 @@ class GatewayMetrics:
         child.inc()
         if chain_seconds > 0:
             self.chain_seconds.observe(chain_seconds)
+
+    def amend_decided(self, kind: str, channel: Channel, result: AmendResult) -> None:
+        code = result.denial.code.value if result.denial is not None else ""
+        outcome = "accepted" if result.accepted else "denied"
+        self.amends.labels(kind, channel.value, outcome, code).inc()
 
     def access_denied(self, status: int) -> None:
         self.http_denied.labels(str(status)).inc()

@@ -32,6 +32,7 @@ from risk_controls.chain import ControlChain
 from risk_controls.checks.context import CheckContext, SelfTradeAction
 from risk_controls.domain import (
     CancelRequest,
+    Channel,
     CheckResult,
     Denial,
     DenyCode,
@@ -39,6 +40,7 @@ from risk_controls.domain import (
     ExecutionReport,
     InstrumentBook,
     NewOrder,
+    OrderOrigin,
     OrderStatus,
     ReplaceRequest,
     WorkingOrder,
@@ -61,6 +63,9 @@ class PipelineObserver(Protocol):
     """Told about every decision, whatever the entry point (metrics, monitoring)."""
 
     def order_decided(self, order: NewOrder, result: SubmitResult, chain_seconds: float) -> None: ...
+
+    def amend_decided(self, kind: str, channel: Channel, result: AmendResult) -> None:
+        """A cancel or replace request (``kind``) was accepted or denied."""
 
 
 class OrderPipeline:
@@ -168,6 +173,21 @@ class OrderPipeline:
         return await self._accept(order_id, ctx, results, tags, alerts, loaded)
 
     async def cancel(self, request: CancelRequest) -> AmendResult:
+        result = await self._cancel(request)
+        self._amend_decided("cancel", request.origin, result)
+        return result
+
+    async def replace(self, request: ReplaceRequest) -> AmendResult:
+        """A replace is checked as the order it would become, then amended at the venue."""
+        result = await self._replace(request)
+        self._amend_decided("replace", request.origin, result)
+        return result
+
+    def _amend_decided(self, kind: str, origin: OrderOrigin, result: AmendResult) -> None:
+        for observer in self.observers:
+            observer.amend_decided(kind, origin.channel, result)
+
+    async def _cancel(self, request: CancelRequest) -> AmendResult:
         self._loop = self._loop or asyncio.get_running_loop()
         working = self.state.order_by_cl_ord_id(request.account, request.orig_cl_ord_id)
         payload = {
@@ -196,15 +216,14 @@ class OrderPipeline:
         assert working is not None
         if not await self._settle(ticket):
             unavailable = self._unavailable(
-                refused, ev.CANCEL_REQUESTED, working.order_id, request.cl_ord_id, request.account
+                ticket, refused, ev.CANCEL_REQUESTED, working.order_id, request.cl_ord_id, request.account
             )
             return AmendResult(working.order_id, False, unavailable)
         if working.status.is_working:
             self.cancel_working(working)
         return AmendResult(working.order_id, True)
 
-    async def replace(self, request: ReplaceRequest) -> AmendResult:
-        """A replace is checked as the order it would become, then amended at the venue."""
+    async def _replace(self, request: ReplaceRequest) -> AmendResult:
         self._loop = self._loop or asyncio.get_running_loop()
         now = self.clock.now()
         self.state.roll_day(now)
@@ -328,7 +347,7 @@ class OrderPipeline:
         if not await self._settle(accepted):
             self._rollback(working)
             unavailable = self._unavailable(
-                refused, ev.ORDER_ACCEPTED, order_id, order.cl_ord_id, order.account
+                accepted, refused, ev.ORDER_ACCEPTED, order_id, order.cl_ord_id, order.account
             )
             return SubmitResult(order_id, False, unavailable)
         seq = accepted.seq(0)
@@ -394,6 +413,7 @@ class OrderPipeline:
                     },
                 }
             unavailable = self._unavailable(
+                ticket,
                 refused,
                 ev.REPLACE_ACCEPTED,
                 working.order_id,
@@ -416,6 +436,7 @@ class OrderPipeline:
 
     def _unavailable(
         self,
+        ticket: AppendTicket,
         refused: bool,
         record: str,
         order_id: str,
@@ -428,7 +449,7 @@ class OrderPipeline:
         unavailable = deny(DenyCode.AUDIT_UNAVAILABLE, "audit")
         if not refused:
             payload = ev.withdrawn_payload(record, order_id, cl_ord_id, account, unavailable, in_force)
-            self.withdrawals.withdraw(payload)
+            self.withdrawals.withdraw(payload, ticket)
         return unavailable
 
     def _rollback(self, working: WorkingOrder) -> None:

@@ -8,7 +8,8 @@ cancel request) may be in the log. Left alone, a restart would rebuild a
 working order that no venue ever saw. So the pipeline queues an
 ``order.decision_withdrawn`` record naming it, and this queue appends it as
 soon as the store takes appends again; replay and the reports disregard the
-withdrawn record.
+withdrawn record. When the store, on reconnecting, settles that the commit
+did not land after all, there is nothing to withdraw and nothing is written.
 
 Until its withdrawal is durable, an order takes no further cancel or replace
 (they are refused as AUDIT_UNAVAILABLE): the withdrawal must come before any
@@ -44,7 +45,7 @@ class Withdrawals:
 
     def __init__(self, audit: AuditLog) -> None:
         self._audit = audit
-        self._queue: deque[dict[str, Any]] = deque()
+        self._queue: deque[tuple[dict[str, Any], AppendTicket]] = deque()
         self._order_ids: dict[str, int] = {}
         self._task: asyncio.Task[None] | None = None
 
@@ -55,23 +56,33 @@ class Withdrawals:
         """True while a withdrawal about this order is not yet durable."""
         return order_id in self._order_ids
 
-    def withdraw(self, payload: dict[str, Any]) -> None:
-        """Queue the withdrawal (an :func:`risk_controls.events.withdrawn_payload`)."""
+    def withdraw(self, payload: dict[str, Any], in_doubt: AppendTicket) -> None:
+        """Queue the withdrawal (an :func:`risk_controls.events.withdrawn_payload`) of the
+        record ``in_doubt`` was the ticket of."""
         order_id = payload["order_id"]
         log.warning("withdrawing %s of order %s: its commit failed in doubt", payload["withdrawn"], order_id)
-        self._queue.append(payload)
+        self._queue.append((payload, in_doubt))
         self._order_ids[order_id] = self._order_ids.get(order_id, 0) + 1
         if self._task is None or self._task.done():
             self._task = asyncio.get_running_loop().create_task(self._append_all())
 
     async def _append_all(self) -> None:
         while self._queue:
-            payload = self._queue[0]
-            try:
-                await self._audit.append(ev.DECISION_WITHDRAWN, payload)
-            except AuditUnavailable:
-                await asyncio.sleep(RETRY_SECONDS)
-                continue
+            payload, in_doubt = self._queue[0]
+            # The store settles every doubt before it takes appends again, so once an append
+            # can succeed the verdict is known; False: the record is not there to withdraw.
+            if in_doubt.landed() is not False:
+                try:
+                    await self._audit.append(ev.DECISION_WITHDRAWN, payload)
+                except AuditUnavailable:
+                    await asyncio.sleep(RETRY_SECONDS)
+                    continue
+            else:
+                log.info(
+                    "%s of order %s did not land: nothing to withdraw",
+                    payload["withdrawn"],
+                    payload["order_id"],
+                )
             self._queue.popleft()
             order_id = payload["order_id"]
             left = self._order_ids.pop(order_id) - 1

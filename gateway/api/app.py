@@ -30,9 +30,9 @@ from gateway.api.tokens import TokenVerifier
 from gateway.app import VERSION, Gateway
 from gateway.metrics import GatewayMetrics
 from gateway.secrets import SecretsUnavailable
-from risk_controls.domain import NewOrder
+from risk_controls.domain import Channel, NewOrder
 from risk_controls.domain.clock import Clock
-from risk_controls.entry import SubmitResult
+from risk_controls.entry import AmendResult, SubmitResult
 
 log = logging.getLogger(__name__)
 
@@ -71,6 +71,9 @@ class _IndexObserver:
 
     def order_decided(self, order: NewOrder, result: SubmitResult, chain_seconds: float) -> None:
         self._index.record(order, result, self._clock.now())
+
+    def amend_decided(self, kind: str, channel: Channel, result: AmendResult) -> None:
+        return None  # the index keys orders by their first client order id only
 
 
 def create_app(

@@ -151,6 +151,20 @@ def test_metrics_count_orders_by_outcome_and_code_and_show_the_kill_switch(live:
     assert "gateway_audit_available 1.0" in text
 
 
+def test_metrics_count_cancels_and_replaces_by_outcome_and_code(live: LiveApi) -> None:
+    with live.client("jsmith", "trader", accounts=("ACC-APPLE-TSY",)) as desk:
+        order_id = desk.post("/v1/orders", json=order_body("am-1")).json()["order_id"]
+        too_big = {"cl_ord_id": "am-1-a", "quantity": "40000"}
+        assert desk.post(f"/v1/orders/{order_id}/replace", json=too_big).status_code == 422
+        assert desk.post(f"/v1/orders/{order_id}/cancel").status_code == 202
+        assert desk.post(f"/v1/orders/{order_id}/cancel").status_code == 409
+    text = live.client().get("/metrics").text
+    series = 'gateway_amends_total{channel="REST",code="%s",kind="%s",outcome="%s"} 1.0'
+    assert series % ("NOTIONAL_EXCEEDS_MAX_PER_ORDER", "replace", "denied") in text
+    assert series % ("", "cancel", "accepted") in text
+    assert series % ("ORDER_NOT_WORKING", "cancel", "denied") in text
+
+
 def test_export_from_a_signed_store_is_the_regulator_export_verifiable_offline(tmp_path: Path) -> None:
     from audit.checkpoint import Ed25519Signer
     from audit.export import verify_export

@@ -34,11 +34,13 @@ from tests.gateway.conftest import DESK, SpyVenue, make_gateway, order
 
 class CommitLandsThenFails:
     """Wraps the store's backend: the next batch holding ``event_type`` is committed for
-    real, then the driver reports an error, as when a connection drops during COMMIT."""
+    real, then the driver reports an error, as when a connection drops during COMMIT.
+    With ``lands`` False the same error comes without the commit (it was lost on the way)."""
 
-    def __init__(self, store: SqlAuditLog) -> None:
+    def __init__(self, store: SqlAuditLog, lands: bool = True) -> None:
         self.backend = store._backend
         self.real_write = self.backend.write
+        self.lands = lands
         self.armed: str | None = None
         self.fired = 0
 
@@ -46,21 +48,23 @@ class CommitLandsThenFails:
         self.armed = event_type
 
     def write(self, raw: Any, rows: Sequence[Any], nodes: Sequence[Any]) -> None:
-        self.real_write(raw, rows, nodes)
         if self.armed is not None and any(row[2] == self.armed for row in rows):
             self.armed = None
             self.fired += 1
-            raise sqlite3.OperationalError("disk I/O error (after COMMIT)")
+            if self.lands:
+                self.real_write(raw, rows, nodes)
+            raise sqlite3.OperationalError("disk I/O error (during COMMIT)")
+        self.real_write(raw, rows, nodes)
 
 
 def faulty_gateway(
-    tmp_path: Path, clock: ManualClock, monkeypatch: pytest.MonkeyPatch
+    tmp_path: Path, clock: ManualClock, monkeypatch: pytest.MonkeyPatch, lands: bool = True
 ) -> tuple[str, SqlAuditLog, CommitLandsThenFails, Gateway, SpyVenue]:
-    """A gateway on a real SQLite store whose driver can be made to fail after a COMMIT."""
+    """A gateway on a real SQLite store whose driver can be made to fail during a COMMIT."""
     url = f"sqlite:///{tmp_path / 'audit.db'}"
     store = open_audit_log(url, retry_interval=0.02)
     assert isinstance(store, SqlAuditLog)
-    fault = CommitLandsThenFails(store)
+    fault = CommitLandsThenFails(store, lands)
     monkeypatch.setattr(fault.backend, "write", fault.write)
     gateway, spy = make_gateway(tmp_path, store, clock)
     return url, store, fault, gateway, spy
@@ -140,6 +144,33 @@ def test_in_doubt_decisions_are_withdrawn_and_a_restart_agrees(
                             ("REPLACE", "AUDIT_UNAVAILABLE")]  # fmt: skip
     finally:
         reopened.close()
+
+
+def test_an_in_doubt_decision_that_did_not_land_is_not_withdrawn(
+    tmp_path: Path, clock: ManualClock, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The store settles on reconnecting that the commit never happened: nothing to void."""
+    url, store, fault, gateway, spy = faulty_gateway(tmp_path, clock, monkeypatch, lands=False)
+    pipeline = gateway.pipeline
+
+    async def scenario() -> None:
+        fault.arm(ev.ORDER_ACCEPTED)
+        refused = await pipeline.submit(order("n-1", qty="100", price="227.00"))
+        assert refused.denial is not None and refused.denial.code is DenyCode.AUDIT_UNAVAILABLE
+        assert pipeline.withdrawals.blocks(refused.order_id)  # in doubt until the store says
+        await _store_back(store, pipeline)
+        assert (await pipeline.submit(order("n-1", qty="100", price="227.00"))).accepted
+
+    asyncio.run(scenario())
+    assert fault.fired == 1 and [r.order.cl_ord_id for r in spy.received] == ["n-1"]
+    gateway.close()
+    reopened = open_audit_log(url)
+    try:
+        kinds = [r.event_type for r in reopened.read()]
+    finally:
+        reopened.close()
+    assert ev.DECISION_WITHDRAWN not in kinds
+    assert kinds.count(ev.ORDER_ACCEPTED) == 1  # the retry's; the lost one is not there
 
 
 def test_a_refusal_the_store_gave_at_once_needs_no_withdrawal(tmp_path: Path, clock: ManualClock) -> None:

@@ -2,14 +2,19 @@
 
 from __future__ import annotations
 
+import base64
 import csv
 import hashlib
+import importlib.util
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
+from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from audit.checkpoint import Ed25519Signer
@@ -151,3 +156,67 @@ def test_exporting_outside_the_log_is_refused(target: StoreTarget, tmp_path: Pat
 
     with pytest.raises(ValueError):
         export_files(store, 5, 11, tmp_path)
+
+
+def _stdlib_verifier() -> Any:
+    spec = importlib.util.spec_from_file_location("verify_audit_log", SCRIPT)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_the_stdlib_signature_check_agrees_with_openssl_on_good_and_bad_signatures() -> None:
+    """The script's own Ed25519 arithmetic against the cryptography library (OpenSSL)."""
+    from audit.checkpoint import public_key_pem
+
+    ed25519_valid = _stdlib_verifier().ed25519_valid
+    order = 2**252 + 27742317777372353535851937790883648493
+    for n in range(8):
+        key = Ed25519PrivateKey.generate()
+        pem = public_key_pem(key.public_key())
+        message = json.dumps({"tree_size": n, "root": os.urandom(32).hex()}).encode()
+        signature = key.sign(message)
+        flipped = bytes([signature[0] ^ 1]) + signature[1:]
+        s = int.from_bytes(signature[32:], "little")
+        malleable = signature[:32] + (s + order).to_bytes(32, "little")  # same point, s not reduced
+        for candidate, text, expected in (
+            (signature, message, True),
+            (flipped, message, False),
+            (signature, message + b" ", False),
+            (malleable, message, False),
+        ):
+            assert ed25519_valid(pem, text, candidate) is expected
+            try:
+                key.public_key().verify(candidate, text)
+                by_openssl = True
+            except InvalidSignature:
+                by_openssl = False
+            assert by_openssl is expected
+    other = public_key_pem(Ed25519PrivateKey.generate().public_key())
+    assert not ed25519_valid(other, message, signature)
+
+
+def test_a_tampered_checkpoint_signature_fails_the_script(
+    exported: tuple[SqlAuditLog, Path, Path, Path],
+) -> None:
+    _, jsonl, _, key = exported
+    lines = [json.loads(x) for x in jsonl.read_text(encoding="utf-8").splitlines()]
+    signature = bytearray(base64.b64decode(lines[1]["payload"]["signature"]))
+    signature[40] ^= 0x10
+    checkpoint = lines[1]
+    checkpoint["payload"]["signature"] = base64.b64encode(bytes(signature)).decode()
+    # re-hash the checkpoint record itself, so that only the signature can tell
+    body = canonical_bytes(
+        checkpoint["seq"],
+        checkpoint["ts"],
+        checkpoint["event_type"],
+        checkpoint["payload"],
+        checkpoint["retention"],
+    )
+    checkpoint["record_hash"] = chain_hash(checkpoint["prev_hash"], body)
+    jsonl.write_text("".join(json.dumps(x, ensure_ascii=False) + "\n" for x in lines), encoding="utf-8")
+
+    done = run_script(jsonl, key)
+
+    assert done.returncode != 0 and "the checkpoint signature does not verify" in done.stderr

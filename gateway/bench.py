@@ -186,6 +186,7 @@ async def _bench_full(n: int, in_flight: int, out: TextIO) -> None:
             accepted += result.accepted
 
         start = time.perf_counter()
+        cpu_all, cpu_loop = time.process_time(), time.thread_time()
         queue = iter(range(n))
 
         async def worker() -> None:
@@ -195,19 +196,34 @@ async def _bench_full(n: int, in_flight: int, out: TextIO) -> None:
         await asyncio.gather(*(worker() for _ in range(in_flight)))
         elapsed = time.perf_counter() - start
         gw.audit.flush(timeout=30)
+        cpu_loop = time.thread_time() - cpu_loop
+        cpu_all = time.process_time() - cpu_all
         records = gw.audit.head()[0]
         gw.close()
     print(
         f"full path (chain+tags+abuse+sim venue+durable SQLite audit, {in_flight} in flight): "
         f"{n / elapsed:,.0f} orders/s  p50 {_percentile(latencies, 0.50):.0f} µs  "
         f"p99 {_percentile(latencies, 0.99):.0f} µs  accepted {accepted}/{n}  "
-        f"audit records {records} ({records / n:.1f}/order)",
+        f"audit records {records} ({records / n:.1f}/order)\n"
+        f"  cpu per order {cpu_all / n * 1e6:.0f} µs: event loop {cpu_loop / n * 1e6:.0f}, "
+        f"audit writer and others {(cpu_all - cpu_loop) / n * 1e6:.0f}",
         file=out,
     )
 
 
+def machine_yardstick() -> float:
+    """Seconds for five million additions in a plain loop: shared machines differ by 2x
+    and more, so this puts figures from different runs on one scale."""
+    start = time.perf_counter()
+    total = 0
+    for i in range(5_000_000):
+        total += i
+    return time.perf_counter() - start
+
+
 def main(n: int, out: TextIO, pin: bool = True) -> int:
     print(f"gateway bench: {_pin_one_core() if pin else 'not pinned (all cores)'}; {n} orders", file=out)
+    print(f"machine yardstick: a 5M-addition loop takes {machine_yardstick():.2f} s", file=out)
     bench_chain(n, out)
     asyncio.run(_bench_full(n, 64, out))
     asyncio.run(_bench_full(max(n // 4, 1000), 1, out))

@@ -157,3 +157,15 @@ def test_demo_runs_in_a_temporary_directory_and_ends_with_a_verified_chain() -> 
     assert "ALERT layering" in out
     assert "cancelled at the venue, 0 left working" in out
     assert "chain verification: OK" in out and "signed checkpoint(s) verified" in out
+
+
+def test_bench_runs_every_order_through_the_full_path_and_reports_cpu_per_order() -> None:
+    """A smoke run (figures are not judged here: benchmarks are not timed tests)."""
+    done = run("bench", "--orders", "1200", "--no-pin")
+    assert done.returncode == 0, done.stderr
+    lines = done.stdout.splitlines()
+    assert lines[1].startswith("machine yardstick: a 5M-addition loop takes")
+    assert any(line.startswith("chain only (21 checks, order passes all)") for line in lines)
+    full = [line for line in lines if line.startswith("full path")]
+    assert len(full) == 2 and "accepted 1200/1200" in full[0] and "accepted 1000/1000" in full[1]
+    assert sum(line.strip().startswith("cpu per order") for line in lines) == 2

@@ -108,23 +108,20 @@ def client_context(tls: TlsSettings) -> ssl.SSLContext:
     return context
 
 
+def _subject(transport_ssl: ssl.SSLObject | None) -> list[tuple[str, str]]:
+    """The verified peer certificate's subject attributes, in order (empty without one)."""
+    cert = transport_ssl.getpeercert() if transport_ssl is not None else None
+    if not cert:
+        return []
+    return [(str(pair[0]), str(pair[1])) for rdn in cert.get("subject", ()) for pair in rdn]
+
+
 def peer_common_name(transport_ssl: ssl.SSLObject | None) -> str | None:
     """The verified peer certificate's subject CN (None without one)."""
-    if transport_ssl is None:
-        return None
-    cert = transport_ssl.getpeercert()
-    if not cert:
-        return None
-    names = [pair[1] for rdn in cert.get("subject", ()) for pair in rdn if pair[0] == "commonName"]
-    return str(names[0]) if names else None
+    return next((value for key, value in _subject(transport_ssl) if key == "commonName"), None)
 
 
 def peer_subject(transport_ssl: ssl.SSLObject | None) -> str | None:
-    """The peer certificate's subject as ``CN=...,O=...`` (None without a verified certificate)."""
-    if transport_ssl is None:
-        return None
-    cert = transport_ssl.getpeercert()
-    if not cert:
-        return None
-    parts = [f"{pair[0]}={pair[1]}" for rdn in cert.get("subject", ()) for pair in rdn]
-    return ",".join(parts) or None
+    """The peer certificate's subject as ``commonName=...,organizationName=...`` (None without a
+    verified certificate)."""
+    return ",".join(f"{key}={value}" for key, value in _subject(transport_ssl)) or None

@@ -400,23 +400,38 @@ def wait_for_logout(loop: LoopThread, acceptor: FixAcceptor) -> None:
 
 
 def test_revocation_and_certificate_names_from_the_configuration(
-    tmp_path: Path, pki: tuple[TestAuthority, Issued, Issued]
+    loop: LoopThread, tmp_path: Path, pki: tuple[TestAuthority, Issued, Issued]
 ) -> None:
-    authority = pki[0]
+    """As the gateway builds its acceptor: from the file, through FixAcceptor.from_config."""
+    authority, _server, desk = pki
     folder = tmp_path / "etc"
     folder.mkdir()
-    authority.publish_revocations(folder / "ca.crl", [], age=timedelta(hours=1))
+    revoked = authority.issue("DESK-BACKUP", server=False)
+    authority.publish_revocations(folder / "ca.crl", [revoked], age=timedelta(hours=1))
     text = ACCEPTOR_TLS.replace(
         "CertificationAuthoritiesFile=ca.pem\n",
         "CertificationAuthoritiesFile=ca.pem\nCertificateRevocationListFile=ca.crl\n",
     )
     config = load_config(write_config(folder, pki, text + "ClientCertificateCommonName=DESK, DESK-BACKUP\n"))
     assert config.accept_tls is not None and config.accept_tls.revocation_list == folder / "ca.crl"
-    assert config.sessions[0].certificate_names == {"DESK", "DESK-BACKUP"}
-    assert config.sessions[0].certificate_allowed("DESK-BACKUP")
-    assert not config.sessions[0].certificate_allowed("OTHER") and not config.sessions[0].certificate_allowed(
-        None
-    )
+    session = config.sessions[0]
+    assert session.certificate_names == {"DESK", "DESK-BACKUP"}
+    assert session.certificate_allowed("DESK-BACKUP")
+    assert not session.certificate_allowed("OTHER") and not session.certificate_allowed(None)
+
+    app = EchoApp()
+    acceptor = FixAcceptor.from_config(config, app, authenticator=password_is_secret)
+    app.acceptor = acceptor
+    loop.run(acceptor.start())
+    try:
+        other = authority.issue("OTHER", server=False)
+        refused = tls_exchange(client_context_for(authority, other), acceptor.port, logon())
+        assert b"client certificate not allowed for this session" in refused
+        assert tls_exchange(client_context_for(authority, revoked), acceptor.port, logon()) == b""
+        assert b"\x0135=A\x01" in tls_exchange(client_context_for(authority, desk), acceptor.port, logon())
+        assert app.logons == 1
+    finally:
+        loop.run(acceptor.stop())
 
 
 @pytest.mark.parametrize(

@@ -27,6 +27,8 @@ from cryptography.hazmat.primitives.serialization import (
 )
 
 CHECKPOINT_EVENT = "audit.checkpoint"
+KEY_CHANGED_EVENT = "audit.checkpoint_key_changed"
+"""Announces, before its first checkpoint, a signing key other than the last one's."""
 CHECKPOINT_VERSION = 1
 CHECKPOINT_FIELDS = ("head_hash", "key_id", "log_id", "root", "time", "tree_size", "version")
 

@@ -6,7 +6,7 @@ import json
 from collections.abc import Iterator
 from typing import Any
 
-from audit.checkpoint import CHECKPOINT_EVENT, Checkpoint
+from audit.checkpoint import CHECKPOINT_EVENT, KEY_CHANGED_EVENT, Checkpoint, key_id_of
 from audit.merkle import Hash
 from audit.sql_store import SqlAuditLog
 from audit.tree import StoredTree
@@ -41,6 +41,32 @@ def latest_checkpoint(store: SqlAuditLog) -> tuple[int, Checkpoint] | None:
     with store.reader() as reader:
         row = reader.one(_LATEST, CHECKPOINT_EVENT)
     return None if row is None else _parse(row)
+
+
+def announce_signing_key(store: SqlAuditLog) -> int | None:
+    """Record the checkpoint key in the log when it is not the one the log last named.
+
+    A new or rotated key is announced (its id, the previous one's and its public
+    half) before it signs anything, so the log itself tells a reader which key
+    verifies which checkpoint. Returns the record's seq, or None when the key is
+    the one already named or the store signs nothing.
+    """
+    signer = store.signer
+    if signer is None:
+        return None
+    with store.reader() as reader:
+        checkpoint = reader.one(_LATEST, CHECKPOINT_EVENT)
+        announced = reader.one(_LATEST, KEY_CHANGED_EVENT)
+    last: str | None = None
+    if checkpoint is not None:
+        last = _parse(checkpoint)[1].key_id
+    if announced is not None and (checkpoint is None or int(announced[0]) > int(checkpoint[0])):
+        last = json.loads(bytes(announced[1]))["payload"]["key_id"]
+    key_id = key_id_of(signer.public_key())
+    if last == key_id:
+        return None
+    payload = {"key_id": key_id, "previous_key_id": last, "public_key": store.public_key_pem()}
+    return store.append(KEY_CHANGED_EVENT, payload).result(timeout=10).seq
 
 
 def checkpoint_covering(store: SqlAuditLog, seq: int) -> tuple[int, Checkpoint] | None:

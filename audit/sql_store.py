@@ -230,6 +230,11 @@ class SqlAuditLog:
     def log_id(self) -> str:
         return self._state.log_id
 
+    @property
+    def signer(self) -> Signer | None:
+        """What signs this store's checkpoints (None: it writes none)."""
+        return self._checkpoints.signer if self._checkpoints is not None else None
+
     def public_key_pem(self) -> str | None:
         """The checkpoint verification key to hand out (None without a signer)."""
         if self._checkpoints is None:

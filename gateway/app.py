@@ -16,13 +16,16 @@ from datetime import datetime
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
 from audit.api import AuditLog
+from audit.checkpoint import Signer
+from audit.proofs import announce_signing_key
+from audit.sql_store import SqlAuditLog
 from audit.verify import keyring
 from gateway.kill import KillSwitchService
 from gateway.pipeline import OrderPipeline
 from gateway.policy_manager import PolicyManager
 from gateway.replay import Replayed, rebuild_abuse_windows, replay
 from gateway.router import Router
-from gateway.secrets import SecretsProvider, checkpoint_signer, secrets_from_env
+from gateway.secrets import SecretsProvider, checkpoint_public_keys, checkpoint_signer, secrets_from_env
 from gateway.settings import Settings
 from gateway.venues.simulated import SimulatedVenue
 from risk_controls import events as ev
@@ -66,8 +69,14 @@ def secrets_for(settings: Settings) -> SecretsProvider:
 def checkpoint_keys(
     settings: Settings, secrets: SecretsProvider | None = None
 ) -> dict[str, Ed25519PublicKey]:
-    signer = checkpoint_signer(secrets or secrets_for(settings))
-    return keyring(signer.public_key())
+    """Every key the log's checkpoints may be signed with, by key id: the current one and
+    those it replaced (so a rotation never makes older checkpoints unverifiable)."""
+    provider = secrets or secrets_for(settings)
+    return keyring(*checkpoint_public_keys(provider, _signer(settings, provider)))
+
+
+def _signer(settings: Settings, secrets: SecretsProvider) -> Signer:
+    return checkpoint_signer(secrets, transit_mount=settings.checkpoint_transit)
 
 
 def open_audit(settings: Settings, secrets: SecretsProvider | None = None) -> AuditLog:
@@ -76,7 +85,7 @@ def open_audit(settings: Settings, secrets: SecretsProvider | None = None) -> Au
     from audit.sql_store import CheckpointPolicy
 
     settings.data_dir.mkdir(parents=True, exist_ok=True)
-    signer = checkpoint_signer(secrets or secrets_for(settings))
+    signer = _signer(settings, secrets or secrets_for(settings))
     return open_audit_log(settings.resolved_audit_url, checkpoints=CheckpointPolicy(signer))
 
 
@@ -93,6 +102,8 @@ def build_gateway(
     clock = clock or SystemClock()
     secrets = secrets_for(settings)
     audit = audit or open_audit(settings, secrets)
+    if isinstance(audit, SqlAuditLog):
+        announce_signing_key(audit)  # a new or rotated checkpoint key is named before it signs
     replayed = replay(audit.read())
     instruments = InstrumentBook.from_csv(settings.instruments_path)
     policies = PolicyManager(audit, settings.policy_path)

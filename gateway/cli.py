@@ -1,4 +1,4 @@
-"""The ``gateway`` command: serve, demo, verify, policy check, kill, bench.
+"""The ``gateway`` command: serve, demo, verify, policy check, kill, token, report, keys, bench.
 
 Exit codes: 0 success, 1 a check failed (invalid policy, broken chain), 2 usage.
 """
@@ -200,6 +200,37 @@ def cmd_report(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_keys_rotate(args: argparse.Namespace) -> int:
+    """Replace the audit checkpoint key. The old public half stays where ``verify`` and the
+    reports look for keys, so checkpoints it signed still verify; a running gateway goes on
+    signing with the key it started with until its next start, which announces the new one
+    in the log before it signs anything."""
+    from audit.checkpoint import key_id_of
+    from gateway.app import secrets_for
+    from gateway.secrets import CHECKPOINT_KEY, VaultSecretsProvider, VaultTransitSigner
+
+    settings = _settings(args)
+    secrets = secrets_for(settings)
+    if settings.checkpoint_transit is not None:
+        if not isinstance(secrets, VaultSecretsProvider):
+            print("GATEWAY_CHECKPOINT_TRANSIT needs Vault (VAULT_ADDR, VAULT_TOKEN)", file=sys.stderr)
+            return 2
+        mount = settings.checkpoint_transit
+        old = VaultTransitSigner(secrets.client, CHECKPOINT_KEY, mount).key_id
+        secrets.client.secrets.transit.rotate_key(name=CHECKPOINT_KEY, mount_point=mount)
+        new = VaultTransitSigner(secrets.client, CHECKPOINT_KEY, mount).key_id
+        print(f"checkpoint key rotated in Vault transit {mount}/{CHECKPOINT_KEY}: {old} -> {new}")
+        return 0
+    old = key_id_of(secrets.get_or_create_ed25519_key(CHECKPOINT_KEY).public_key())
+    try:
+        new = key_id_of(secrets.rotate_ed25519_key(CHECKPOINT_KEY).public_key())
+    except ValueError as exc:
+        print(f"cannot rotate: {exc}", file=sys.stderr)
+        return 2
+    print(f"checkpoint key rotated: {old} -> {new} (the public key of {old} is kept for verification)")
+    return 0
+
+
 def cmd_bench(args: argparse.Namespace) -> int:
     from gateway.bench import main
 
@@ -276,6 +307,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--paper", default="A4", choices=["A4", "LETTER"])
     p.add_argument("--out", default="reports", help="output directory (default ./reports)")
     p.set_defaults(func=cmd_report)
+
+    p = sub.add_parser("keys", help="signing keys")
+    ksub = p.add_subparsers(dest="keys_command", required=True)
+    kr = ksub.add_parser("rotate", help="replace the audit checkpoint key (old checkpoints still verify)")
+    common(kr)
+    kr.set_defaults(func=cmd_keys_rotate)
 
     p = sub.add_parser("bench", help="chain and full-path throughput and latency")
     p.add_argument("--orders", type=int, default=20000)

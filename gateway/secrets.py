@@ -22,6 +22,11 @@ creating missing ones with check-and-set 0 so concurrent starters agree on
 one value. :class:`VaultTransitSigner` signs checkpoints with a Vault transit
 Ed25519 key that never leaves Vault. Values are cached after the first read:
 Vault costs about a millisecond a call and must stay off the order path.
+
+Rotating an Ed25519 key (``rotate_ed25519_key``, ``gateway keys rotate``)
+keeps the public half of the key it replaces, as ``<name>.retired.<key id>``:
+records signed years ago must still verify after the key that signed them
+is gone. A transit key keeps every version's public key in Vault itself.
 """
 
 from __future__ import annotations
@@ -49,12 +54,15 @@ __all__ = [
     "SecretsProvider",
     "VaultSecretsProvider",
     "VaultTransitSigner",
+    "checkpoint_public_keys",
     "checkpoint_signer",
     "secrets_from_env",
 ]
 
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$")
 CHECKPOINT_KEY = "audit-checkpoint-ed25519"
+RETIRED = ".retired."
+"""Infix of the name a rotated key's public half is kept under: ``<name>.retired.<key id>``."""
 
 
 class SecretNotFoundError(KeyError):
@@ -99,6 +107,15 @@ class SecretsProvider(Protocol):
         """An Ed25519 private key, generated and stored on first use."""
         ...
 
+    def rotate_ed25519_key(self, name: str) -> Ed25519PrivateKey:
+        """Replace the key with a new one, keeping the old public half (see
+        :meth:`retired_public_keys`); the new key is returned."""
+        ...
+
+    def retired_public_keys(self, name: str) -> list[Ed25519PublicKey]:
+        """The public halves of the keys ``name`` held before each rotation."""
+        ...
+
 
 def _check_name(name: str) -> str:
     if not _NAME.match(name):
@@ -118,6 +135,13 @@ def _pem(key: Ed25519PrivateKey) -> bytes:
 
 def _public_pem(key: Ed25519PublicKey) -> bytes:
     return key.public_bytes(serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo)
+
+
+def _load_public(pem: bytes, where: str) -> Ed25519PublicKey:
+    key = serialization.load_pem_public_key(pem)
+    if not isinstance(key, Ed25519PublicKey):
+        raise ValueError(f"{where} is not an Ed25519 public key")
+    return key
 
 
 def _load_ed25519(pem: bytes, where: str) -> Ed25519PrivateKey:
@@ -164,6 +188,39 @@ class FileSecretsProvider:
                 public = self.directory / f"{name}.pub.pem"
                 public.write_bytes(_public_pem(key.public_key()))
         return _load_ed25519(self._read(path), str(path))
+
+    def rotate_ed25519_key(self, name: str) -> Ed25519PrivateKey:
+        if self._env.get(_env_name(name)) is not None:
+            raise ValueError(f"{name} comes from {_env_name(name)}: rotate it where that is set")
+        old = self.get_or_create_ed25519_key(name).public_key()
+        retired = self.directory / f"{name}{RETIRED}{key_id_of(old)}.pub.pem"
+        self._create(retired, _public_pem(old))  # kept before the key goes: a crash loses nothing
+        new = Ed25519PrivateKey.generate()
+        self._replace(self.directory / f"{name}.pem", _pem(new))
+        (self.directory / f"{name}.pub.pem").write_bytes(_public_pem(new.public_key()))
+        return new
+
+    def retired_public_keys(self, name: str) -> list[Ed25519PublicKey]:
+        _check_name(name)
+        found = sorted(self.directory.glob(f"{name}{RETIRED}*.pub.pem"))
+        return [_load_public(self._read(path), str(path)) for path in found]
+
+    def _replace(self, path: Path, value: bytes) -> None:
+        """Write ``value`` over ``path`` atomically (0600, fsynced, then renamed over it)."""
+        staged = path.with_name(path.name + ".new")
+        with self._lock:
+            staged.unlink(missing_ok=True)
+            fd = os.open(staged, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+            with os.fdopen(fd, "wb") as handle:
+                handle.write(value)
+                handle.flush()
+                os.fsync(handle.fileno())
+            os.replace(staged, path)
+            directory = os.open(self.directory, os.O_RDONLY)
+            try:
+                os.fsync(directory)
+            finally:
+                os.close(directory)
 
     def _read(self, path: Path) -> bytes:
         mode = path.stat().st_mode
@@ -220,6 +277,38 @@ class VaultSecretsProvider:
     def get_or_create_ed25519_key(self, name: str) -> Ed25519PrivateKey:
         pem = self._get_or_create(name, lambda: _pem(Ed25519PrivateKey.generate()))
         return _load_ed25519(pem, f"vault {self.mount}/{self.prefix}{name}")
+
+    def rotate_ed25519_key(self, name: str) -> Ed25519PrivateKey:
+        import hvac.exceptions
+
+        old = self.get_or_create_ed25519_key(name).public_key()
+        new = Ed25519PrivateKey.generate()
+        with self._lock:
+            retired = f"{self.prefix}{name}{RETIRED}{key_id_of(old)}"
+            with contextlib.suppress(hvac.exceptions.InvalidRequest), _reaching_vault(f"secret {name}"):
+                self.client.secrets.kv.v2.create_or_update_secret(  # kept before the key goes
+                    path=retired, secret=self._encode(_public_pem(old)), cas=0, mount_point=self.mount
+                )
+            with _reaching_vault(f"secret {name}"):
+                self.client.secrets.kv.v2.create_or_update_secret(
+                    path=self.prefix + name, secret=self._encode(_pem(new)), mount_point=self.mount
+                )
+            self._cache.pop(name, None)
+        return new
+
+    def retired_public_keys(self, name: str) -> list[Ed25519PublicKey]:
+        import hvac.exceptions
+
+        _check_name(name)
+        folder, _, stem = self.prefix.rpartition("/")
+        try:
+            with _reaching_vault(f"retired keys of {name}"):
+                listed = self.client.secrets.kv.v2.list_secrets(path=folder, mount_point=self.mount)
+        except hvac.exceptions.InvalidPath:  # nothing stored under the prefix yet
+            return []
+        wanted = f"{stem}{name}{RETIRED}"
+        names = sorted(key[len(stem) :] for key in listed["data"]["keys"] if key.startswith(wanted))
+        return [_load_public(self.get_secret(retired), f"vault {retired}") for retired in names]
 
     def _get_or_create(self, name: str, make: Callable[[], bytes]) -> bytes:
         with self._lock:
@@ -280,6 +369,13 @@ class VaultTransitSigner:
     def public_key(self) -> Ed25519PublicKey:
         return self._public
 
+    def all_public_keys(self) -> list[Ed25519PublicKey]:
+        """Every version's public key, oldest first: Vault keeps them through rotations."""
+        with _reaching_vault(f"transit key {self.key_name}"):
+            key = self.client.secrets.transit.read_key(name=self.key_name, mount_point=self.mount)["data"]
+        versions = sorted(key["keys"].items(), key=lambda item: int(item[0]))
+        return [Ed25519PublicKey.from_public_bytes(base64.b64decode(v["public_key"])) for _, v in versions]
+
     def sign(self, message: bytes) -> bytes:
         response = self.client.secrets.transit.sign_data(
             name=self.key_name,
@@ -325,3 +421,13 @@ def checkpoint_signer(
             raise ValueError("transit signing needs the Vault secrets provider")
         return VaultTransitSigner(provider.client, name, transit_mount)
     return Ed25519Signer(provider.get_or_create_ed25519_key(name))
+
+
+def checkpoint_public_keys(
+    provider: SecretsProvider, signer: Signer, name: str = CHECKPOINT_KEY
+) -> list[Ed25519PublicKey]:
+    """Every key this gateway's checkpoints may carry a signature of: the signer's now and
+    the ones it held before each rotation."""
+    if isinstance(signer, VaultTransitSigner):
+        return signer.all_public_keys()
+    return [signer.public_key(), *provider.retired_public_keys(name)]

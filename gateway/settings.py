@@ -19,6 +19,9 @@ class Settings:
     rest_port: int = 8080
     fix_config: Path | None = Path("deploy/fix/gateway.cfg")
     watch_policy: bool = True
+    checkpoint_transit: str | None = None
+    """Mount of a Vault transit engine whose key signs audit checkpoints (None: a key from
+    the secrets provider)."""
 
     @property
     def resolved_audit_url(self) -> str:
@@ -39,5 +42,7 @@ class Settings:
             values["rest_port"] = int(env["GATEWAY_REST_PORT"])
         if "GATEWAY_FIX_CONFIG" in env:
             values["fix_config"] = Path(env["GATEWAY_FIX_CONFIG"]) if env["GATEWAY_FIX_CONFIG"] else None
+        if env.get("GATEWAY_CHECKPOINT_TRANSIT"):
+            values["checkpoint_transit"] = env["GATEWAY_CHECKPOINT_TRANSIT"]
         values.update({k: v for k, v in overrides.items() if v is not None})
         return cls(**values)  # type: ignore[arg-type]

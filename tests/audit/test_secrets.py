@@ -6,6 +6,7 @@ import os
 import socket
 import stat
 import subprocess
+import sys
 import time
 import urllib.request
 from collections.abc import Iterator
@@ -14,9 +15,9 @@ from typing import Any
 
 import hvac
 import pytest
-from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 
-from audit.checkpoint import sign_checkpoint, signature_valid
+from audit.checkpoint import key_id_of, sign_checkpoint, signature_valid
 from audit.sql_store import CheckpointPolicy
 from audit.verify import keyring
 from audit.verify_store import verify_store
@@ -27,6 +28,7 @@ from gateway.secrets import (
     SecretsUnavailable,
     VaultSecretsProvider,
     VaultTransitSigner,
+    checkpoint_public_keys,
     checkpoint_signer,
     secrets_from_env,
 )
@@ -83,6 +85,38 @@ def test_an_ed25519_key_is_generated_once_and_reloaded(tmp_path: Path) -> None:
     assert _raw(key) == _raw(again)
     assert stat.S_IMODE((tmp_path / "jwt-ed25519.pem").stat().st_mode) == 0o600
     assert (tmp_path / "jwt-ed25519.pub.pem").read_bytes().startswith(b"-----BEGIN PUBLIC KEY")
+
+
+def _public_raw(key: Ed25519PublicKey) -> bytes:
+    from cryptography.hazmat.primitives import serialization
+
+    return key.public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw)
+
+
+def test_rotating_a_file_key_keeps_the_old_public_half(tmp_path: Path) -> None:
+    provider = FileSecretsProvider(tmp_path, env={})
+    first = provider.get_or_create_ed25519_key("audit-checkpoint-ed25519")
+    second = provider.rotate_ed25519_key("audit-checkpoint-ed25519")
+    third = provider.rotate_ed25519_key("audit-checkpoint-ed25519")
+
+    reloaded = FileSecretsProvider(tmp_path, env={}).get_or_create_ed25519_key("audit-checkpoint-ed25519")
+    assert _raw(reloaded) == _raw(third) and len({_raw(first), _raw(second), _raw(third)}) == 3
+    retired = provider.retired_public_keys("audit-checkpoint-ed25519")
+    assert sorted(map(_public_raw, retired)) == sorted([_raw(first), _raw(second)])
+    assert stat.S_IMODE((tmp_path / "audit-checkpoint-ed25519.pem").stat().st_mode) == 0o600
+    assert not list(tmp_path.glob("*.new"))  # the staged file was renamed over the key
+    assert provider.retired_public_keys("jwt-ed25519") == []
+
+
+def test_a_key_set_in_the_environment_is_not_rotated_behind_its_back(tmp_path: Path) -> None:
+    from cryptography.hazmat.primitives import serialization
+
+    pem = Ed25519PrivateKey.generate().private_bytes(
+        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+    )
+    provider = FileSecretsProvider(tmp_path, env={"GATEWAY_SECRET_AUDIT_CHECKPOINT_ED25519": pem.decode()})
+    with pytest.raises(ValueError, match="GATEWAY_SECRET_AUDIT_CHECKPOINT_ED25519"):
+        provider.rotate_ed25519_key("audit-checkpoint-ed25519")
 
 
 def test_secret_names_cannot_escape_the_directory(tmp_path: Path) -> None:
@@ -199,6 +233,66 @@ def test_a_transit_key_signs_checkpoints_that_verify_locally(
 
     assert result.ok, result.fault
     assert result.checkpoints == 2
+
+
+def test_rotating_a_vault_key_keeps_the_old_public_half(
+    vault: dict[str, str], request: pytest.FixtureRequest
+) -> None:
+    prefix = _prefix(request)
+    first = _provider(vault, prefix).get_or_create_ed25519_key("audit-checkpoint-ed25519")
+    assert _provider(vault, prefix).retired_public_keys("audit-checkpoint-ed25519") == []
+
+    second = _provider(vault, prefix).rotate_ed25519_key("audit-checkpoint-ed25519")
+
+    fresh = _provider(vault, prefix)  # another process, no cache
+    assert _raw(fresh.get_or_create_ed25519_key("audit-checkpoint-ed25519")) == _raw(second) != _raw(first)
+    assert [_public_raw(k) for k in fresh.retired_public_keys("audit-checkpoint-ed25519")] == [_raw(first)]
+
+
+def test_checkpoints_signed_before_and_after_a_transit_rotation_verify(
+    vault: dict[str, str], request: pytest.FixtureRequest, target: StoreTarget
+) -> None:
+    provider = _provider(vault, _prefix(request))
+    name = f"cp-rot-{os.getpid()}-{target.backend}"
+    before = checkpoint_signer(provider, name, transit_mount="transit")
+    store = target.open(checkpoints=CheckpointPolicy(before, every=50, interval=None))
+    for n in range(60):
+        store.append("e", {"n": n})
+    store.flush(10)
+    store.close()
+
+    provider.client.secrets.transit.rotate_key(name=name, mount_point="transit")
+    after = checkpoint_signer(provider, name, transit_mount="transit")
+    assert isinstance(after, VaultTransitSigner) and after.key_id != before.key_id
+    store = target.open(checkpoints=CheckpointPolicy(after, every=50, interval=None))
+    for n in range(60):
+        store.append("e", {"n": n})
+    store.flush(10)
+
+    keys = keyring(*checkpoint_public_keys(provider, after, name))
+    assert set(keys) == {before.key_id, after.key_id}
+    result = verify_store(store, keys=keys)
+    assert result.ok, result.fault
+    assert result.checkpoints == 2
+    assert not verify_store(store, keys=keyring(after.public_key())).ok  # the old version is needed
+
+
+def test_the_rotate_command_rotates_the_transit_key_the_gateway_signs_with(
+    vault: dict[str, str], tmp_path: Path
+) -> None:
+    env = {**os.environ, **vault, "GATEWAY_CHECKPOINT_TRANSIT": "transit"}
+    command = [sys.executable, "-m", "gateway", "keys", "rotate", "--data-dir", str(tmp_path)]
+    first = subprocess.run(command, capture_output=True, text=True, env=env, timeout=60, check=False)
+    second = subprocess.run(command, capture_output=True, text=True, env=env, timeout=60, check=False)
+
+    assert first.returncode == 0 and second.returncode == 0, first.stderr + second.stderr
+    provider = _provider(vault, "unused/")
+    signer = checkpoint_signer(provider, transit_mount="transit")
+    assert isinstance(signer, VaultTransitSigner)
+    versions = checkpoint_public_keys(provider, signer)
+    assert len(versions) == 3  # created by the first command, then rotated twice
+    assert first.stdout.strip().endswith(f"-> {key_id_of(versions[1])}")
+    assert second.stdout.strip().endswith(f"-> {signer.key_id}")
 
 
 def test_an_unreachable_vault_is_secrets_unavailable_not_a_transport_error() -> None:

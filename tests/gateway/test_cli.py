@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import subprocess
@@ -169,3 +170,56 @@ def test_bench_runs_every_order_through_the_full_path_and_reports_cpu_per_order(
     full = [line for line in lines if line.startswith("full path")]
     assert len(full) == 2 and "accepted 1200/1200" in full[0] and "accepted 1000/1000" in full[1]
     assert sum(line.strip().startswith("cpu per order") for line in lines) == 2
+
+
+def test_a_rotated_checkpoint_key_is_announced_and_older_checkpoints_still_verify(tmp_path: Path) -> None:
+    """Key rotation over a six-year retention: what the old key signed must still verify."""
+    import sqlite3
+
+    from audit.sql_store import SqlAuditLog
+    from gateway.app import build_gateway
+    from gateway.settings import Settings
+
+    data = tmp_path / "var"
+    settings = Settings(data_dir=data, policy_path=POLICY, fix_config=None)
+    common = ["--data-dir", str(data), "--policy", str(POLICY)]
+
+    def run_gateway_and_sign() -> None:
+        gateway = build_gateway(settings)
+        try:
+            assert isinstance(gateway.audit, SqlAuditLog)
+            gateway.audit.append("test.marker", {"n": 1}).result(5)
+            gateway.audit.checkpoint_now().result(5)
+        finally:
+            gateway.close()
+
+    run_gateway_and_sign()
+    rotated = run("keys", "rotate", *common)
+    assert rotated.returncode == 0, rotated.stderr
+    old_id, new_id = rotated.stdout.split(": ", 1)[1].split(" (")[0].split(" -> ")
+    run_gateway_and_sign()
+
+    verified = run("verify", *common, "--workers", "1")
+    assert verified.returncode == 0 and "RESULT: OK" in verified.stdout, verified.stdout
+    assert "signed checkpoints verified: 2" in verified.stdout
+
+    database = sqlite3.connect(data / "audit.db")
+    announced = [
+        json.loads(body)["payload"]
+        for (body,) in database.execute(
+            "SELECT body FROM audit_log WHERE event_type = 'audit.checkpoint_key_changed' ORDER BY seq"
+        )
+    ]
+    signers = [
+        json.loads(body)["payload"]["key_id"]
+        for (body,) in database.execute("SELECT body FROM audit_log WHERE event_type = 'audit.checkpoint'")
+    ]
+    database.close()
+    assert [(a["previous_key_id"], a["key_id"]) for a in announced] == [(None, old_id), (old_id, new_id)]
+    assert "BEGIN PUBLIC KEY" in announced[1]["public_key"]
+    assert signers == [old_id, new_id]
+
+    # without the retired public key, the first checkpoint cannot be verified: that is what it is for
+    (data / "secrets" / f"audit-checkpoint-ed25519.retired.{old_id}.pub.pem").unlink()
+    unverifiable = run("verify", *common, "--workers", "1")
+    assert unverifiable.returncode == 1 and f"unknown key {old_id}" in unverifiable.stdout

@@ -37,6 +37,9 @@ Keys (case-sensitive, as in QuickFIX)::
                         listener (and any initiator that does not say otherwise)
     ServerCertificateFile, ServerCertificateKeyFile   [DEFAULT] only: the acceptor's PEM
                         certificate chain and key (the key may sit in the certificate file)
+    ServerCertificateKeySecret  instead of ServerCertificateKeyFile: the name of a secret in
+                        the gateway's secrets provider (Vault where configured) holding the
+                        key's PEM; it is fetched at start and never written to disk
     CertificateVerifyLevel  [DEFAULT] only: 1 = every client must present a certificate
                         issued by CertificationAuthoritiesFile; 0 (default) = not asked
     CertificationAuthoritiesFile  PEM bundle: for the acceptor, the CAs of client
@@ -52,6 +55,7 @@ Keys (case-sensitive, as in QuickFIX)::
                         other verified certificate is refused at Logon)
     ClientCertificateFile, ClientCertificateKeyFile   an initiator's own certificate, for
                         servers that ask for one
+    ClientCertificateKeySecret  instead of ClientCertificateKeyFile, as for the server's key
                         Relative file paths are read from the configuration file's folder.
 """
 
@@ -60,7 +64,7 @@ from __future__ import annotations
 import ipaddress
 import re
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import time
 from enum import StrEnum
 from pathlib import Path
@@ -69,7 +73,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from fix.ids import SessionID
 from fix.schedule import ALL_DAYS, WEEKDAY_NAMES, SessionSchedule
-from fix.tls import TlsSettings, client_context, server_context
+from fix.tls import SecretLookup, TlsSettings, client_context, server_context, with_key_secret
 from risk_controls.domain import Capacity, MifidOverrides
 
 T = TypeVar("T")
@@ -188,6 +192,15 @@ class FixConfig:
     def initiator_sessions(self) -> tuple[SessionSettings, ...]:
         return tuple(s for s in self.sessions if s.connection_type is ConnectionType.INITIATOR)
 
+    def with_secrets(self, lookup: SecretLookup) -> FixConfig:
+        """The configuration with every TLS key named as a secret fetched through ``lookup``;
+        raises ValueError naming a secret that is not there."""
+        sessions = tuple(
+            replace(s, tls=with_key_secret(s.tls, lookup)) if s.tls is not None else s for s in self.sessions
+        )
+        accept = with_key_secret(self.accept_tls, lookup) if self.accept_tls is not None else None
+        return replace(self, sessions=sessions, accept_tls=accept)
+
 
 # --------------------------------------------------------------------------- reading
 
@@ -242,6 +255,8 @@ _KNOWN_KEYS = frozenset(
             "ClientCertificateKeyFile",
             "CertificateRevocationListFile",
             "ClientCertificateCommonName",
+            "ServerCertificateKeySecret",
+            "ClientCertificateKeySecret",
         ),
     ]
 )
@@ -255,9 +270,16 @@ _GLOBAL_ONLY = frozenset(
         "ServerCertificateKeyFile",
         "CertificateVerifyLevel",
         "CertificateRevocationListFile",
+        "ServerCertificateKeySecret",
     }
 )
-_CLIENT_TLS_FILES = ("ClientCertificateFile", "ClientCertificateKeyFile", "CertificationAuthoritiesFile")
+_CLIENT_TLS_FILES = (
+    "ClientCertificateFile",
+    "ClientCertificateKeyFile",
+    "ClientCertificateKeySecret",
+    "CertificationAuthoritiesFile",
+)
+_SECRET_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$")
 
 
 @dataclass
@@ -558,6 +580,7 @@ def _acceptor_tls(r: _Reader, has_acceptors: bool) -> TlsSettings | None:
         for key in (
             "ServerCertificateFile",
             "ServerCertificateKeyFile",
+            "ServerCertificateKeySecret",
             "CertificateVerifyLevel",
             "CertificateRevocationListFile",
         ):
@@ -573,6 +596,7 @@ def _acceptor_tls(r: _Reader, has_acceptors: bool) -> TlsSettings | None:
         authorities=r.file("CertificationAuthoritiesFile"),
         verify_peer=level == 1,
         revocation_list=r.file("CertificateRevocationListFile"),
+        private_key_secret=_key_secret(r, "ServerCertificateKeySecret", "ServerCertificateKeyFile"),
     )
     if tls.verify_peer and r.text("CertificationAuthoritiesFile") is None:
         r.problem("CertificationAuthoritiesFile", "is required when CertificateVerifyLevel=1")
@@ -580,9 +604,22 @@ def _acceptor_tls(r: _Reader, has_acceptors: bool) -> TlsSettings | None:
     if r.text("CertificateRevocationListFile") is not None and not tls.verify_peer:
         r.problem("CertificateRevocationListFile", "needs CertificateVerifyLevel=1")
         return None
-    if certificate is not None:
+    if certificate is not None and r.text("ServerCertificateKeySecret") is None:  # that loads at start
         _try_context(r, "ServerCertificateFile", lambda: server_context(tls))
     return tls
+
+
+def _key_secret(r: _Reader, key: str, file_key: str) -> str | None:
+    name = r.text(key)
+    if name is None:
+        return None
+    if r.text(file_key) is not None:
+        r.problem(key, f"use either {file_key} or {key}, not both")
+        return None
+    if not _SECRET_NAME.match(name):
+        r.problem(key, f"{name!r} is not a secret name ([A-Za-z0-9._-], at most 128)")
+        return None
+    return name
 
 
 def _initiator_tls(r: _Reader, ctype: ConnectionType | None) -> TlsSettings | None:
@@ -604,12 +641,15 @@ def _initiator_tls(r: _Reader, ctype: ConnectionType | None) -> TlsSettings | No
         certificate=r.file("ClientCertificateFile"),
         private_key=r.file("ClientCertificateKeyFile"),
         authorities=r.file("CertificationAuthoritiesFile"),
+        private_key_secret=_key_secret(r, "ClientCertificateKeySecret", "ClientCertificateKeyFile"),
     )
-    if tls.private_key is not None and tls.certificate is None:
-        r.problem("ClientCertificateKeyFile", "needs ClientCertificateFile")
-        return None
-    key = "ClientCertificateFile" if tls.certificate else "CertificationAuthoritiesFile"
-    _try_context(r, key, lambda: client_context(tls))
+    for key_source in ("ClientCertificateKeyFile", "ClientCertificateKeySecret"):
+        if r.text(key_source) is not None and tls.certificate is None:
+            r.problem(key_source, "needs ClientCertificateFile")
+            return None
+    if r.text("ClientCertificateKeySecret") is None:  # a key held as a secret loads at start
+        key = "ClientCertificateFile" if tls.certificate else "CertificationAuthoritiesFile"
+        _try_context(r, key, lambda: client_context(tls))
     return tls
 
 

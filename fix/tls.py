@@ -14,7 +14,9 @@ from __future__ import annotations
 import logging
 import os
 import ssl
-from dataclasses import dataclass
+import tempfile
+from collections.abc import Callable
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 log = logging.getLogger(__name__)
@@ -31,6 +33,9 @@ class TlsSettings:
     ``verify_peer``: an acceptor requires and verifies client certificates.
     ``revocation_list``: an acceptor's PEM CRL(s) from those authorities; a client whose
     certificate is listed, or whose issuer's list has expired, fails the handshake.
+    ``private_key_secret``: the key is a secret of that name in the gateway's secrets
+    provider (Vault where configured) instead of a file; :func:`with_key_secret` puts
+    its PEM in ``private_key_pem``, which is never written to disk.
     """
 
     certificate: Path | None = None
@@ -38,6 +43,47 @@ class TlsSettings:
     authorities: Path | None = None
     verify_peer: bool = False
     revocation_list: Path | None = None
+    private_key_secret: str | None = None
+    private_key_pem: bytes | None = field(default=None, repr=False, compare=False)
+
+
+SecretLookup = Callable[[str], bytes]
+"""A secret's bytes by name (the gateway's secrets provider); raises KeyError if missing."""
+
+
+def with_key_secret(tls: TlsSettings, lookup: SecretLookup) -> TlsSettings:
+    """``tls`` with the PEM of its key secret fetched (unchanged when its key is a file)."""
+    name = tls.private_key_secret
+    if name is None:
+        return tls
+    try:
+        pem = lookup(name)
+    except KeyError as exc:
+        raise ValueError(f"TLS private key secret {name!r} not found in the secrets provider") from exc
+    return replace(tls, private_key_pem=pem)
+
+
+def _load_chain(context: ssl.SSLContext, tls: TlsSettings) -> None:
+    """Our certificate and key; ``ssl`` reads keys from paths only, so a key held as a secret
+    goes through an anonymous in-memory file (memfd), or a private temporary one elsewhere."""
+    assert tls.certificate is not None
+    if tls.private_key_secret is None:
+        context.load_cert_chain(tls.certificate, tls.private_key)
+        return
+    if tls.private_key_pem is None:
+        raise ValueError(f"TLS private key secret {tls.private_key_secret!r} was not fetched")
+    if hasattr(os, "memfd_create"):
+        fd = os.memfd_create("tls-key", os.MFD_CLOEXEC)
+        try:
+            os.write(fd, tls.private_key_pem)
+            context.load_cert_chain(tls.certificate, f"/proc/self/fd/{fd}")
+        finally:
+            os.close(fd)
+        return
+    with tempfile.TemporaryDirectory() as private:  # 0700
+        path = Path(private) / "key.pem"
+        path.write_bytes(tls.private_key_pem)
+        context.load_cert_chain(tls.certificate, path)
 
 
 def server_context(tls: TlsSettings) -> ssl.SSLContext:
@@ -46,7 +92,7 @@ def server_context(tls: TlsSettings) -> ssl.SSLContext:
         raise ValueError("an acceptor needs a server certificate")
     context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
     context.minimum_version = ssl.TLSVersion.TLSv1_2
-    context.load_cert_chain(tls.certificate, tls.private_key)
+    _load_chain(context, tls)
     if tls.verify_peer:
         if tls.authorities is None:
             raise ValueError("verifying client certificates needs the authorities that issue them")
@@ -104,7 +150,7 @@ def client_context(tls: TlsSettings) -> ssl.SSLContext:
     )
     context.minimum_version = ssl.TLSVersion.TLSv1_2
     if tls.certificate is not None:
-        context.load_cert_chain(tls.certificate, tls.private_key)
+        _load_chain(context, tls)
     return context
 
 

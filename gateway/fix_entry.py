@@ -60,6 +60,7 @@ from fix.session import Authenticator
 from fix.store import SqliteStoreFile, StoreFile
 from fix.tags import BusinessRejectReason, MsgType
 from fix.throttle import SlidingWindowThrottle
+from fix.tls import SecretLookup
 from risk_controls.domain import (
     CancelRequest,
     Channel,
@@ -694,9 +695,13 @@ def build_fix_service(
     working_orders: WorkingOrderSource | None = None,
     clock: Clock | None = None,
     store_dir: Path | None = None,
+    secrets: SecretLookup | None = None,
 ) -> FixService:
-    """Acceptor + adapter from a QuickFIX-style config file (not started)."""
+    """Acceptor + adapter from a QuickFIX-style config file (not started); ``secrets``
+    fetches TLS keys the file names as secrets (ServerCertificateKeySecret)."""
     config = load_config(config_path)
+    if secrets is not None:
+        config = config.with_secrets(secrets)
     if store is None:
         path = (
             Path(config.store_path)
@@ -735,6 +740,7 @@ async def start_fix(
         journal=journal if journal is not None else AuditJournal(gateway.audit),
         working_orders=gateway.pipeline,
         store_dir=data_dir,
+        secrets=gateway.secrets.get_secret if gateway.secrets is not None else None,
     )
     await service.acceptor.start()
     return service

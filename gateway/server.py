@@ -83,6 +83,7 @@ def _fix_venues(settings: Settings, journal: _LateJournal) -> dict[str, Venue]:
     if not sessions:
         return {}
     secrets = secrets_for(settings)
+    config = config.with_secrets(secrets.get_secret)  # client keys held as secrets
     passwords = {
         s.credential_ref: secrets.get_secret(s.credential_ref).decode("utf-8")
         for s in sessions

@@ -3,6 +3,7 @@ initiator (the independent peer), and our venue initiator against QuickFIX's SSL
 
 from __future__ import annotations
 
+import asyncio
 import queue
 import socket
 import ssl
@@ -472,3 +473,113 @@ def test_misplaced_certificate_identity_keys_are_refused_where_they_are(
     found = [(where, k, m) for where, k, m in located(error.value) if k == key]
     assert found, located(error.value)
     assert found[0][0] == line and message in found[0][2], found
+
+
+# ---------------------------------------------------------------------------- keys held as secrets
+
+
+def test_tls_keys_held_in_the_secrets_provider_serve_both_ends_of_a_session(
+    tmp_path: Path, pki: tuple[TestAuthority, Issued, Issued]
+) -> None:
+    """The gateway's server key and a desk's client key both come from secrets: the gateway
+    reads its own from its secrets provider, as ``serve`` does."""
+    from audit.memory import MemoryAuditLog
+    from fix.auth import hash_password
+    from fix.config import ConnectionType
+    from fix.ids import SessionID
+    from fix.initiator import FixInitiator
+    from fix.tls import with_key_secret
+    from gateway.app import build_gateway
+    from gateway.fix_entry import start_fix
+    from gateway.settings import Settings
+    from tests.fix.test_gateway_wiring import CONFIG, ROOT, Desk
+
+    authority, server, desk_cert = pki
+    secrets = tmp_path / "secrets"
+    secrets.mkdir(mode=0o700)
+    for name, content in (
+        ("fix-tls-key", server.key.read_bytes()),
+        ("fix-users", f"FIX.4.4:GATEWAY->DESK1 jsmith {hash_password('s3cret')}\n".encode()),
+    ):
+        (secrets / name).write_bytes(content)
+        (secrets / name).chmod(0o600)
+    (tmp_path / "gateway.crt").write_bytes(server.certificate.read_bytes())
+    (tmp_path / "ca.pem").write_bytes(authority.bundle.read_bytes())
+    config = tmp_path / "gateway.cfg"
+    config.write_text(
+        CONFIG.format(store=tmp_path / "fix.sqlite").replace(
+            "NonStopSession=Y\n",
+            "NonStopSession=Y\nSocketUseSSL=Y\nServerCertificateFile=gateway.crt\n"
+            "ServerCertificateKeySecret=fix-tls-key\nCertificateVerifyLevel=1\n"
+            "CertificationAuthoritiesFile=ca.pem\n",
+        )
+    )
+    settings = Settings(data_dir=tmp_path, policy_path=ROOT / "policies" / "default.toml", fix_config=config)
+    gateway = build_gateway(settings, audit=MemoryAuditLog())
+    desk_keys = {"desk-key": desk_cert.key.read_bytes()}  # the desk's own vault, say
+    desk_tls = with_key_secret(
+        TlsSettings(desk_cert.certificate, authorities=authority.bundle, private_key_secret="desk-key"),
+        lambda name: desk_keys[name],
+    )
+    sid = SessionID("FIX.4.4", "DESK1", "GATEWAY")
+
+    async def scenario() -> None:
+        service = await start_fix(gateway, config)
+        desk = FixInitiator(
+            [
+                SessionSettings(
+                    sid,
+                    ConnectionType.INITIATOR,
+                    connect_host="127.0.0.1",
+                    connect_port=service.acceptor.port,
+                    reconnect_interval=0.1,
+                    username="jsmith",
+                    reset_on_logon=True,
+                    tls=desk_tls,
+                )
+            ],
+            Desk(),
+            passwords={sid: "s3cret"},
+        )
+        await desk.start()
+        try:
+            await desk.wait_logged_on(sid, 5)  # both handshake ends loaded their key from a secret
+        finally:
+            await desk.stop()
+            await service.close()
+
+    try:
+        asyncio.run(scenario())
+    finally:
+        gateway.close()
+    assert repr(desk_tls).count("BEGIN") == 0  # the key's PEM stays out of logs and reprs
+
+
+def test_tls_key_secrets_in_the_configuration(
+    tmp_path: Path, pki: tuple[TestAuthority, Issued, Issued]
+) -> None:
+    text = ACCEPTOR_TLS.replace(
+        "ServerCertificateKeyFile=gateway.key\n", "ServerCertificateKeySecret=fix-tls-key\n"
+    )
+    config = load_config(write_config(tmp_path, pki, text))
+    assert config.accept_tls is not None and config.accept_tls.private_key_secret == "fix-tls-key"
+    with pytest.raises(ValueError, match="'fix-tls-key' not found"):
+        config.with_secrets({}.__getitem__)
+    server_key = pki[1].key.read_bytes()
+    fetched = config.with_secrets({"fix-tls-key": server_key}.__getitem__)
+    assert fetched.accept_tls is not None and fetched.accept_tls.private_key_pem == server_key
+    server_context(fetched.accept_tls)  # loads
+
+    both = ACCEPTOR_TLS.replace(
+        "ServerCertificateKeyFile=gateway.key\n",
+        "ServerCertificateKeyFile=gateway.key\nServerCertificateKeySecret=fix-tls-key\n",
+    )
+    with pytest.raises(ConfigError) as error:
+        load_config(write_config(tmp_path, pki, both))
+    assert (
+        "ServerCertificateKeySecret",
+        "use either ServerCertificateKeyFile or ServerCertificateKeySecret, not both",
+    ) in [(p.key, p.message) for p in error.value.problems]
+    with pytest.raises(ConfigError) as error:
+        load_config(write_config(tmp_path, pki, text.replace("=fix-tls-key", "=../etc/key")))
+    assert [p.key for p in error.value.problems] == ["ServerCertificateKeySecret"]

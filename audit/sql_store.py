@@ -206,6 +206,7 @@ class SqlAuditLog:
             return
         try:
             self.flush(self._commit_timeout * 2)
+            self._sign_the_tail()
         except AuditUnavailable:
             _log.warning("audit store closed with appends still pending")
         self._closed = True
@@ -213,6 +214,17 @@ class SqlAuditLog:
         self._writer.join(self._commit_timeout * 2)
         self._release_connection(invalidate=False)
         self.engine.dispose()
+
+    def _sign_the_tail(self) -> None:
+        """A clean close leaves no record outside a signed checkpoint: the log a restart (or a
+        rotated key) continues from is signed up to its last record."""
+        if self._checkpoints is None or self._state.seq <= self._state.checkpoint_seq:
+            return
+        ticket = self.checkpoint_now()
+        try:
+            ticket.result(self._commit_timeout * 2)
+        except AuditUnavailable:
+            _log.warning("audit store closed without a final checkpoint: signing failed")
 
     # --- beyond the protocol ---
 

@@ -107,6 +107,19 @@ def test_checkpoint_now_and_reopening_keep_the_count(target: StoreTarget) -> Non
     assert [seq for seq, _ in checkpoints(reopened)] == [101, 152, 253]
 
 
+def test_a_clean_close_signs_the_tail_once(target: StoreTarget) -> None:
+    store = target.open(checkpoints=policy(every=None))
+    append(store, 5)
+    store.close()
+    reopened = target.open(checkpoints=policy(every=None))
+    latest = latest_checkpoint(reopened)
+    assert latest is not None and latest[0] == 6 and latest[1].tree_size == 5  # every record signed
+    reopened.close()  # nothing new since: no second checkpoint
+
+    again = target.open(checkpoints=policy(every=None))
+    assert again.head()[0] == 6 and [seq for seq, _ in checkpoints(again)] == [6]
+
+
 def test_store_proofs_match_the_definition_and_verify(target: StoreTarget) -> None:
     store = target.open(checkpoints=policy(every=300))
     append(store, 900)  # past 512: saved Merkle nodes of levels 8 and 9 are used

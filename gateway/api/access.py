@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import contextlib
 from collections.abc import Callable, Coroutine
-from typing import Annotated, Any
+from typing import Annotated, Any, cast
 
 from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
@@ -21,6 +21,8 @@ from gateway.api.problems import ApiProblem
 from gateway.api.tokens import InvalidToken, Principal, Role, unverified_subject
 
 ACCESS_DENIED = "access.denied"
+ACCESS_DENIED_SUPPRESSED = "access.denied_suppressed"
+"""How many refusals of one client and status were counted, not recorded, in a closed window."""
 
 bearer = HTTPBearer(auto_error=False, description="JWT (EdDSA) issued by `gateway token` or your IdP")
 
@@ -117,3 +119,12 @@ async def record_denial(ctx: ApiContext, request: Request, denied: AccessDenied)
     }
     with contextlib.suppress(AuditUnavailable):  # the refusal stands; /readyz shows the outage
         await ctx.gateway.audit.append(ACCESS_DENIED, payload)
+
+
+async def record_suppressed(ctx: ApiContext, *, everything: bool = False) -> None:
+    """Record the counts of floods whose callers went quiet (all pending ones at stop)."""
+    for key, count in ctx.denials.flush_quiet(everything=everything):
+        client, subject, status = cast(tuple[str | None, str | None, int], key)  # as admitted above
+        payload = {"client": client, "subject": subject, "status": status, "suppressed": count}
+        with contextlib.suppress(AuditUnavailable):
+            await ctx.gateway.audit.append(ACCESS_DENIED_SUPPRESSED, payload)

@@ -5,7 +5,9 @@ with a bad token must not be able to fill the audit log (and slow down the
 order flow's commits) with one record per request, so per client and status
 the first ``burst`` refusals of each window are recorded and the rest are
 counted; that count travels in the client's next record
-(``suppressed_since_last``), so the log still says how many there were.
+(``suppressed_since_last``), so the log still says how many there were. A
+client that never comes back has its count recorded once its window has
+closed (:meth:`DenialSampler.flush_quiet`, swept by the server, and at stop).
 """
 
 from __future__ import annotations
@@ -36,7 +38,7 @@ class DenialSampler:
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self._burst = burst
-        self._window = window_seconds
+        self._window = self.window_seconds = window_seconds
         self._max_clients = max_clients
         self._clock = clock
         self._callers: OrderedDict[Hashable, _Window] = OrderedDict()
@@ -56,3 +58,16 @@ class DenialSampler:
         window.recorded += 1
         carried, window.suppressed = window.suppressed, 0
         return carried
+
+    def flush_quiet(self, *, everything: bool = False) -> list[tuple[Hashable, int]]:
+        """Counts still waiting for a record, of callers whose window has closed (all of them
+        with ``everything``, at stop): the caller forgets them, the log gets them now."""
+        now = self._clock()
+        due = [
+            (key, window.suppressed)
+            for key, window in self._callers.items()
+            if window.suppressed and (everything or now - window.start >= self._window)
+        ]
+        for key, _ in due:
+            del self._callers[key]
+        return due

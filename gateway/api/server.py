@@ -17,7 +17,9 @@ from collections.abc import Iterator
 import uvicorn
 from fastapi import FastAPI
 
+from gateway.api.access import record_suppressed
 from gateway.api.app import create_app
+from gateway.api.context import ApiContext
 from gateway.app import Gateway
 
 log = logging.getLogger(__name__)
@@ -29,15 +31,34 @@ class _EmbeddedServer(uvicorn.Server):
         yield  # the gateway's own handlers stay in place
 
 
+SWEEP_SECONDS = 1.0
+"""How often the counts of quiet floods of refused requests are written (see denials.py)."""
+
+
 class RestServer:
     """A running API server: ``port`` is the bound port; ``close()`` stops it gracefully."""
 
-    def __init__(self, server: uvicorn.Server, task: asyncio.Task[None], sock: socket.socket) -> None:
+    def __init__(
+        self, server: uvicorn.Server, task: asyncio.Task[None], sock: socket.socket, app: FastAPI
+    ) -> None:
         self._server = server
         self._task = task
         self.port: int = sock.getsockname()[1]
+        self._context: ApiContext | None = getattr(app.state, "api", None)
+        self._sweeper = asyncio.create_task(self._sweep()) if self._context is not None else None
+
+    async def _sweep(self) -> None:
+        assert self._context is not None
+        while True:
+            await asyncio.sleep(SWEEP_SECONDS)
+            await record_suppressed(self._context)
 
     async def close(self) -> None:
+        if self._sweeper is not None and self._context is not None:
+            self._sweeper.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._sweeper
+            await record_suppressed(self._context, everything=True)
         self._server.should_exit = True
         try:
             await asyncio.wait_for(asyncio.shield(self._task), timeout=10)
@@ -90,7 +111,7 @@ async def serve_app(app: FastAPI, host: str, port: int, *, access_log: bool = Fa
             task.result()  # surfaces a start-up failure
             raise RuntimeError("the REST server stopped during start-up")
         await asyncio.sleep(0.01)
-    return RestServer(server, task, sock)
+    return RestServer(server, task, sock, app)
 
 
 async def start_rest(gateway: Gateway, host: str, port: int) -> RestServer:

@@ -17,8 +17,10 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
+import heapq
 import json
-from collections.abc import Iterable, Iterator
+from bisect import bisect_right, insort
+from collections.abc import Collection, Iterable, Iterator
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
@@ -117,6 +119,8 @@ class ClientOrderIndex:
         self._denied: dict[str, Submission] = {}
         self._amendments: dict[Key, Amendment] = {}
         self._inflight: dict[Key, asyncio.Future[None]] = {}
+        self._ids: list[str] = []  # every decided order id, ascending (= arrival order)
+        self._ids_by_account: dict[str, list[str]] = {}
 
     # ---- reads ---------------------------------------------------------------------
 
@@ -134,6 +138,16 @@ class ClientOrderIndex:
 
     def __len__(self) -> int:
         return len(self._orders)
+
+    def order_ids_after(self, cursor: str | None, accounts: Collection[str] | None) -> Iterator[str]:
+        """Order ids above ``cursor`` in ascending order, of ``accounts`` only unless None.
+
+        A page starts where its cursor points (bisection), so listing a busy day's orders
+        page by page does not rescan them from the first, on the loop orders run on.
+        """
+        lists = [self._ids] if accounts is None else [self._ids_by_account.get(a, []) for a in accounts]
+        tails = [_tail(ids, bisect_right(ids, cursor) if cursor else 0) for ids in lists]
+        return tails[0] if len(tails) == 1 else heapq.merge(*tails)
 
     # ---- in-flight requests: a concurrent retry waits for the first one ----------------
 
@@ -170,6 +184,8 @@ class ClientOrderIndex:
         self._orders[key] = submission
         if not result.accepted:
             self._denied[result.order_id] = submission
+        insort(self._ids, result.order_id)  # decisions finish out of order: keep the ids sorted
+        insort(self._ids_by_account.setdefault(order.account, []), result.order_id)
 
     def record_amendment(self, account: str, cl_ord_id: str, amendment: Amendment) -> None:
         if amendment.denial is not None and amendment.denial.code in TRANSIENT:
@@ -184,6 +200,11 @@ class ClientOrderIndex:
         for record in records:
             replay.apply(record)
         return replay.index
+
+
+def _tail(ids: list[str], start: int) -> Iterator[str]:
+    """``ids[start:]`` lazily: a page reads only as far as it needs."""
+    return (ids[i] for i in range(start, len(ids)))
 
 
 class IndexReplay:

@@ -16,8 +16,6 @@ answer (201 or 422, header ``Idempotent-Replayed: true``), never a second order.
 from __future__ import annotations
 
 import asyncio
-import heapq
-from collections.abc import Iterator
 from decimal import Decimal
 from typing import Annotated, Any
 
@@ -238,14 +236,16 @@ async def list_orders(
     if account is not None:
         ensure_may_view(principal, account)
     visible = _visible_accounts(principal) if account is None else {account}
+    state_orders = ctx.gateway.pipeline.state.orders
     items: list[dict[str, Any]] = []
     next_cursor: str | None = None
-    for order_id, item in _all_orders(ctx, status):
-        if cursor is not None and order_id <= cursor:
+    for order_id in ctx.orders.order_ids_after(cursor, visible):
+        item: WorkingOrder | Submission | None = state_orders.get(order_id) or ctx.orders.denied(order_id)
+        if item is None:
+            continue  # an acceptance withdrawn after an in-doubt commit: never an order
+        if status is not None and _status(item) != status:
             continue
         order = item.order
-        if visible is not None and order.account not in visible:
-            continue
         if (symbol and order.symbol != symbol) or (side and order.side is not side):
             continue
         if cl_ord_id and order.cl_ord_id != cl_ord_id:
@@ -264,17 +264,8 @@ def _visible_accounts(principal: Principal) -> set[str] | None:
     return set(principal.accounts)
 
 
-def _all_orders(ctx: ApiContext, status: str | None) -> Iterator[tuple[str, WorkingOrder | Submission]]:
-    """Accepted and denied orders merged in order-id (arrival) order."""
-    accepted: Iterator[tuple[str, WorkingOrder | Submission]] = (
-        (o.order_id, o)
-        for o in list(ctx.gateway.pipeline.state.orders.values())
-        if status is None or o.status.value == status
-    )
-    denied: Iterator[tuple[str, WorkingOrder | Submission]] = (
-        (s.order_id, s) for s in list(ctx.orders.denied_orders()) if status in (None, DENIED)
-    )
-    return heapq.merge(accepted, denied, key=lambda pair: pair[0])
+def _status(item: WorkingOrder | Submission) -> str:
+    return item.status.value if isinstance(item, WorkingOrder) else DENIED
 
 
 def _view(item: WorkingOrder | Submission) -> dict[str, Any]:

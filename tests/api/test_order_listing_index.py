@@ -1,0 +1,61 @@
+"""The order-id index behind GET /v1/orders: pages start at their cursor, in arrival order."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from decimal import Decimal
+
+from gateway.api.idempotency import ClientOrderIndex
+from risk_controls.domain import Channel, DenyCode, NewOrder, OrderOrigin, OrdType, Side, TimeInForce
+from risk_controls.domain.decisions import deny
+from risk_controls.entry import SubmitResult
+from tests.api.conftest import LiveApi, order_body
+
+WHEN = datetime(2026, 11, 23, 10, tzinfo=UTC)
+
+
+def decided(index: ClientOrderIndex, number: int, account: str, accepted: bool = True) -> None:
+    order = NewOrder(
+        f"c-{number}",
+        account,
+        "AAPL",
+        Side.BUY,
+        Decimal(10),
+        OrdType.LIMIT,
+        TimeInForce.DAY,
+        OrderOrigin(Channel.REST, "rest", "u"),
+        limit_price=Decimal("228.00"),
+    )
+    denial = None if accepted else deny(DenyCode.RESTRICTED_INSTRUMENT, "restricted_list")
+    index.record(order, SubmitResult(f"20261123-{number:08d}", accepted, denial, number), WHEN)
+
+
+def test_ids_come_out_ascending_per_account_and_merged_whatever_order_decisions_finished_in() -> None:
+    index = ClientOrderIndex()
+    for number, account in ((2, "A"), (1, "B"), (4, "A"), (3, "B"), (5, "C")):  # 1 waited for its commit
+        decided(index, number, account, accepted=number != 3)
+    ids = lambda cursor, accounts: [i[-1] for i in index.order_ids_after(cursor, accounts)]  # noqa: E731
+    assert ids(None, None) == ["1", "2", "3", "4", "5"]
+    assert ids("20261123-00000002", None) == ["3", "4", "5"]
+    assert ids(None, {"A", "B"}) == ["1", "2", "3", "4"]
+    assert ids("20261123-00000003", {"A", "B"}) == ["4"]
+    assert ids(None, {"nobody"}) == []
+
+
+def test_orders_from_every_entry_point_are_listed_in_arrival_order(live: LiveApi) -> None:
+    """A strategy's order (the pipeline directly) sits between two REST orders."""
+    import asyncio
+
+    from tests.gateway.conftest import order
+
+    with live.client("jsmith", "trader", accounts=("ACC-APPLE-TSY",)) as desk:
+        assert desk.post("/v1/orders", json=order_body("e-1")).status_code == 201
+        strategy = asyncio.run_coroutine_threadsafe(
+            live.gateway.pipeline.submit(order("e-2", qty="20", price="228.00")), live.loop
+        ).result(10)
+        assert strategy.accepted
+        assert desk.post("/v1/orders", json=order_body("e-3", quantity="30")).status_code == 201
+        first = desk.get("/v1/orders", params={"limit": 2}).json()
+        rest = desk.get("/v1/orders", params={"cursor": first["next_cursor"]}).json()
+    assert [o["cl_ord_id"] for o in first["items"]] == ["e-1", "e-2"]
+    assert [o["cl_ord_id"] for o in rest["items"]] == ["e-3"] and rest["next_cursor"] is None

@@ -200,7 +200,7 @@ class _Connection(asyncio.Protocol):
             secured = await loop.start_tls(
                 raw, self, context, server_side=True, ssl_handshake_timeout=UNIDENTIFIED_TIMEOUT
             )
-        except (OSError, TimeoutError, asyncio.CancelledError) as exc:  # ssl.SSLError is an OSError
+        except (OSError, TimeoutError) as exc:  # ssl.SSLError is an OSError
             if not self._closed:  # not already refused (no Logon in time) or stopped
                 self.acceptor._refuse(self, f"TLS handshake failed: {_handshake_reason(exc)}", b"")
             return
@@ -256,6 +256,6 @@ def _handshake_reason(exc: BaseException) -> str:
         return exc.verify_message or "client certificate not verified"
     if isinstance(exc, ssl.SSLError):
         return exc.reason or str(exc)
-    if isinstance(exc, TimeoutError | asyncio.CancelledError):
+    if isinstance(exc, TimeoutError):
         return "no handshake in time"
     return str(exc) or type(exc).__name__

@@ -18,6 +18,8 @@ from gateway.venues.simulated import SimulatedVenue
 from risk_controls import events as ev
 from risk_controls.domain import (
     Channel,
+    ExecType,
+    ExecutionReport,
     InstrumentBook,
     NewOrder,
     OrderOrigin,
@@ -115,4 +117,18 @@ def order(
         origin=origin,
         limit_price=Decimal(price) if price else None,
         **extra,  # type: ignore[arg-type]
+    )
+
+
+def fill(order_id: str, exec_id: str, qty: str, price: str, when: datetime, trade_id: str) -> ExecutionReport:
+    """A venue's full fill of ``qty`` at ``price`` on one of our orders (at the simulated venue)."""
+    return ExecutionReport(
+        order_id,
+        exec_id,
+        ExecType.FILL,
+        "SIM",
+        when,
+        last_qty=Decimal(qty),
+        last_px=Decimal(price),
+        trade_id=trade_id,
     )

@@ -27,9 +27,9 @@ from gateway.app import Gateway
 from gateway.replay import replay, snapshot
 from reporting import generate_report
 from risk_controls import events as ev
-from risk_controls.domain import CancelRequest, DenyCode, ExecType, ExecutionReport, ReplaceRequest
+from risk_controls.domain import CancelRequest, DenyCode, ReplaceRequest
 from risk_controls.domain.clock import ManualClock
-from tests.gateway.conftest import DESK, SpyVenue, make_gateway, order
+from tests.gateway.conftest import DESK, SpyVenue, fill, make_gateway, order
 
 
 class CommitLandsThenFails:
@@ -209,18 +209,7 @@ def test_an_order_that_fills_while_its_replace_is_in_doubt_restarts_as_it_filled
         request = ReplaceRequest("f-2", "f-1", "ACC-APPLE-TSY", DESK, Decimal(150), Decimal("228.10"))
         amending = asyncio.create_task(pipeline.replace(request))
         await asyncio.sleep(0)  # the replace is recorded and waits for the disk
-        pipeline.on_venue_report(
-            ExecutionReport(
-                placed.order_id,
-                "FILL-1",
-                ExecType.FILL,
-                "SIM",
-                clock.now(),
-                last_qty=Decimal(100),
-                last_px=Decimal("228.00"),
-                trade_id="T-1",
-            )
-        )
+        pipeline.on_venue_report(fill(placed.order_id, "FILL-1", "100", "228.00", clock.now(), "T-1"))
         amended = await amending
         assert amended.denial is not None and amended.denial.code is DenyCode.AUDIT_UNAVAILABLE
         await _store_back(store, pipeline)

@@ -21,7 +21,7 @@ from risk_controls.domain import (
 from risk_controls.domain.clock import ManualClock
 from risk_controls.entry import OrderUpdate
 from risk_controls.kill_switch import KillMode, KillScope
-from tests.gateway.conftest import DESK, SpyVenue, make_gateway, order
+from tests.gateway.conftest import DESK, SpyVenue, fill, make_gateway, order
 
 
 def events_of(gateway: Gateway, kind: str) -> list[dict]:
@@ -360,18 +360,7 @@ def test_a_fill_the_store_could_not_record_is_recorded_whole_once_it_returns_and
         await asyncio.sleep(0.01)
         before = len(updates)
         audit.available = False
-        gateway.pipeline.on_venue_report(
-            ExecutionReport(
-                result.order_id,
-                "x-9",
-                ExecType.FILL,
-                "SIM",
-                clock.now(),
-                last_qty=Decimal(100),
-                last_px=Decimal("240.00"),
-                trade_id="T-9",
-            )
-        )
+        gateway.pipeline.on_venue_report(fill(result.order_id, "x-9", "100", "240.00", clock.now(), "T-9"))
         await asyncio.sleep(0.05)
         assert len(updates) == before  # not published while not durable
         audit.available = True

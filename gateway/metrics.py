@@ -67,6 +67,7 @@ class GatewayMetrics:
             registry=self.registry,
         )
         self._children: dict[tuple[str, str, str], Any] = {}
+        self._amend_children: dict[tuple[str, str, str, str], Any] = {}
         self.registry.register(_StateCollector(gateway))
 
     # ---- PipelineObserver ----------------------------------------------------------
@@ -83,8 +84,11 @@ class GatewayMetrics:
 
     def amend_decided(self, kind: str, channel: Channel, result: AmendResult) -> None:
         code = result.denial.code.value if result.denial is not None else ""
-        outcome = "accepted" if result.accepted else "denied"
-        self.amends.labels(kind, channel.value, outcome, code).inc()
+        key = (kind, channel.value, "accepted" if result.accepted else "denied", code)
+        child = self._amend_children.get(key)
+        if child is None:
+            child = self._amend_children[key] = self.amends.labels(*key)
+        child.inc()
 
     def access_denied(self, status: int) -> None:
         self.http_denied.labels(str(status)).inc()

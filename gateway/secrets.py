@@ -151,6 +151,15 @@ def _load_ed25519(pem: bytes, where: str) -> Ed25519PrivateKey:
     return key
 
 
+def _write_exclusive(path: Path, value: bytes) -> None:
+    """Create ``path`` 0600 with ``value``, fsynced; FileExistsError if it is already there."""
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "wb") as handle:
+        handle.write(value)
+        handle.flush()
+        os.fsync(handle.fileno())
+
+
 class FileSecretsProvider:
     """Secrets as 0600 files in a 0700 directory; environment variables take precedence."""
 
@@ -210,11 +219,7 @@ class FileSecretsProvider:
         staged = path.with_name(path.name + ".new")
         with self._lock:
             staged.unlink(missing_ok=True)
-            fd = os.open(staged, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-            with os.fdopen(fd, "wb") as handle:
-                handle.write(value)
-                handle.flush()
-                os.fsync(handle.fileno())
+            _write_exclusive(staged, value)
             os.replace(staged, path)
             directory = os.open(self.directory, os.O_RDONLY)
             try:
@@ -233,13 +238,9 @@ class FileSecretsProvider:
         with self._lock:
             self.directory.mkdir(parents=True, exist_ok=True, mode=0o700)
             try:
-                fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+                _write_exclusive(path, value)
             except FileExistsError:
                 return False
-            with os.fdopen(fd, "wb") as handle:
-                handle.write(value)
-                handle.flush()
-                os.fsync(handle.fileno())
             return True
 
 

@@ -280,6 +280,7 @@ _CLIENT_TLS_FILES = (
     "CertificationAuthoritiesFile",
 )
 _SECRET_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$")
+"""Names the gateway's secrets provider accepts (fix/ sits below gateway/ and cannot ask it)."""
 
 
 @dataclass

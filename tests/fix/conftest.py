@@ -7,6 +7,8 @@ from collections.abc import Iterator
 
 import pytest
 
+from tests.fix.qf import LoopThread
+
 _QUICKFIX_MODULES = ("test_quickfix_", "test_fix_venue")
 
 
@@ -19,3 +21,11 @@ def _quickfix_leftovers_destroyed(request: pytest.FixtureRequest) -> Iterator[No
     yield
     if request.module.__name__.rsplit(".", 1)[-1].startswith(_QUICKFIX_MODULES):
         gc.collect()
+
+
+@pytest.fixture
+def loop() -> Iterator[LoopThread]:
+    """An asyncio loop on its own thread, for our engines beside a QuickFIX peer."""
+    thread = LoopThread()
+    yield thread
+    thread.close()

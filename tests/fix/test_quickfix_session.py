@@ -3,11 +3,8 @@
 from __future__ import annotations
 
 import socket
-from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
-
-import pytest
 
 from fix.acceptor import FixAcceptor
 from fix.codec import FixParser, encode
@@ -59,13 +56,6 @@ class EchoApp:
 
 def password_is_secret(session: str, user: str | None, password: str | None, peer: str | None) -> bool:
     return password == "secret"
-
-
-@pytest.fixture
-def loop() -> Iterator[LoopThread]:
-    thread = LoopThread()
-    yield thread
-    thread.close()
 
 
 def start_acceptor(

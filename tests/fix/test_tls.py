@@ -37,13 +37,6 @@ def pki(tmp_path_factory: pytest.TempPathFactory) -> tuple[TestAuthority, Issued
     return authority, authority.issue("gateway", server=True), authority.issue("DESK", server=False)
 
 
-@pytest.fixture
-def loop() -> Iterator[LoopThread]:
-    thread = LoopThread()
-    yield thread
-    thread.close()
-
-
 def tls_acceptor(
     loop: LoopThread,
     app: EchoApp,

@@ -234,7 +234,7 @@ def cmd_keys_rotate(args: argparse.Namespace) -> int:
 def cmd_bench(args: argparse.Namespace) -> int:
     from gateway.bench import main
 
-    return main(args.orders, sys.stdout, pin=not args.no_pin)
+    return main(args.orders, sys.stdout, pin=not args.no_pin, processes=args.processes)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -317,6 +317,9 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("bench", help="chain and full-path throughput and latency")
     p.add_argument("--orders", type=int, default=20000)
     p.add_argument("--no-pin", action="store_true", help="use every core instead of one")
+    p.add_argument(
+        "--processes", type=int, default=5, help="fresh processes, run in turn; medians are printed"
+    )
     p.set_defaults(func=cmd_bench)
     return parser
 

@@ -162,9 +162,10 @@ def test_demo_runs_in_a_temporary_directory_and_ends_with_a_verified_chain() -> 
 
 def test_bench_runs_every_order_through_the_full_path_and_reports_cpu_per_order() -> None:
     """A smoke run (figures are not judged here: benchmarks are not timed tests)."""
-    done = run("bench", "--orders", "1200", "--no-pin")
+    done = run("bench", "--orders", "1200", "--no-pin", "--processes", "2")
     assert done.returncode == 0, done.stderr
     lines = done.stdout.splitlines()
+    assert lines[0].startswith("gateway bench: 2 fresh processes in turn")
     assert lines[1].startswith("machine yardstick: a 5M-addition loop takes")
     assert any(line.startswith("chain only (21 checks, order passes all)") for line in lines)
     full = [line for line in lines if line.startswith("full path")]

@@ -1,7 +1,8 @@
 """Kill switch service (RTS 6 Art 12, FIA guidance).
 
 Engaging blocks new orders in scope at once (before anything else happens),
-records the engagement, then cancels the scope's working orders at the venues.
+records the engagement (naming every order it cancels), and once that record
+is durable cancels the scope's working orders at the venues.
 Releasing is recorded first and applied after the record is durable; policy
 can require a second risk officer (four eyes).
 """
@@ -9,6 +10,7 @@ can require a second risk officer (four eyes).
 from __future__ import annotations
 
 import asyncio
+import logging
 from dataclasses import dataclass
 
 from audit.api import AuditUnavailable
@@ -16,6 +18,8 @@ from gateway.pipeline import OrderPipeline
 from risk_controls import events as ev
 from risk_controls.domain import OrderStatus
 from risk_controls.kill_switch import KillEntry, KillMode, KillScope
+
+log = logging.getLogger(__name__)
 
 
 class KillSwitchError(ValueError):
@@ -56,15 +60,20 @@ class KillSwitchService:
                 scope.value, target, mode.value, reason, actor, [w.order_id for w in doomed]
             ),
         )
-        for count, working in enumerate(doomed, start=1):
-            if working.status.is_working and working.status is not OrderStatus.PENDING_CANCEL:
-                pipeline.cancel_working(working)
-            if count % 100 == 0:
-                await asyncio.sleep(0)  # let every entry point see the halt while cancels go out
+        cancelling = [w for w in doomed if w.status.is_working and w.status is not OrderStatus.PENDING_CANCEL]
+        for working in cancelling:  # no order in scope is routed from here on
+            working.status = OrderStatus.PENDING_CANCEL
         try:
             seq: int | None = (await ticket).seq
         except AuditUnavailable:
-            seq = None  # engaged and cancelling anyway: halting is the safe side
+            # Halting is the safe side: the cancels go out although the engagement is not on
+            # record, and the venues' cancel reports are recorded once the store is back.
+            log.error("kill switch %s=%s engaged but not recorded: cancelling anyway", scope.value, target)
+            seq = None
+        for count, working in enumerate(cancelling, start=1):
+            pipeline.send_cancel(working)  # the record naming this order is durable (or the store is down)
+            if count % 100 == 0:
+                await asyncio.sleep(0)  # let every entry point see the halt while cancels go out
         return KillOutcome(scope, target, mode, len(doomed), seq)
 
     async def release(

@@ -18,6 +18,7 @@ import threading
 import time
 from collections import deque
 from collections.abc import Callable
+from dataclasses import dataclass
 from dataclasses import replace as dc_replace
 from datetime import datetime, timedelta
 from decimal import Decimal
@@ -66,6 +67,19 @@ class PipelineObserver(Protocol):
 
     def amend_decided(self, kind: str, channel: Channel, result: AmendResult) -> None:
         """A cancel or replace request (``kind``) was accepted or denied."""
+
+
+@dataclass(frozen=True, slots=True)
+class HeldAmend:
+    """A self-trade cancel (``smaller`` None) or decrement, already applied to our state and
+    waiting for its record to be durable before the venue is asked; ``status`` and ``before``
+    restore the order if the record fails."""
+
+    ticket: AppendTicket
+    working: WorkingOrder
+    smaller: NewOrder | None
+    status: OrderStatus
+    before: tuple[NewOrder, Decimal, Decimal] | None
 
 
 class OrderPipeline:
@@ -165,12 +179,14 @@ class OrderPipeline:
                     if live:
                         denial = blocked_denial(live)
                         self.abuse.forget(order_id)
-        self._apply_self_trade_actions(ctx.self_trade_actions, order.origin.user)
+        held = self._apply_self_trade_actions(ctx.self_trade_actions, order.origin.user)
         if denial is not None or tags is None:
             self._record_alerts(alerts, order_id, "BLOCK")
             final = denial if denial is not None else deny(DenyCode.MIFID_FIELD_MISSING, "mifid_tagging")
-            return await self._deny(order_id, order, final, results, loaded.content_hash)
-        return await self._accept(order_id, ctx, results, tags, alerts, loaded)
+            denied = await self._deny(order_id, order, final, results, loaded.content_hash)
+            await self._release_held(held)
+            return denied
+        return await self._accept(order_id, ctx, results, tags, alerts, loaded, held)
 
     async def cancel(self, request: CancelRequest) -> AmendResult:
         result = await self._cancel(request)
@@ -264,9 +280,14 @@ class OrderPipeline:
             self.state.note_message(request.origin.throttle_key, request.account, now)
             ctx = self._context(new_order, now, loaded, working)
             denial, results = self.chain.evaluate(ctx)
-            self._apply_self_trade_actions(ctx.self_trade_actions, request.origin.user)
+            held = self._apply_self_trade_actions(ctx.self_trade_actions, request.origin.user)
             if denial is None:
-                return await self._accept_replace(working, ctx, results)
+                return await self._accept_replace(working, ctx, results, held)
+            await self._settle(
+                self._append_denied_amend(ev.REPLACE_DENIED, order_id, request.cl_ord_id, denial, results)
+            )
+            await self._release_held(held)
+            return AmendResult(order_id, False, denial)
         assert denial is not None
         await self._settle(
             self._append_denied_amend(ev.REPLACE_DENIED, order_id, request.cl_ord_id, denial, results)
@@ -319,6 +340,7 @@ class OrderPipeline:
         tags: dict[str, Any],
         alerts: list[AbuseAlert],
         loaded: LoadedPolicy,
+        held: list[HeldAmend],
     ) -> SubmitResult:
         order = ctx.order
         price_base = ctx.price_base
@@ -344,7 +366,9 @@ class OrderPipeline:
         accepted = self.audit.append(ev.ORDER_ACCEPTED, payload)
         refused = refused_at_once(accepted)
         self._record_alerts(alerts, order_id, "ALERT")
-        if not await self._settle(accepted):
+        durable = await self._settle(accepted)
+        await self._release_held(held)  # before routing: the resting order leaves the book first
+        if not durable:
             self._rollback(working)
             unavailable = self._unavailable(
                 accepted, refused, ev.ORDER_ACCEPTED, order_id, order.cl_ord_id, order.account
@@ -371,13 +395,18 @@ class OrderPipeline:
         return SubmitResult(order_id, True, None, seq)
 
     def cancel_working(self, working: WorkingOrder) -> None:
-        """Ask the venue to cancel; an order not yet routed is cancelled before it is."""
+        """Ask the venue to cancel; an order not yet routed is cancelled before it is.
+        Callers have made the record that explains the cancel durable first."""
         working.status = OrderStatus.PENDING_CANCEL
-        if self.router.is_placed(working.order_id):
+        self.send_cancel(working)
+
+    def send_cancel(self, working: WorkingOrder) -> None:
+        """The venue half of :meth:`cancel_working`, for an order already marked pending cancel."""
+        if working.status.is_working and self.router.is_placed(working.order_id):
             self.router.cancel(working.order_id)
 
     async def _accept_replace(
-        self, working: WorkingOrder, ctx: CheckContext, results: list[CheckResult]
+        self, working: WorkingOrder, ctx: CheckContext, results: list[CheckResult], held: list[HeldAmend]
     ) -> AmendResult:
         new_order = ctx.order
         if ctx.incoming_quantity_override is not None:
@@ -400,7 +429,9 @@ class OrderPipeline:
             },
         )
         refused = refused_at_once(ticket)
-        if not await self._settle(ticket):
+        durable = await self._settle(ticket)
+        await self._release_held(held)
+        if not durable:
             kept = self.state.reservations.get(working.order_id)  # gone if it filled meanwhile
             in_force = None
             if kept is not None:
@@ -456,14 +487,17 @@ class OrderPipeline:
         """Forget an order whose acceptance could not be made durable: a retry must be possible."""
         self.state.forget(working.order_id)
 
-    def _apply_self_trade_actions(self, actions: list[SelfTradeAction], actor: str) -> None:
+    def _apply_self_trade_actions(self, actions: list[SelfTradeAction], actor: str) -> list[HeldAmend]:
+        """Record each self-trade cancel or decrement and apply it to our state now (later orders
+        see it); the venue is asked only once the record is durable (:meth:`_release_held`)."""
+        held: list[HeldAmend] = []
         for action in actions:
             working = self.state.orders.get(action.order_id)
             if working is None or not working.status.is_working:
                 continue
             if working.status is OrderStatus.PENDING_CANCEL:
                 continue  # its cancel is already on the way: ask once
-            self.audit.append(
+            ticket = self.audit.append(
                 ev.CANCEL_REQUESTED,
                 {
                     "order_id": working.order_id,
@@ -476,17 +510,34 @@ class OrderPipeline:
                 },
             )
             if action.new_quantity is None:
-                self.cancel_working(working)
+                held.append(HeldAmend(ticket, working, None, working.status, None))
+                working.status = OrderStatus.PENDING_CANCEL
             else:
+                reservation = self.state.reservations[working.order_id]
+                before = (working.order, reservation.price_base, reservation.valuation_price)
                 smaller = dc_replace(working.order, quantity=action.new_quantity)
                 self.state.on_replaced(
-                    working.order_id,
-                    smaller,
-                    self.state.reservations[working.order_id].price_base,
-                    self.state.reservations[working.order_id].valuation_price,
+                    working.order_id, smaller, reservation.price_base, reservation.valuation_price
                 )
-                if self.router.is_placed(working.order_id):  # else it is routed as amended
-                    self.router.replace(RoutedOrder(working.order_id, smaller))
+                held.append(HeldAmend(ticket, working, smaller, working.status, before))
+        return held
+
+    async def _release_held(self, held: list[HeldAmend]) -> None:
+        """Send held self-trade amendments whose records are durable; undo the others (the venue
+        never heard of them). Called before the incoming order is routed."""
+        for amend in held:
+            working = amend.working
+            if await self._settle(amend.ticket):
+                if amend.smaller is None:
+                    self.send_cancel(working)
+                elif working.status.is_working and self.router.is_placed(working.order_id):
+                    self.router.replace(RoutedOrder(working.order_id, amend.smaller))
+                # an order not yet routed is routed as amended
+            elif amend.before is None:
+                if working.status is OrderStatus.PENDING_CANCEL:
+                    working.status = amend.status
+            elif working.status.is_working and working.order is amend.smaller:
+                self.state.on_replaced(working.order_id, *amend.before)
 
     def _record_alerts(self, alerts: list[AbuseAlert], order_id: str | None, action: str) -> None:
         for alert in alerts:

@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import asyncio
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from decimal import Decimal
 from pathlib import Path
+from typing import Any
 
 import pytest
 
-from audit.api import AuditLog
+from audit.api import AppendTicket, AuditLog, AuditRecord, AuditUnavailable
 from audit.memory import MemoryAuditLog
 from gateway.app import Gateway, build_gateway
 from gateway.settings import PACKAGE_DATA, Settings
@@ -63,10 +65,71 @@ class SpyVenue:
         self.inner.submit(routed)
 
     def cancel(self, order_id: str) -> None:
+        self._explained(order_id, "cancel")
         self.inner.cancel(order_id)
 
     def replace(self, routed: RoutedOrder) -> None:
+        self._explained(routed.order_id, "amendment")
         self.inner.replace(routed)
+
+    def _explained(self, order_id: str, what: str) -> None:
+        """A cancel or amendment reaches the venue only once a durable record asks for it."""
+        for record in self.audit.read():
+            payload = record.payload
+            if record.event_type == ev.KILL_ENGAGED and order_id in payload["cancelled_order_ids"]:
+                return
+            if record.event_type in (ev.CANCEL_REQUESTED, ev.REPLACE_ACCEPTED) and (
+                payload["order_id"] == order_id
+            ):
+                return
+        self.violations.append(f"{what} of {order_id} reached the venue before a durable record asked for it")
+
+
+class LaggingAuditLog(MemoryAuditLog):
+    """Records become durable (readable, tickets complete) ``lag`` seconds after they are
+    appended, all pending ones at once, as with a group commit; before there is an event
+    loop (start-up) at once."""
+
+    def __init__(self, lag: float = 0.003) -> None:
+        super().__init__()
+        self.lag = lag
+        self._durable = 0
+        self._waiting: list[tuple[AppendTicket, AppendTicket]] = []
+        self._commit_scheduled = False
+        self.fail_next_commit = False
+
+    def append(
+        self, event_type: str, payload: Mapping[str, Any], *, retention: str | None = None
+    ) -> AppendTicket:
+        appended = super().append(event_type, payload, retention=retention)
+        try:
+            loop = asyncio.get_running_loop()
+        except RuntimeError:
+            self._durable = self.head()[0]
+            return appended
+        ticket = AppendTicket()
+        self._waiting.append((ticket, appended))
+        if not self._commit_scheduled:
+            self._commit_scheduled = True
+            loop.call_later(self.lag, self._commit)
+        return ticket
+
+    def _commit(self) -> None:
+        self._commit_scheduled = False
+        waiting, self._waiting = self._waiting, []
+        if self.fail_next_commit:  # the whole batch is lost, as when a COMMIT fails
+            self.fail_next_commit = False
+            del self._records[self._durable :]
+            for ticket, _ in waiting:
+                ticket.set_error(AuditUnavailable("commit failed"))
+            return
+        self._durable = self.head()[0]
+        for ticket, appended in waiting:
+            ticket.set_result(appended.result(0))
+
+    def read(self, start_seq: int = 1, end_seq: int | None = None) -> Iterator[AuditRecord]:
+        end = self._durable if end_seq is None else min(end_seq, self._durable)
+        return super().read(start_seq, end)
 
 
 @pytest.fixture

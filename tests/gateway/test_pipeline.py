@@ -21,7 +21,7 @@ from risk_controls.domain import (
 from risk_controls.domain.clock import ManualClock
 from risk_controls.entry import OrderUpdate
 from risk_controls.kill_switch import KillMode, KillScope
-from tests.gateway.conftest import DESK, SpyVenue, fill, make_gateway, order
+from tests.gateway.conftest import DESK, LaggingAuditLog, SpyVenue, fill, make_gateway, order
 
 
 def events_of(gateway: Gateway, kind: str) -> list[dict]:
@@ -372,3 +372,74 @@ def test_a_fill_the_store_could_not_record_is_recorded_whole_once_it_returns_and
         assert updates[-1].report is not None and updates[-1].report.exec_id == "x-9"
 
     asyncio.run(scenario())
+
+
+def test_kill_switch_cancels_reach_the_venue_only_after_the_engagement_is_durable(
+    tmp_path: Path, clock: ManualClock
+) -> None:
+    """With a store that commits a few ms late, the venue sees each cancel only once the
+    ``kill.engaged`` record naming that order is durable (the spy checks every cancel)."""
+    gateway, spy = make_gateway(tmp_path, LaggingAuditLog(), clock)
+
+    async def scenario() -> None:
+        for i, price in enumerate(["62.00", "61.90", "61.80"]):
+            assert (await gateway.pipeline.submit(order(f"kd-{i}", symbol="KO", price=price))).accepted
+        outcome = await gateway.kill.engage(KillScope.ACCOUNT, "ACC-APPLE-TSY", "test", "ro1")
+        assert outcome.cancelled == 3 and outcome.audit_seq is not None
+        blocked = await gateway.pipeline.submit(order("kd-9", symbol="KO", price="62.00"))
+        assert blocked.denial is not None and blocked.denial.code is DenyCode.KILL_SWITCH_ENGAGED
+        assert gateway.pipeline.working_orders(account="ACC-APPLE-TSY") == []
+
+    asyncio.run(scenario())
+    assert spy.violations == []
+
+
+def test_self_trade_cancel_reaches_the_venue_after_its_record_and_before_the_incoming_order(
+    tmp_path: Path, clock: ManualClock
+) -> None:
+    gateway, spy = make_gateway(tmp_path, LaggingAuditLog(), clock)
+
+    async def scenario() -> None:
+        await gateway.pipeline.submit(order("sd-0", symbol="JPM", side=Side.BUY, qty="100", price=None))
+        resting = await gateway.pipeline.submit(
+            order("sd-1", symbol="JPM", side=Side.BUY, qty="100", price="240.00")
+        )
+        incoming = await gateway.pipeline.submit(
+            order("sd-2", symbol="JPM", side=Side.SELL, qty="50", price="239.00")
+        )
+        assert resting.accepted and incoming.accepted
+        state = gateway.pipeline.state
+        assert state.orders[resting.order_id].status is OrderStatus.CANCELED
+        assert state.orders[resting.order_id].cum_qty == 0  # never traded against our own sell
+        assert [r.order_id for r in spy.received][-1] == incoming.order_id
+
+    asyncio.run(scenario())
+    assert spy.violations == []
+
+
+def test_a_self_trade_cancel_the_store_could_not_record_is_never_sent_and_the_order_works_on(
+    tmp_path: Path, clock: ManualClock
+) -> None:
+    audit = LaggingAuditLog()
+    gateway, spy = make_gateway(tmp_path, audit, clock)
+    cancels: list[str] = []
+    original = gateway.pipeline.router.cancel
+    gateway.pipeline.router.cancel = lambda order_id: cancels.append(order_id)  # type: ignore[method-assign]
+
+    async def scenario() -> None:
+        await gateway.pipeline.submit(order("sf-0", symbol="JPM", side=Side.BUY, qty="100", price=None))
+        resting = await gateway.pipeline.submit(
+            order("sf-1", symbol="JPM", side=Side.BUY, qty="100", price="240.00")
+        )
+        audit.fail_next_commit = True
+        incoming = await gateway.pipeline.submit(
+            order("sf-2", symbol="JPM", side=Side.SELL, qty="50", price="239.00")
+        )
+        assert incoming.denial is not None and incoming.denial.code is DenyCode.AUDIT_UNAVAILABLE
+        assert cancels == []
+        working = gateway.pipeline.state.orders[resting.order_id]
+        assert working.status is OrderStatus.NEW and working.status.is_working
+
+    asyncio.run(scenario())
+    gateway.pipeline.router.cancel = original  # type: ignore[method-assign]
+    assert spy.violations == []

@@ -80,6 +80,11 @@ class ExecType:
     EXPIRED = b"C"
     PENDING_REPLACE = b"E"
     ORDER_STATUS = b"I"
+    TRADE_CORRECT = b"G"  # 4.4; 4.2 says ExecTransType 2 instead
+    TRADE_CANCEL = b"H"  # 4.4; 4.2 says ExecTransType 1 instead
+
+
+_TRANS_TYPE_42 = {ExecType.TRADE_CANCEL: b"1", ExecType.TRADE_CORRECT: b"2", ExecType.ORDER_STATUS: b"3"}
 
 
 _LIMIT_CODES = frozenset(
@@ -336,6 +341,16 @@ class Fill:
     trade_id: str | None = None
 
 
+def _exec_type_42(exec_type: bytes, status_code: bytes, status: OrderStatus) -> bytes:
+    """FIX 4.2 says status reports, busts and corrections in ExecTransType (20); its ExecType
+    (150) then repeats the order's status, or the fill type for a bust or correction."""
+    if exec_type == ExecType.ORDER_STATUS:
+        return status_code
+    if exec_type in (ExecType.TRADE_CANCEL, ExecType.TRADE_CORRECT):
+        return ExecType.FILL_42 if status is OrderStatus.FILLED else ExecType.PARTIAL_FILL_42
+    return exec_type
+
+
 def execution_report(
     view: OrderView,
     exec_type: bytes,
@@ -348,6 +363,7 @@ def execution_report(
     fill: Fill | None = None,
     ord_status: bytes | None = None,
     status_req_id: str | None = None,
+    exec_ref_id: str | None = None,
 ) -> list[Field]:
     """ExecutionReport (8) body for FIX 4.2 or 4.4."""
     from fix.parties import write_parties
@@ -364,11 +380,12 @@ def execution_report(
         body.append((t.ORD_STATUS_REQ_ID, status_req_id.encode()))
     body.extend(write_parties(list(view.parties), begin_string))
     body.append((t.EXEC_ID, exec_id.encode()))
-    if is_42:
-        body.append((t.EXEC_TRANS_TYPE, b"3" if exec_type == ExecType.ORDER_STATUS else b"0"))
+    if exec_ref_id is not None:
+        body.append((t.EXEC_REF_ID, exec_ref_id.encode()))
     status_code = ord_status or ORD_STATUS_CODES[view.status]
-    if is_42 and exec_type == ExecType.ORDER_STATUS:
-        exec_type = status_code
+    if is_42:
+        body.append((t.EXEC_TRANS_TYPE, _TRANS_TYPE_42.get(exec_type, b"0")))
+        exec_type = _exec_type_42(exec_type, status_code, view.status)
     body.append((t.EXEC_TYPE, exec_type))
     body.append((t.ORD_STATUS, status_code))
     if ord_rej_reason is not None:

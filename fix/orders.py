@@ -17,7 +17,7 @@ from fix.ids import SessionID
 from fix.messages import ExecType, Fill, OrderView
 from fix.parties import Party
 from risk_controls.domain import ExecType as DomainExecType
-from risk_controls.domain import NewOrder, OrderStatus
+from risk_controls.domain import ExecutionReport, NewOrder, OrderStatus
 from risk_controls.entry import OrderUpdate
 
 ZERO = Decimal(0)
@@ -64,6 +64,8 @@ class Report:
     fill: Fill | None = None
     text: str | None = None
     ord_rej_reason: int | None = None
+    exec_ref_id: str | None = None
+    """The fill a bust or correction amends (ExecRefID 19)."""
 
 
 class OrderTracker:
@@ -150,6 +152,8 @@ def report_for(order: TrackedOrder, update: OrderUpdate, begin_string: str) -> R
         if report is not None and report.last_qty is not None and report.last_px is not None:
             fill = Fill(report.last_qty, report.last_px, None, report.trade_id)
         return Report(order.view(), _fill_type(begin_string, update.status), fill=fill, text=text)
+    if kind in (DomainExecType.TRADE_CANCEL, DomainExecType.TRADE_CORRECT) and report is not None:
+        return _trade_amendment(order, report, text)
     if kind is DomainExecType.CANCELED:
         cancel_cl, order.pending_cancel_cl = order.pending_cancel_cl, None
         if cancel_cl is not None:
@@ -162,7 +166,19 @@ def report_for(order: TrackedOrder, update: OrderUpdate, begin_string: str) -> R
         return Report(order.view(update.cl_ord_id, replaced_from), ExecType.REPLACED, status, text=text)
     if kind is DomainExecType.REJECTED:
         return Report(order.view(), ExecType.REJECTED, text=text, ord_rej_reason=0)
-    return Report(order.view(), ExecType.EXPIRED, text=text)
+    if kind is DomainExecType.EXPIRED:
+        return Report(order.view(), ExecType.EXPIRED, text=text)
+    return None  # a venue refused a cancel or replace: not an ExecutionReport (see FixOrderEntry)
+
+
+def _trade_amendment(order: TrackedOrder, report: ExecutionReport, text: str | None) -> Report:
+    """A bust (no fill) or correction (the corrected fill), naming the fill it amends."""
+    fill = None
+    correct = report.exec_type is DomainExecType.TRADE_CORRECT
+    if correct and report.last_qty is not None and report.last_px is not None:
+        fill = Fill(report.last_qty, report.last_px, None, report.trade_id)
+    code = ExecType.TRADE_CORRECT if correct else ExecType.TRADE_CANCEL
+    return Report(order.view(), code, fill=fill, text=text, exec_ref_id=report.ref_exec_id)
 
 
 def _kind_from_status(status: OrderStatus) -> DomainExecType | None:

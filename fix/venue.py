@@ -44,6 +44,9 @@ _EXEC_TYPES = {
     b"C": ExecType.EXPIRED,
 }
 _IGNORED_EXEC_TYPES = frozenset({b"6", b"A", b"E", b"I", b"3", b"D"})  # pending / status / restated
+_TRADE_AMENDMENTS_44 = {b"H": ExecType.TRADE_CANCEL, b"G": ExecType.TRADE_CORRECT}  # ExecType (150)
+_TRADE_AMENDMENTS_42 = {b"1": ExecType.TRADE_CANCEL, b"2": ExecType.TRADE_CORRECT}  # ExecTransType (20)
+_AMENDMENTS = frozenset(_TRADE_AMENDMENTS_44.values())
 
 
 @dataclass(slots=True)
@@ -172,34 +175,48 @@ class FixVenue:
     # ------------------------------------------------------------------ internals
 
     def _execution_report(self, message: FixMessage) -> None:
-        order_id = self._order_id_of(message)
-        if order_id is None:
-            log.warning("%s: report for an order we never sent: %r", self.name, message)
-            return
         code = message.require(t.EXEC_TYPE)
         exec_type = self._exec_type(code, message)
         if exec_type is None:
+            return
+        amendment = exec_type in _AMENDMENTS
+        order_id = self._order_id_of(message) or (self._done_order_id(message) if amendment else None)
+        if order_id is None:
+            log.warning("%s: report for an order we never sent: %r", self.name, message)
             return
         entry = self._orders.get(order_id)
         if exec_type is ExecType.REPLACED and entry is not None:
             entry.cl_ord_id = message.require_str(t.CL_ORD_ID)
             entry.before_replace = None
+        priced = exec_type in _FILLS or exec_type is ExecType.TRADE_CORRECT
         report = ExecutionReport(
             order_id=order_id,
             exec_id=message.require_str(t.EXEC_ID),
             exec_type=exec_type,
             venue=self.name,
             transact_time=message.get_time(t.TRANSACT_TIME) or self._clock.now(),
-            last_qty=message.get_decimal(t.LAST_QTY) if exec_type in _FILLS else None,
-            last_px=message.get_decimal(t.LAST_PX) if exec_type in _FILLS else None,
+            last_qty=message.get_decimal(t.LAST_QTY) if priced else None,
+            last_px=message.get_decimal(t.LAST_PX) if priced else None,
             venue_order_id=message.get_str(t.ORDER_ID),
             trade_id=message.get_str(t.SECONDARY_EXEC_ID) or message.get_str(t.TRD_MATCH_ID),
             text=message.get_str(t.TEXT),
+            ref_exec_id=message.require_str(t.EXEC_REF_ID) if amendment else None,
         )
         if entry is not None and exec_type in _DONE:
             self._forget(entry)
         if self._on_report is not None:
             self._on_report(report)
+
+    @staticmethod
+    def _done_order_id(message: FixMessage) -> str | None:
+        """The order a bust or correction names after we stopped tracking it (it was done):
+        our ClOrdIDs are the order id, then ``<order id>.<n>`` for each amendment. The
+        pipeline ignores an id it does not know."""
+        cl_ord_id = message.get_str(t.CL_ORD_ID)
+        if not cl_ord_id:
+            return None
+        base, dot, suffix = cl_ord_id.rpartition(".")
+        return base if dot and suffix.isdigit() else cl_ord_id
 
     def _cancel_reject(self, message: FixMessage) -> None:
         """OrderCancelReject: the order stays as the venue had it, and the pipeline hears so
@@ -229,6 +246,14 @@ class FixVenue:
         )
 
     def _exec_type(self, code: bytes, message: FixMessage) -> ExecType | None:
+        if self._begin == "FIX.4.2":
+            amended = _TRADE_AMENDMENTS_42.get(message.get(t.EXEC_TRANS_TYPE) or b"0")
+            if amended is not None:
+                return amended
+            if message.get(t.EXEC_TRANS_TYPE) == b"3":  # a status report, not news
+                return None
+        elif code in _TRADE_AMENDMENTS_44:
+            return _TRADE_AMENDMENTS_44[code]
         if code in _IGNORED_EXEC_TYPES:
             return None
         if code == b"F":

@@ -74,12 +74,14 @@ from risk_controls.domain import (
     TimeInForce,
     WorkingOrder,
 )
+from risk_controls.domain import ExecType as DomainExecType
 from risk_controls.domain.clock import Clock, SystemClock
 from risk_controls.entry import AmendResult, OrderEntry, OrderUpdate, SubmitResult
 
 log = logging.getLogger(__name__)
 ZERO = Decimal(0)
 COD_USER = "cancel-on-disconnect"
+_VENUE_REFUSALS = frozenset({DomainExecType.CANCEL_REJECTED, DomainExecType.REPLACE_REJECTED})
 
 
 class WorkingOrderSource(Protocol):
@@ -536,6 +538,10 @@ class FixOrderEntry:
         self._apply(self._adopt(sid, update), update)  # an order entered before this process started
 
     def _apply(self, tracked: TrackedOrder, update: OrderUpdate) -> None:
+        venue = update.report
+        if venue is not None and venue.exec_type in _VENUE_REFUSALS:
+            self._venue_refused(tracked, update, venue.exec_type is DomainExecType.REPLACE_REJECTED)
+            return
         report = report_for(tracked, update, tracked.session_id.begin_string)
         if report is not None:
             self._report(tracked.session_id, report, update)
@@ -543,6 +549,34 @@ class FixOrderEntry:
                 self.orders.rename(tracked, update.cl_ord_id)
         if not tracked.status.is_working:
             self.orders.finished(tracked)
+
+    def _venue_refused(self, tracked: TrackedOrder, update: OrderUpdate, replace: bool) -> None:
+        """The venue refused a cancel or replace the gateway had accepted: the desk that asked
+        gets an OrderCancelReject, and its order works on as the venue left it. (A cancel the
+        gateway itself asked for, kill switch or self-trade prevention, has nobody to tell.)"""
+        from fix.messages import ORD_STATUS_CODES
+
+        tracked.order, tracked.status = update.order, update.status
+        asked: tuple[str, str] | None = None
+        if replace and tracked.pending_replace is not None:
+            asked, tracked.pending_replace = tracked.pending_replace, None
+        elif not replace and tracked.pending_cancel_cl is not None:
+            asked = (tracked.pending_cancel_cl, tracked.cl_ord_id)
+            tracked.pending_cancel_cl = None
+        if asked is None:
+            return
+        text = update.report.text if update.report is not None else None
+        body = cancel_reject(
+            order_id=tracked.order_id,
+            cl_ord_id=asked[0],
+            orig_cl_ord_id=asked[1],
+            ord_status=ORD_STATUS_CODES[tracked.status],
+            response_to_replace=replace,
+            reason=2,  # broker / exchange option: the venue said no
+            text=f"venue refused: {text or 'no reason given'}",
+            account=tracked.order.account,
+        )
+        self._send(tracked.session_id, MsgType.ORDER_CANCEL_REJECT, body)
 
     def _drop_copy_only(self, update: OrderUpdate) -> None:
         if not self._drop_copies:
@@ -585,6 +619,7 @@ class FixOrderEntry:
             ord_rej_reason=report.ord_rej_reason,
             fill=report.fill,
             ord_status=report.ord_status,
+            exec_ref_id=report.exec_ref_id,
         )
 
     def _send(self, sid: SessionID, msg_type: bytes, body: list[Field]) -> None:

@@ -244,6 +244,9 @@ def snapshot(state: RiskState, kill_switch: KillSwitch) -> dict[str, Any]:
                 str(w.order.limit_price),
                 w.order.cl_ord_id,
                 w.venue,
+                tuple(
+                    sorted((exec_id, str(f.quantity), str(f.price)) for exec_id, f in (w.fills or {}).items())
+                ),
             )
             for oid, w in sorted(state.orders.items())
         },

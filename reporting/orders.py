@@ -25,6 +25,7 @@ _PX_STEP = Decimal("0.000001")
 TERMINAL = frozenset({"DENIED", "FILLED", "CANCELED", "REPLACED", "REJECTED", "EXPIRED"})
 _RECENTLY_CLOSED = 20_000  # ids of closed orders kept to spot late reports (bounded)
 _EXEC_ORDER_FIELDS = ("cl_ord_id", "account", "symbol", "side")
+_TRADE_AMENDMENTS = frozenset({"TRADE_CANCEL", "TRADE_CORRECT"})
 
 
 @dataclass(slots=True)
@@ -93,6 +94,9 @@ class OrderState:
 
 
 FillListener = Callable[[OrderState, Record], None]
+AmendmentListener = Callable[[OrderState, Record], None]
+"""A venue's bust or correction of a fill; the state is the open order, or for an order
+already closed (the usual case) a stand-in holding what the record itself names."""
 CloseListener = Callable[[OrderState], None]
 DenialListener = Callable[[OrderState | None, Record], None]
 
@@ -108,6 +112,7 @@ class OrderTracker:
         self.late_events = 0
         self.peak_open = 0
         self._on_fill: list[FillListener] = []
+        self._on_amendment: list[AmendmentListener] = []
         self._on_close: list[CloseListener] = []
         self._on_denial: list[DenialListener] = []
         for event_type, handler in (
@@ -129,6 +134,9 @@ class OrderTracker:
 
     def on_fill(self, listener: FillListener) -> None:
         self._on_fill.append(listener)
+
+    def on_trade_amendment(self, listener: AmendmentListener) -> None:
+        self._on_amendment.append(listener)
 
     def on_close(self, listener: CloseListener) -> None:
         self._on_close.append(listener)
@@ -238,6 +246,9 @@ class OrderTracker:
 
     def _execution(self, record: Record) -> None:
         p = record.payload
+        if p["exec_type"] in _TRADE_AMENDMENTS:
+            self._trade_amended(record)
+            return
         state = self._get(p["order_id"], record, create=True)
         if state is None:
             return
@@ -276,6 +287,22 @@ class OrderTracker:
         if final:
             state.reason = None
             self._close(state, "FILLED", record)
+
+    def _trade_amended(self, record: Record) -> None:
+        """A bust or correction: the record carries the order's quantities after it."""
+        p = record.payload
+        state = self._open.get(p["order_id"])
+        if state is None:  # closed (or received before the range): a stand-in from the record
+            known = {k: p[k] for k in _EXEC_ORDER_FIELDS if p.get(k)}
+            before = p["order_id"] not in self._closed
+            state = OrderState(p["order_id"], record.seq, known or None, carried_over=before)
+            state.status = p.get("status") or "FILLED"
+            state.venue = p.get("venue")
+        if p.get("cum_qty") is not None:
+            state.cum_qty = Decimal(p["cum_qty"])
+            state.cum_notional = state.cum_qty * Decimal(p.get("avg_px") or 0)
+        for listener in self._on_amendment:
+            listener(state, record)
 
     def _cancel_requested(self, record: Record) -> None:
         p = record.payload

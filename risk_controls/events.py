@@ -204,7 +204,7 @@ def execution_record_payload(
 ) -> dict[str, Any]:
     """``exec.report``: the venue's report plus the order's state after it (one dict, built once)."""
     last_qty, last_px = report.last_qty, report.last_px
-    return {
+    payload = {
         "order_id": report.order_id,
         "exec_id": report.exec_id,
         "exec_type": report.exec_type._value_,
@@ -225,6 +225,9 @@ def execution_record_payload(
         "status": status,
         "fx_rate": fmt(fx_rate),
     }
+    if report.ref_exec_id is not None:  # a bust or correction names the fill it amends
+        payload["ref_exec_id"] = report.ref_exec_id
+    return payload
 
 
 def execution_from(payload: dict[str, Any]) -> ExecutionReport:
@@ -239,6 +242,7 @@ def execution_from(payload: dict[str, Any]) -> ExecutionReport:
         venue_order_id=payload.get("venue_order_id"),
         trade_id=payload.get("trade_id"),
         text=payload.get("text"),
+        ref_exec_id=payload.get("ref_exec_id"),
     )
 
 

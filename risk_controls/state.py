@@ -17,6 +17,7 @@ from datetime import date, datetime, timedelta
 from decimal import Decimal
 
 from risk_controls.domain import (
+    AppliedFill,
     ExecType,
     ExecutionReport,
     NewOrder,
@@ -320,6 +321,8 @@ class RiskState:
                 working.status = OrderStatus.PARTIALLY_FILLED if working.cum_qty else OrderStatus.NEW
         elif kind in (ExecType.PARTIAL_FILL, ExecType.FILL):
             self._apply_fill(working, report, fx)
+        elif kind in (ExecType.TRADE_CANCEL, ExecType.TRADE_CORRECT):
+            self._amend_trade(working, report)
         elif kind in (ExecType.CANCELED, ExecType.EXPIRED, ExecType.REJECTED):
             self._reserve(working, working.leaves_qty, -1)
             working.status = {
@@ -334,19 +337,63 @@ class RiskState:
     def _apply_fill(self, working: WorkingOrder, report: ExecutionReport, fx: Decimal) -> None:
         qty = report.last_qty or ZERO
         px = report.last_px or ZERO
-        order = working.order
         self._reserve(working, min(qty, working.leaves_qty), -1)
+        fill = AppliedFill(qty, px, fx)
+        self._book_fill(working, fill, +1)
+        fills = working.fills
+        if fills is None:
+            fills = working.fills = {}
+        fills[report.exec_id] = fill
+        working.status = (
+            OrderStatus.FILLED if working.cum_qty >= working.order.quantity else OrderStatus.PARTIALLY_FILLED
+        )
+
+    def _book_fill(self, working: WorkingOrder, fill: AppliedFill, direction: int) -> None:
+        """Add (+1) or take back (-1) a fill's effect on the order, position and traded notional."""
+        qty = fill.quantity * direction
+        order = working.order
         working.cum_qty += qty
-        working.cum_notional += qty * px
+        working.cum_notional += qty * fill.price
         exposure = self.exposure(order.account, order.symbol)
         exposure.position += qty * order.side.sign
         self._revalue(order.account, exposure, ZERO)  # keep the line's mark: see _reserve
-        traded = qty * px * fx
+        traded = qty * fill.price * fill.fx_rate
         self.book(order.account).executed_notional += traded
         self.firm_executed_notional += traded
-        working.status = (
-            OrderStatus.FILLED if working.cum_qty >= order.quantity else OrderStatus.PARTIALLY_FILLED
-        )
+
+    def _amend_trade(self, working: WorkingOrder, report: ExecutionReport) -> bool:
+        """A venue busted (TRADE_CANCEL) or corrected (TRADE_CORRECT) the fill ``ref_exec_id``.
+
+        The fill's effects are taken back exactly as they were booked (its price and FX
+        rate), and a correction books the corrected quantity and price in their place. An
+        order that is done stays done: venues do not put busted quantity back to work. A
+        working order's open quantity follows its filled quantity and is reserved again,
+        the conservative reading for credit and exposure. False when the fill is unknown
+        (then nothing changes; the report is still recorded).
+        """
+        fills = working.fills
+        old = fills.pop(report.ref_exec_id, None) if fills and report.ref_exec_id else None
+        if old is None:
+            return False
+        assert fills is not None
+        was_working = working.status.is_working
+        leaves_before = working.leaves_qty
+        self._book_fill(working, old, -1)
+        if report.exec_type is ExecType.TRADE_CORRECT and report.last_qty and report.last_px is not None:
+            corrected = AppliedFill(report.last_qty, report.last_px, old.fx_rate)
+            self._book_fill(working, corrected, +1)
+            fills[report.exec_id] = corrected
+        if was_working and working.status is not OrderStatus.PENDING_CANCEL:
+            if working.cum_qty >= working.order.quantity:
+                working.status = OrderStatus.FILLED
+            else:
+                working.status = OrderStatus.PARTIALLY_FILLED if working.cum_qty else OrderStatus.NEW
+        change = working.leaves_qty - leaves_before
+        if change > 0:
+            self._reserve(working, change, +1)
+        elif change < 0:
+            self._reserve(working, -change, -1)
+        return True
 
     def _rest(self, working: WorkingOrder) -> None:
         order = working.order

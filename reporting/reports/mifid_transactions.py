@@ -8,6 +8,12 @@ The price currency is the instrument's, recorded when the order was received
 (logs written before it was recorded leave it empty). Fields the gateway
 cannot know (the counterparty) are left empty for the reporting firm's ARM to
 complete.
+
+A venue's bust of a fill cancels its report (status CANC, same transaction
+reference number); a correction cancels it and reports the corrected fill
+(NEWT) under the correction's exec id. When the order closed before the
+bust, which is the usual case, the NEWT row carries what the correction's
+record names and leaves the MiFID II tags to the ARM.
 """
 
 from __future__ import annotations
@@ -53,6 +59,27 @@ class MifidTransactions(Projection):
         self.policies = ctx.policies
         self._lei_of: dict[str, str | None] = {}
         ctx.tracker.on_fill(self._fill)
+        ctx.tracker.on_trade_amendment(self._amended)
+
+    def _amended(self, s: OrderState, record: Record) -> None:
+        p = record.payload
+        cancelled = f"{s.order_id}-{p.get('ref_exec_id')}"
+        empty: list[object] = [None] * len(HEADER)
+        row = dict(zip(HEADER, empty, strict=True))
+        row.update(
+            report_status="CANC",
+            transaction_reference_number=cancelled,
+            executing_entity_id=self._firm_lei(),
+            trading_date_time=p.get("transact_time"),
+            order_id=s.order_id,
+            cl_ord_id=s.cl_ord_id,
+            exec_id=p.get("ref_exec_id"),
+            account=s.field("account"),
+            symbol=s.field("symbol"),
+        )
+        self.rows.write(tuple(row.values()))
+        if p["exec_type"] == "TRADE_CORRECT" and p.get("last_qty") and p.get("last_px"):
+            self._fill(s, record)
 
     def _firm_lei(self) -> str | None:
         version = self.policies.in_force

@@ -1,4 +1,5 @@
-"""Trade blotter: every fill, one CSV row per execution report that carries a quantity."""
+"""Trade blotter: every fill, one CSV row per execution report that carries a quantity, and
+one row for each bust or correction of a fill (``ref_exec_id`` names the fill)."""
 
 from __future__ import annotations
 
@@ -20,7 +21,7 @@ HEADER = (
     "trade_id", "exec_type", "account", "symbol", "isin", "side", "short_selling_indicator",
     "last_qty", "last_px", "notional", "cum_qty", "order_qty", "leaves_qty", "venue",
     "venue_mic", "venue_order_id", "capacity", "client_id", "entered_by", "strategy",
-    "order_received_before_period",
+    "order_received_before_period", "ref_exec_id",
 )  # fmt: skip
 _PX = Decimal("0.000001")
 UNKNOWN = "(order received before the period)"
@@ -45,7 +46,23 @@ class TradeBlotter(Projection):
         self.account_fills: Counter[str] = Counter()
         self.largest: list[tuple[Decimal, int, tuple[str, ...]]] = []
         self.carried = Sample()
+        self.busts = 0
+        self.corrections = 0
         ctx.tracker.on_fill(self._fill)
+        ctx.tracker.on_trade_amendment(self._amended)
+
+    def _amended(self, s: OrderState, record: Record) -> None:
+        """A bust or correction is listed as it came; the fill totals above are as executed."""
+        p = record.payload
+        if p["exec_type"] == "TRADE_CANCEL":
+            self.busts += 1
+        else:
+            self.corrections += 1
+        if self.rows.enabled:
+            qty = Decimal(p["last_qty"]) if p.get("last_qty") else None
+            px = Decimal(p["last_px"]) if p.get("last_px") else None
+            notional = qty * px if qty is not None and px is not None else None
+            self._row(s, record, str(s.field("symbol") or ""), qty, px, notional)
 
     def _fill(self, s: OrderState, record: Record) -> None:
         p = record.payload
@@ -75,21 +92,43 @@ class TradeBlotter(Projection):
             self.carried.add(self._brief(s, record, symbol, qty, px, notional))
 
     def _row(
-        self, s: OrderState, record: Record, symbol: str, qty: Decimal, px: Decimal,
-        notional: Decimal,
+        self, s: OrderState, record: Record, symbol: str, qty: Decimal | None, px: Decimal | None,
+        notional: Decimal | None,
     ) -> None:  # fmt: skip
         p = record.payload
         qty_ordered = s.quantity
         leaves = None if qty_ordered is None else max(qty_ordered - s.cum_qty, ZERO)
         self.rows.write(
             (
-                record.seq, record.ts, p.get("transact_time"), s.order_id, s.cl_ord_id,
-                s.version, p.get("exec_id"), p.get("trade_id"), p.get("exec_type"),
-                s.field("account"), symbol, s.isin, s.field("side"),
-                short_selling_indicator(s), qty, px, notional, s.cum_qty, qty_ordered, leaves,
-                p.get("venue"), venue_mic(s), p.get("venue_order_id") or s.venue_order_id,
-                tag(s, "capacity"), tag(s, "client_id"), origin(s, "user"),
-                origin(s, "strategy"), s.carried_over,
+                record.seq,
+                record.ts,
+                p.get("transact_time"),
+                s.order_id,
+                s.cl_ord_id,
+                s.version,
+                p.get("exec_id"),
+                p.get("trade_id"),
+                p.get("exec_type"),
+                s.field("account"),
+                symbol,
+                s.isin,
+                s.field("side"),
+                short_selling_indicator(s),
+                qty,
+                px,
+                notional,
+                s.cum_qty,
+                qty_ordered,
+                leaves,
+                p.get("venue"),
+                venue_mic(s),
+                p.get("venue_order_id") or s.venue_order_id,
+                tag(s, "capacity"),
+                tag(s, "client_id"),
+                origin(s, "user"),
+                origin(s, "strategy"),
+                s.carried_over,
+                p.get("ref_exec_id"),
             )
         )
 
@@ -98,8 +137,14 @@ class TradeBlotter(Projection):
         notional: Decimal,
     ) -> tuple[str, ...]:  # fmt: skip
         return (
-            self.ctx.when(record.ts), s.order_id, str(s.field("account") or ""), symbol,
-            str(s.field("side") or ""), str(qty), str(px), amount(notional),
+            self.ctx.when(record.ts),
+            s.order_id,
+            str(s.field("account") or ""),
+            symbol,
+            str(s.field("side") or ""),
+            str(qty),
+            str(px),
+            amount(notional),
         )
 
     def document(self, result: ScanResult) -> ReportDocument:
@@ -120,7 +165,10 @@ class TradeBlotter(Projection):
             self.title,
             (
                 Heading("Summary"),
-                Text("Every fill reported by a venue in the period; the CSV has one row per fill."),
+                Text(
+                    "Every fill reported by a venue in the period; the CSV has one row per fill "
+                    "and one per bust or correction. Figures are as executed, before busts."
+                ),
                 Figures(
                     "Key figures",
                     (
@@ -128,6 +176,8 @@ class TradeBlotter(Projection):
                         ("Executed quantity", amount(self.qty)),
                         ("Executed notional (price currency)", amount(self.notional)),
                         ("Fills of orders received before the period", count(self.carried.total)),
+                        ("Fills busted by a venue", count(self.busts)),
+                        ("Fills corrected by a venue", count(self.corrections)),
                     ),
                 ),
                 Bars(f"Fills per {self.hourly.per()} (UTC)", labels, values),

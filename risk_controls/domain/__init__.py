@@ -4,6 +4,7 @@ from risk_controls.domain.decisions import CheckOutcome, CheckResult, Denial, De
 from risk_controls.domain.executions import ExecType, ExecutionReport
 from risk_controls.domain.instruments import Instrument, InstrumentBook
 from risk_controls.domain.orders import (
+    AppliedFill,
     CancelRequest,
     Capacity,
     Channel,
@@ -19,6 +20,7 @@ from risk_controls.domain.orders import (
 )
 
 __all__ = [
+    "AppliedFill",
     "CancelRequest",
     "Capacity",
     "Channel",

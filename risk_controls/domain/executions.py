@@ -20,6 +20,11 @@ class ExecType(StrEnum):
     # (FIX OrderCancelReject, 35=9). Never a reason to close the order.
     CANCEL_REJECTED = "CANCEL_REJECTED"
     REPLACE_REJECTED = "REPLACE_REJECTED"
+    # The venue busted (cancelled) or corrected an earlier fill, named by ``ref_exec_id``
+    # (FIX 4.4 ExecType H / G, FIX 4.2 ExecTransType 1 / 2, with ExecRefID 19). A
+    # correction carries the fill's corrected quantity and price.
+    TRADE_CANCEL = "TRADE_CANCEL"
+    TRADE_CORRECT = "TRADE_CORRECT"
 
 
 @dataclass(frozen=True, slots=True)
@@ -36,3 +41,4 @@ class ExecutionReport:
     venue_order_id: str | None = None
     trade_id: str | None = None
     text: str | None = None
+    ref_exec_id: str | None = None

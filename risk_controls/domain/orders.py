@@ -172,6 +172,15 @@ class ReplaceRequest:
     expire_at: datetime | None = None
 
 
+@dataclass(frozen=True, slots=True)
+class AppliedFill:
+    """One execution as applied to our state: what a bust must take back exactly."""
+
+    quantity: Decimal
+    price: Decimal
+    fx_rate: Decimal
+
+
 @dataclass(slots=True)
 class WorkingOrder:
     """An accepted order as the gateway tracks it until it is done.
@@ -188,6 +197,8 @@ class WorkingOrder:
     cum_qty: Decimal = ZERO
     cum_notional: Decimal = ZERO
     venue_order_id: str | None = None
+    fills: dict[str, AppliedFill] | None = None
+    """Each fill by the venue's exec id, for a later bust or correction (None until the first)."""
 
     @property
     def leaves_qty(self) -> Decimal:

@@ -98,7 +98,12 @@ class FakeEntry:
     # --- venue side, driven by the test ---
 
     def report(
-        self, order_id: str, exec_type: ExecType, last_qty: str | None = None, last_px: str | None = None
+        self,
+        order_id: str,
+        exec_type: ExecType,
+        last_qty: str | None = None,
+        last_px: str | None = None,
+        ref_exec_id: str | None = None,
     ) -> None:
         working = self.orders[order_id]
         qty = Decimal(last_qty) if last_qty else None
@@ -112,6 +117,10 @@ class FakeEntry:
                 if working.cum_qty >= working.order.quantity
                 else OrderStatus.PARTIALLY_FILLED
             )
+        elif exec_type is ExecType.TRADE_CANCEL:  # tests bust an order's only fill
+            working.cum_qty = working.cum_notional = Decimal(0)
+        elif exec_type is ExecType.CANCEL_REJECTED:
+            working.status = OrderStatus.PARTIALLY_FILLED if working.cum_qty else OrderStatus.NEW
         elif exec_type is ExecType.CANCELED:
             working.status = OrderStatus.CANCELED
         elif exec_type is ExecType.REPLACED:
@@ -129,6 +138,8 @@ class FakeEntry:
             qty,
             px,
             trade_id="T1" if qty else None,
+            text="too late" if exec_type is ExecType.CANCEL_REJECTED else None,
+            ref_exec_id=ref_exec_id,
         )
         update = OrderUpdate(
             order_id=order_id,

@@ -14,6 +14,7 @@ import re
 import sys
 import threading
 from collections.abc import Coroutine
+from decimal import Decimal
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -247,7 +248,8 @@ def free_port() -> int:
 
 class VenueApp(Recorder):
     """QuickFIX playing an exchange: acks every order; fills symbol FILL, rejects symbol REJECT,
-    and refuses to cancel or replace symbol STUCK (OrderCancelReject)."""
+    refuses to cancel or replace symbol STUCK (OrderCancelReject), and fills symbol BUST, then
+    corrects that fill's price and busts the correction."""
 
     def __init__(self) -> None:
         super().__init__()
@@ -268,6 +270,34 @@ class VenueApp(Recorder):
                 continue
             message.setField(tag, value)
         qf.Session.sendToTarget(message, sid)
+
+    def _fill_correct_and_bust(
+        self, sid: qf.SessionID, base: list[tuple[int, str]], qty: str, price: str
+    ) -> None:
+        fix42 = sid.getBeginString().getValue() == "FIX.4.2"
+
+        def amends(code_44: str, trans_type_42: str) -> list[tuple[int, str]]:
+            return [(20, trans_type_42), (150, "2")] if fix42 else [(150, code_44)]
+
+        done = [(39, "2"), (151, "0")]
+        fill_id = f"VX{self.exec_counter + 1}"
+        self._report(sid, [*base, (150, "F"), *done, (32, qty), (31, price), (14, qty), (6, price)])
+        corrected = str(Decimal(price) - Decimal("0.05"))
+        correct_id = f"VX{self.exec_counter + 1}"
+        self._report(
+            sid,
+            [
+                *base,
+                *amends("G", "2"),
+                (19, fill_id),
+                *done,
+                (32, qty),
+                (31, corrected),
+                (14, qty),
+                (6, corrected),
+            ],
+        )
+        self._report(sid, [*base, *amends("H", "1"), (19, correct_id), *done, (14, "0"), (6, "0")])
 
     def fromApp(self, message: qf.Message, sessionID: qf.SessionID) -> None:
         super().fromApp(message, sessionID)
@@ -292,6 +322,8 @@ class VenueApp(Recorder):
                 )
                 return
             self._report(sessionID, [*base, (150, "0"), (39, "0"), (151, qty), (14, "0"), (6, "0")])
+            if symbol == "BUST":
+                self._fill_correct_and_bust(sessionID, base, qty, got.get(44, "10"))
             if symbol == "FILL":
                 price = got.get(44, "10")
                 self._report(

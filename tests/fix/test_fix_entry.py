@@ -343,6 +343,47 @@ def test_cancel_on_disconnect_cancels_only_that_sessions_orders() -> None:
     run(scenario)
 
 
+@pytest.mark.parametrize("sid", [DESK, OLD])
+def test_a_busted_fill_is_reported_to_the_desk_and_the_drop_copy_naming_the_fill(sid: SessionID) -> None:
+    """FIX 4.4: ExecType H with ExecRefID; FIX 4.2: ExecTransType 1, ExecType the fill type."""
+
+    async def scenario() -> None:
+        rig = Rig()
+        await rig.order(sid=sid)
+        rig.entry.report("O1", ExecType.FILL, "100", "101.25")
+        [filled] = rig.sender.take(sid)[1:]
+        rig.sender.take()
+        rig.entry.report("O1", ExecType.TRADE_CANCEL, ref_exec_id=filled.get(17))
+        [bust] = rig.sender.take(sid)
+        [copy] = rig.sender.take(DROP)
+        assert bust.get(19) == copy.get(19) == filled.get(17)
+        assert (bust.get(14), bust.get(39), bust.get(11)) == ("0", "2", "C1")  # the order stays done
+        if sid == OLD:
+            assert (bust.get(20), bust.get(150)) == ("1", "2")
+        else:
+            assert (bust.get(150), bust.get(20)) == ("H", None)
+        assert copy.get(150) == "H"
+
+    run(scenario)
+
+
+def test_a_cancel_the_venue_refuses_reaches_the_desk_as_order_cancel_reject() -> None:
+    async def scenario() -> None:
+        rig = Rig()
+        await rig.order()
+        rig.sender.take()
+        await rig.send("F", "11=X1|41=C1|1=ACC1|55=AAPL|54=1|38=100|60=20261123-10:00:00")
+        [pending] = rig.sender.take(DESK)
+        assert (pending.get(150), pending.get(39)) == ("6", "6")
+        rig.entry.report("O1", ExecType.CANCEL_REJECTED)
+        [refused] = rig.sender.take(DESK)
+        assert refused.msg_type == b"9"
+        assert (refused.get(11), refused.get(41), refused.get(434), refused.get(39)) == ("X1", "C1", "1", "0")
+        assert refused.get(58) == "venue refused: too late"
+
+    run(scenario)
+
+
 def test_drop_copy_gets_every_report_and_cannot_trade() -> None:
     async def scenario() -> None:
         rig = Rig()

@@ -156,6 +156,29 @@ def test_a_cancel_or_replace_the_venue_refuses_reaches_the_pipeline(
     assert (cancel[41], cancel[38]) == ("G-5", "100")  # the version the venue kept, not the refused one
 
 
+def test_a_venue_correcting_and_busting_a_fill_of_a_done_order_reaches_the_pipeline(
+    connected: tuple[FixVenue, QfVenue, LoopThread, queue.Queue[ExecutionReport]],
+) -> None:
+    """ExecType G / H (4.4) or ExecTransType 2 / 1 (4.2), with ExecRefID, become TRADE_CORRECT
+    and TRADE_CANCEL naming the fill they amend, although the filled order is done here."""
+    venue, _, loop, reports = connected
+    loop.call(venue.submit, RoutedOrder("G-7", order("BUST", qty="100", price="10.50")))
+    new, filled, corrected, busted = (reports.get(timeout=10) for _ in range(4))
+    assert (new.exec_type, filled.exec_type) == (ExecType.NEW, ExecType.FILL)
+    assert "G-7" not in venue._orders  # done: no longer tracked
+    assert (corrected.order_id, corrected.exec_type, corrected.ref_exec_id) == (
+        "G-7",
+        ExecType.TRADE_CORRECT,
+        filled.exec_id,
+    )
+    assert (corrected.last_qty, corrected.last_px) == (Decimal(100), Decimal("10.45"))
+    assert (busted.order_id, busted.exec_type, busted.ref_exec_id) == (
+        "G-7",
+        ExecType.TRADE_CANCEL,
+        corrected.exec_id,
+    )
+
+
 def test_order_for_a_venue_that_is_not_logged_on_is_rejected_at_once() -> None:
     loop = LoopThread()
     try:

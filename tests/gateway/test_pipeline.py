@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from datetime import UTC, datetime
 from decimal import Decimal
 from pathlib import Path
 
@@ -443,3 +444,76 @@ def test_a_self_trade_cancel_the_store_could_not_record_is_never_sent_and_the_or
     asyncio.run(scenario())
     gateway.pipeline.router.cancel = original  # type: ignore[method-assign]
     assert spy.violations == []
+
+
+def _trade_amendment(
+    order_id: str, exec_id: str, kind: ExecType, ref: str, qty: str | None = None, price: str | None = None
+) -> ExecutionReport:
+    """A venue's bust (TRADE_CANCEL) or correction (TRADE_CORRECT) of fill ``ref``."""
+    return ExecutionReport(
+        order_id,
+        exec_id,
+        kind,
+        "SIM",
+        datetime(2026, 11, 23, 15, 0, tzinfo=UTC),
+        last_qty=Decimal(qty) if qty else None,
+        last_px=Decimal(price) if price else None,
+        ref_exec_id=ref,
+    )
+
+
+def test_a_busted_fill_is_taken_back_from_the_order_position_and_credit_used(
+    memory_gateway: tuple[Gateway, SpyVenue], clock: ManualClock
+) -> None:
+    gateway, _ = memory_gateway
+    pipeline, state = gateway.pipeline, gateway.pipeline.state
+
+    async def scenario() -> None:
+        result = await pipeline.submit(order("tb-1", symbol="JPM", qty="100", price="240.00"))
+        oid = result.order_id
+        book = state.book("ACC-APPLE-TSY")
+        executed, open_before = book.executed_notional, book.open_notional
+        pipeline.on_venue_report(
+            ExecutionReport(
+                oid,
+                "f-1",
+                ExecType.PARTIAL_FILL,
+                "SIM",
+                clock.now(),
+                last_qty=Decimal(40),
+                last_px=Decimal("239.90"),
+            )
+        )
+        assert state.exposure("ACC-APPLE-TSY", "JPM").position == 40
+        assert book.executed_notional == executed + Decimal("9596.00")
+        assert book.open_notional == open_before - 40 * Decimal("240.00")
+
+        pipeline.on_venue_report(_trade_amendment(oid, "f-1x", ExecType.TRADE_CANCEL, "f-1"))
+        working = state.orders[oid]
+        assert (working.cum_qty, working.status) == (0, OrderStatus.NEW)
+        assert state.exposure("ACC-APPLE-TSY", "JPM").position == 0
+        assert book.executed_notional == executed
+        assert book.open_notional == open_before  # the open quantity is reserved again
+        bust = [r for r in events_of(gateway, ev.EXECUTION) if r["exec_type"] == "TRADE_CANCEL"]
+        assert bust[0]["ref_exec_id"] == "f-1" and bust[0]["cum_qty"] == "0"
+
+        pipeline.on_venue_report(fill(oid, "f-2", "100", "239.95", clock.now(), "T2"))
+        assert working.status is OrderStatus.FILLED and oid not in state.working
+        pipeline.on_venue_report(
+            _trade_amendment(oid, "f-2c", ExecType.TRADE_CORRECT, "f-2", qty="100", price="239.80")
+        )
+        assert working.avg_px == Decimal("239.80") and working.status is OrderStatus.FILLED
+        assert book.executed_notional == executed + Decimal("23980.00")
+        assert state.exposure("ACC-APPLE-TSY", "JPM").position == 100
+
+        pipeline.on_venue_report(_trade_amendment(oid, "f-2cx", ExecType.TRADE_CANCEL, "f-2c"))
+        assert working.cum_qty == 0 and working.status is OrderStatus.FILLED  # done stays done
+        assert oid not in state.working and book.open_notional == open_before - 100 * Decimal("240.00")
+        assert state.exposure("ACC-APPLE-TSY", "JPM").position == 0
+        assert book.executed_notional == executed
+
+        pipeline.on_venue_report(_trade_amendment(oid, "f-9x", ExecType.TRADE_CANCEL, "no-such-fill"))
+        assert book.executed_notional == executed  # unknown fill: recorded, nothing taken back
+        assert events_of(gateway, ev.EXECUTION)[-1]["ref_exec_id"] == "no-such-fill"
+
+    asyncio.run(scenario())

@@ -9,7 +9,7 @@ from pathlib import Path
 
 from audit.factory import open_audit_log
 from gateway.replay import replay, snapshot
-from risk_controls.domain import CancelRequest, DenyCode, ReplaceRequest, Side
+from risk_controls.domain import CancelRequest, DenyCode, ExecType, ExecutionReport, ReplaceRequest, Side
 from risk_controls.domain.clock import ManualClock
 from risk_controls.kill_switch import KillScope
 from tests.gateway.conftest import DESK, make_gateway, order
@@ -53,6 +53,52 @@ def test_state_rebuilt_from_the_sqlite_log_equals_the_state_before(
         assert rebuilt.policy_hash == gateway.policies.current.content_hash  # type: ignore[union-attr]
     finally:
         reopened.close()
+
+
+def test_busts_and_corrections_are_rebuilt_from_the_log_as_they_were_applied(
+    tmp_path: Path, clock: ManualClock
+) -> None:
+    url = f"sqlite:///{tmp_path / 'audit.db'}"
+    gateway, _ = make_gateway(tmp_path, open_audit_log(url), clock)
+    pipeline = gateway.pipeline
+
+    def report(
+        oid: str, exec_id: str, kind: ExecType, qty: str | None, px: str | None, ref: str | None
+    ) -> None:
+        pipeline.on_venue_report(
+            ExecutionReport(
+                oid,
+                exec_id,
+                kind,
+                "SIM",
+                clock.now(),
+                last_qty=Decimal(qty) if qty else None,
+                last_px=Decimal(px) if px else None,
+                ref_exec_id=ref,
+            )
+        )
+
+    async def trade() -> None:
+        first = (await pipeline.submit(order("b-1", symbol="JPM", qty="100", price="240.00"))).order_id
+        second = (await pipeline.submit(order("b-2", symbol="KO", qty="300", price="62.00"))).order_id
+        report(first, "e1", ExecType.PARTIAL_FILL, "30", "239.90", None)
+        report(first, "e2", ExecType.PARTIAL_FILL, "20", "239.95", None)
+        report(first, "e1x", ExecType.TRADE_CANCEL, None, None, "e1")
+        report(second, "k1", ExecType.FILL, "300", "61.95", None)
+        report(second, "k1c", ExecType.TRADE_CORRECT, "250", "61.90", "k1")
+        await asyncio.sleep(0.05)
+
+    asyncio.run(trade())
+    gateway.audit.flush(timeout=10)
+    before = snapshot(pipeline.state, pipeline.kill_switch)
+    gateway.close()
+    reopened = open_audit_log(url)
+    try:
+        assert snapshot(replay(reopened.read()).state, pipeline.kill_switch) == before
+    finally:
+        reopened.close()
+    orders = before["orders"]
+    assert [o[1] for o in orders.values()] == ["20", "250"]  # cum_qty after the bust and the correction
 
 
 def test_restarted_gateway_keeps_limits_and_kill_switch(tmp_path: Path, clock: ManualClock) -> None:

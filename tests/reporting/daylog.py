@@ -217,6 +217,23 @@ class DayLog:
         )
         self.append(ev.EXECUTION, ev.execution_payload(report))
 
+    def amend_trade(self, o: Order, exec_type: ExecType, ref: str, qty: int | None = None,
+                    px: str | None = None) -> str:
+        """A venue's bust or correction of fill ``ref``, as the pipeline records it (with the
+        order's quantities after it; the order stays done). Returns its exec id."""
+        self._seq += 1
+        exec_id = f"E{self._seq:06d}"
+        payload = ev.execution_payload(
+            ExecutionReport(o.order_id, exec_id, exec_type, "SIM", self._now,
+                            Decimal(qty) if qty else None, Decimal(px) if px else None,
+                            venue_order_id=f"V{o.order_id}")
+        )
+        payload.update(ref_exec_id=ref, cl_ord_id=o.order.cl_ord_id, account=o.order.account,
+                       symbol=o.order.symbol, side=o.order.side.value, status="FILLED",
+                       cum_qty=str(qty or 0), avg_px=px or "0")
+        self.append(ev.EXECUTION, payload)
+        return exec_id
+
     def fill(self, o: Order, qty: int, px: str) -> None:
         o.filled += qty
         final = o.filled >= o.order.quantity
@@ -451,6 +468,17 @@ def _venue_reject(d: DayLog, o: dict[str, Order]) -> None:
                    "order_management", orig_cl_ord_id="C99999")
 
 
+def _busted(d: DayLog, o: dict[str, Order]) -> None:
+    """A fill the venue corrects (price), then busts: the order closed at the fill."""
+    amended = d.new_order("ACC-APPLE-TSY", "NVDA", Side.BUY, 400, "140.35")
+    d.accept(amended)
+    d.execution(amended, ExecType.NEW)
+    d.fill(amended, 400, "140.35")
+    filled = f"E{d._seq:06d}"
+    corrected = d.amend_trade(amended, ExecType.TRADE_CORRECT, filled, 400, "140.30")
+    d.amend_trade(amended, ExecType.TRADE_CANCEL, corrected)
+
+
 def _left_working(d: DayLog, o: dict[str, Order]) -> None:
     open_a = d.new_order("ACC-HOUSE", "MSFT", Side.BUY, 300, "400.00", tif=TimeInForce.GTC)
     d.accept(open_a)
@@ -473,6 +501,7 @@ def _scripted() -> list[Step]:
         (_t(DAY, 12, 0), _kill),
         (_t(DAY, 12, 30), _release),
         (_t(DAY, 13, 0), _venue_reject),
+        (_t(DAY, 14, 10), _busted),
         (_t(DAY, 15, 55), _left_working),
     ]
 

@@ -15,8 +15,16 @@ def _fills(generated: Generated) -> list[dict[str, str]]:
     ]
 
 
+def _fill_rows(generated: Generated) -> list[dict[str, str]]:
+    return [r for r in generated.csv("trade-blotter") if r["exec_type"] in ("FILL", "PARTIAL_FILL")]
+
+
+def _fill_exec_ids(generated: Generated) -> set[str]:
+    return {f["exec_id"] for f in _fills(generated)}
+
+
 def test_one_row_per_fill_with_matching_totals(generated: Generated) -> None:
-    rows = generated.csv("trade-blotter")
+    rows = _fill_rows(generated)
     fills = _fills(generated)
     assert [r["exec_id"] for r in rows] == [f["exec_id"] for f in fills]
     assert sum(Decimal(r["last_qty"]) for r in rows) == sum(Decimal(f["last_qty"]) for f in fills)
@@ -28,7 +36,7 @@ def test_one_row_per_fill_with_matching_totals(generated: Generated) -> None:
 
 def test_fills_carry_the_order_they_belong_to(generated: Generated) -> None:
     orders = {r.payload["order_id"]: r.payload["order"] for r in generated.of(ev.ORDER_RECEIVED)}
-    for row in generated.csv("trade-blotter"):
+    for row in _fill_rows(generated):
         if row["order_received_before_period"] == "Y":
             assert row["symbol"] == ""
             continue
@@ -40,7 +48,10 @@ def test_fills_carry_the_order_they_belong_to(generated: Generated) -> None:
 
 
 def test_mifid_rows_use_the_tags_and_the_firm_lei_from_the_policy(generated: Generated) -> None:
-    rows = generated.csv("mifid-transactions")
+    rows = [
+        r for r in generated.csv("mifid-transactions")
+        if r["report_status"] == "NEWT" and r["exec_id"] in _fill_exec_ids(generated)
+    ]
     fills = _fills(generated)
     assert len(rows) == len(fills)
     tags = {r.payload["order_id"]: r.payload["tags"] for r in generated.of(ev.ORDER_ACCEPTED)}
@@ -58,3 +69,40 @@ def test_mifid_rows_use_the_tags_and_the_firm_lei_from_the_policy(generated: Gen
         assert row["algo_indicator"] == ("true" if tag["algo_indicator"] else "false")
     shorts = [r for r in rows if r["short_selling_indicator"] == "SESH"]
     assert shorts and all(r["buyer_id"] == "" for r in shorts)
+
+
+def _amendments(generated: Generated) -> list[dict[str, str]]:
+    return [
+        r.payload for r in generated.of(ev.EXECUTION)
+        if r.payload["exec_type"] in ("TRADE_CANCEL", "TRADE_CORRECT")
+    ]
+
+
+def test_busts_and_corrections_are_listed_naming_the_fill_they_amend(generated: Generated) -> None:
+    amendments = _amendments(generated)
+    assert [a["exec_type"] for a in amendments] == ["TRADE_CORRECT", "TRADE_CANCEL"]
+    rows = [r for r in generated.csv("trade-blotter") if r["exec_type"].startswith("TRADE_")]
+    assert [(r["exec_id"], r["ref_exec_id"]) for r in rows] == [
+        (a["exec_id"], a["ref_exec_id"]) for a in amendments
+    ]
+    corrected, busted = rows
+    assert (corrected["symbol"], corrected["side"], corrected["account"]) == ("NVDA", "BUY", "ACC-APPLE-TSY")
+    assert (Decimal(corrected["last_qty"]), Decimal(corrected["last_px"])) == (400, Decimal("140.30"))
+    assert busted["last_qty"] == "" and busted["order_received_before_period"] == "N"
+    assert "Fills busted by a venue" in generated.pdf_text("trade-blotter")
+
+
+def test_mifid_cancels_a_busted_transaction_and_reports_a_correction_as_cancel_and_new(
+    generated: Generated,
+) -> None:
+    rows = generated.csv("mifid-transactions")
+    new = {r["transaction_reference_number"] for r in rows if r["report_status"] == "NEWT"}
+    cancelled = [r["transaction_reference_number"] for r in rows if r["report_status"] == "CANC"]
+    fill, correction = (a["ref_exec_id"] for a in _amendments(generated))
+    order_id = _amendments(generated)[0]["order_id"]
+    assert cancelled == [f"{order_id}-{fill}", f"{order_id}-{correction}"]
+    assert set(cancelled) <= new  # each cancellation names a transaction reported before it
+    standing = new - set(cancelled)  # what the ARM holds once the cancellations apply
+    assert standing == {f"{f['order_id']}-{f['exec_id']}" for f in _fills(generated)} - {f"{order_id}-{fill}"}
+    corrected = next(r for r in rows if r["transaction_reference_number"] == f"{order_id}-{correction}")
+    assert (Decimal(corrected["quantity"]), Decimal(corrected["price"])) == (400, Decimal("140.30"))

@@ -130,7 +130,8 @@ def build_gateway(
         clock=clock,
         abuse=abuse,
     )
-    _expire_orders_lost_by_venues(pipeline, venues, clock.now())
+    _expire_orders_lost_by_venues(pipeline, venues, clock.now(), replayed.unrouted)
+    replayed.unrouted.clear()
     audit.append(
         ev.GATEWAY_STARTED,
         {
@@ -179,14 +180,22 @@ def _last_recorded_policy(replayed: Replayed) -> LoadedPolicy | None:
 
 
 def _expire_orders_lost_by_venues(
-    pipeline: OrderPipeline, venues: Mapping[str, Venue], now: datetime
+    pipeline: OrderPipeline, venues: Mapping[str, Venue], now: datetime, unrouted: set[str]
 ) -> None:
     """The simulated venue keeps no orders across a restart: record that they are gone.
-    An external venue (FIX) still holds its orders, so the router learns where they are."""
+    An external venue (FIX) still holds its orders, so the router learns where they are,
+    except for orders the gateway stopped before routing: no venue ever had those."""
     for working in pipeline.state.working_orders():
-        if not isinstance(venues.get(working.venue), SimulatedVenue) and working.venue in venues:
-            pipeline.router.restore(working.order_id, working.venue)
-            continue
+        never_routed = working.order_id in unrouted
+        if not never_routed and not isinstance(venues.get(working.venue), SimulatedVenue):
+            if working.venue in venues:
+                pipeline.router.restore(working.order_id, working.venue)
+                continue
+        text = (
+            "never routed: the gateway stopped before routing it"
+            if never_routed
+            else "venue session lost on gateway restart"
+        )
         pipeline.on_venue_report(  # the same path as any venue report: state, audit, adapters
             ExecutionReport(
                 working.order_id,
@@ -194,6 +203,6 @@ def _expire_orders_lost_by_venues(
                 ExecType.EXPIRED,
                 working.venue,
                 now,
-                text="venue session lost on gateway restart",
+                text=text,
             )
         )

@@ -52,6 +52,9 @@ class Replayed:
     records: int = 0
     last_seq: int = 0
     abuse_events: deque[AbuseEvent] = field(default_factory=lambda: deque(maxlen=ABUSE_EVENTS_MAX))
+    unrouted: set[str] = field(default_factory=set)
+    """Orders whose acceptance is on record but no routing and no venue report: the gateway
+    stopped between the two (or before a withdrawal queued for them landed)."""
 
     def note_abuse_event(self, event: AbuseEvent) -> None:
         events = self.abuse_events
@@ -95,6 +98,7 @@ def _apply(  # noqa: C901 - one flat dispatch over the event vocabulary reads be
             Decimal(reservation["valuation_price"]),
         )
         working.received_at = when
+        out.unrouted.add(payload["order_id"])
         out.note_abuse_event(AbuseEvent("order", when, payload["order_id"], order))
     elif kind == ev.ORDER_DENIED:
         pending.pop(payload["order_id"], None)
@@ -115,7 +119,10 @@ def _apply(  # noqa: C901 - one flat dispatch over the event vocabulary reads be
         cancelling = state.orders.get(payload.get("order_id") or "")
         if cancelling is not None and cancelling.status.is_working:
             cancelling.status = OrderStatus.PENDING_CANCEL
+    elif kind == ev.ORDER_ROUTED:
+        out.unrouted.discard(payload["order_id"])
     elif kind == ev.EXECUTION:
+        out.unrouted.discard(payload["order_id"])
         _apply_execution(state, payload, when)
         exec_type = payload["exec_type"]
         if exec_type in _FILLS:

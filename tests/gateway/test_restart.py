@@ -6,10 +6,23 @@ import asyncio
 from datetime import UTC, datetime
 from decimal import Decimal
 from pathlib import Path
+from typing import Any
+
+import pytest
 
 from audit.factory import open_audit_log
+from audit.memory import MemoryAuditLog
 from gateway.replay import replay, snapshot
-from risk_controls.domain import CancelRequest, DenyCode, ExecType, ExecutionReport, ReplaceRequest, Side
+from risk_controls import events as ev
+from risk_controls.domain import (
+    CancelRequest,
+    DenyCode,
+    ExecType,
+    ExecutionReport,
+    OrderStatus,
+    ReplaceRequest,
+    Side,
+)
 from risk_controls.domain.clock import ManualClock
 from risk_controls.kill_switch import KillScope
 from tests.gateway.conftest import DESK, make_gateway, order
@@ -209,3 +222,41 @@ def test_only_the_abuse_horizon_of_events_is_kept_for_the_monitors() -> None:
     assert [e.order_id for e in replayed.abuse_events] == ["old", "edge"]  # exactly the horizon apart
     replayed.note_abuse_event(AbuseEvent("cancel", start + ABUSE_HORIZON + timedelta(microseconds=1), "new"))
     assert [e.order_id for e in replayed.abuse_events] == ["edge", "new"]
+
+
+class _Stopped(Exception):
+    """The process stops here."""
+
+
+def test_an_order_accepted_but_never_routed_before_a_stop_is_expired_not_restored(
+    tmp_path: Path, clock: ManualClock
+) -> None:
+    """The acceptance is on record but the gateway stopped before routing it (or before a
+    withdrawal queued for it landed): no venue has it, so a restart must not leave it
+    working and reserving credit at a venue that would refuse every cancel for it."""
+    audit = MemoryAuditLog()
+    first, _ = make_gateway(tmp_path, audit, clock)
+    routed = asyncio.run(first.pipeline.submit(order("u-1", symbol="KO", price="62.00")))
+    real_append = audit.append
+
+    def stop_before_routing(event_type: str, payload: Any, **kw: Any) -> Any:
+        if event_type == ev.ORDER_ROUTED:
+            raise _Stopped
+        return real_append(event_type, payload, **kw)
+
+    audit.append = stop_before_routing  # type: ignore[method-assign]
+    with pytest.raises(_Stopped):
+        asyncio.run(first.pipeline.submit(order("u-2", symbol="KO", price="61.90")))
+    audit.append = real_append  # type: ignore[method-assign]
+    stranded = [r.payload["order_id"] for r in audit.read() if r.event_type == ev.ORDER_ACCEPTED][-1]
+
+    again, _ = make_gateway(tmp_path, audit, clock)
+    state = again.pipeline.state
+    assert state.orders[stranded].status is OrderStatus.EXPIRED
+    assert [w.order_id for w in state.working_orders()] == [routed.order_id]
+    assert again.pipeline.router.is_placed(routed.order_id)
+    assert not again.pipeline.router.is_placed(stranded)
+    expired = [
+        r.payload for r in audit.read() if r.event_type == ev.EXECUTION and r.payload["order_id"] == stranded
+    ]
+    assert expired[-1]["text"] == "never routed: the gateway stopped before routing it"

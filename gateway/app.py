@@ -187,10 +187,10 @@ def _expire_orders_lost_by_venues(
     except for orders the gateway stopped before routing: no venue ever had those."""
     for working in pipeline.state.working_orders():
         never_routed = working.order_id in unrouted
-        if not never_routed and not isinstance(venues.get(working.venue), SimulatedVenue):
-            if working.venue in venues:
-                pipeline.router.restore(working.order_id, working.venue)
-                continue
+        external = working.venue in venues and not isinstance(venues[working.venue], SimulatedVenue)
+        if external and not never_routed:
+            pipeline.router.restore(working.order_id, working.venue)
+            continue
         text = (
             "never routed: the gateway stopped before routing it"
             if never_routed

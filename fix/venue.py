@@ -56,10 +56,11 @@ class _Routed:
     cl_ord_id: str
     amendments: int = 0
     before_replace: NewOrder | None = None  # what a refused replace leaves at the venue
+    tag: str = ""  # after a restart: new ClOrdIDs must not repeat ones sent before it
 
     def next_cl_ord_id(self) -> str:
         self.amendments += 1
-        return f"{self.order_id}.{self.amendments}"
+        return f"{self.order_id}.{self.amendments}{self.tag}"
 
 
 class FixVenue:
@@ -82,6 +83,7 @@ class FixVenue:
         self._on_report: ReportSink | None = None
         self._orders: dict[str, _Routed] = {}
         self._by_cl: dict[str, str] = {}
+        self._restart_tag = f"r{int(self._clock.now().timestamp() * 1000):x}"
         passwords = {settings.session_id: password} if password else None
         self.initiator = FixInitiator(
             [settings], self, store=store, journal=journal, clock=clock, passwords=passwords
@@ -111,6 +113,14 @@ class FixVenue:
         self._orders[routed.order_id] = entry
         self._by_cl[entry.cl_ord_id] = routed.order_id
         self._send(b"D", [(t.CL_ORD_ID, entry.cl_ord_id.encode()), *self._order_fields(order)])
+
+    def restore(self, routed: RoutedOrder, venue_cl_ord_id: str | None) -> None:
+        """An order this venue took before the gateway restarted: amend it under the ClOrdID
+        the venue last confirmed, with new ClOrdIDs that cannot repeat earlier ones."""
+        current = venue_cl_ord_id or routed.order_id
+        entry = _Routed(routed.order_id, routed.order, current, tag=self._restart_tag)
+        self._orders[routed.order_id] = entry
+        self._by_cl[routed.order_id] = self._by_cl[current] = routed.order_id
 
     def cancel(self, order_id: str) -> None:
         entry = self._orders.get(order_id)
@@ -189,6 +199,7 @@ class FixVenue:
             entry.cl_ord_id = message.require_str(t.CL_ORD_ID)
             entry.before_replace = None
         priced = exec_type in _FILLS or exec_type is ExecType.TRADE_CORRECT
+        confirms = exec_type is ExecType.NEW or exec_type is ExecType.REPLACED
         report = ExecutionReport(
             order_id=order_id,
             exec_id=message.require_str(t.EXEC_ID),
@@ -201,6 +212,7 @@ class FixVenue:
             trade_id=message.get_str(t.SECONDARY_EXEC_ID) or message.get_str(t.TRD_MATCH_ID),
             text=message.get_str(t.TEXT),
             ref_exec_id=message.require_str(t.EXEC_REF_ID) if amendment else None,
+            venue_cl_ord_id=message.get_str(t.CL_ORD_ID) if confirms else None,
         )
         if entry is not None and exec_type in _DONE:
             self._forget(entry)
@@ -213,10 +225,7 @@ class FixVenue:
         our ClOrdIDs are the order id, then ``<order id>.<n>`` for each amendment. The
         pipeline ignores an id it does not know."""
         cl_ord_id = message.get_str(t.CL_ORD_ID)
-        if not cl_ord_id:
-            return None
-        base, dot, suffix = cl_ord_id.rpartition(".")
-        return base if dot and suffix.isdigit() else cl_ord_id
+        return cl_ord_id.split(".", 1)[0] if cl_ord_id else None
 
     def _cancel_reject(self, message: FixMessage) -> None:
         """OrderCancelReject: the order stays as the venue had it, and the pipeline hears so
@@ -268,13 +277,19 @@ class FixVenue:
     def _order_id_of(self, message: FixMessage) -> str | None:
         for tag in (t.CL_ORD_ID, t.ORIG_CL_ORD_ID):
             value = message.get_str(tag)
-            if value is not None and value in self._by_cl:
+            if value is None:
+                continue
+            if value in self._by_cl:
                 return self._by_cl[value]
+            base = value.split(".", 1)[0]  # a version sent before a restart, of an order restored since
+            if base in self._orders:
+                return base
         return None
 
     def _forget(self, entry: _Routed) -> None:
         self._orders.pop(entry.order_id, None)
-        for cl_ord_id in [entry.order_id] + [f"{entry.order_id}.{n}" for n in range(1, entry.amendments + 1)]:
+        issued = [f"{entry.order_id}.{n}{entry.tag}" for n in range(1, entry.amendments + 1)]
+        for cl_ord_id in [entry.order_id, entry.cl_ord_id, *issued]:
             self._by_cl.pop(cl_ord_id, None)
 
     def _order_fields(self, order: NewOrder) -> list[Field]:

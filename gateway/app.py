@@ -189,7 +189,7 @@ def _expire_orders_lost_by_venues(
         never_routed = working.order_id in unrouted
         external = working.venue in venues and not isinstance(venues[working.venue], SimulatedVenue)
         if external and not never_routed:
-            pipeline.router.restore(working.order_id, working.venue)
+            pipeline.router.restore(working)
             continue
         text = (
             "never routed: the gateway stopped before routing it"

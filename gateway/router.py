@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from risk_controls.domain import NewOrder
+from risk_controls.domain import NewOrder, WorkingOrder
 from risk_controls.venue import ReportSink, RoutedOrder, Venue
 
 
@@ -59,7 +59,9 @@ class Router:
         """Drop the placement of a finished order."""
         self._placed.pop(order_id, None)
 
-    def restore(self, order_id: str, venue: str) -> None:
-        """Re-learn where a working order lives (after a restart)."""
-        if venue in self._venues:
-            self._placed[order_id] = venue
+    def restore(self, working: WorkingOrder) -> None:
+        """Re-learn where a working order lives (after a restart), and tell that venue."""
+        venue = self._venues.get(working.venue)
+        if venue is not None:
+            self._placed[working.order_id] = working.venue
+            venue.restore(RoutedOrder(working.order_id, working.order), working.venue_cl_ord_id)

@@ -227,6 +227,8 @@ def execution_record_payload(
     }
     if report.ref_exec_id is not None:  # a bust or correction names the fill it amends
         payload["ref_exec_id"] = report.ref_exec_id
+    if report.venue_cl_ord_id is not None:  # a venue that names versions (FIX ClOrdID)
+        payload["venue_cl_ord_id"] = report.venue_cl_ord_id
     return payload
 
 
@@ -243,6 +245,7 @@ def execution_from(payload: dict[str, Any]) -> ExecutionReport:
         trade_id=payload.get("trade_id"),
         text=payload.get("text"),
         ref_exec_id=payload.get("ref_exec_id"),
+        venue_cl_ord_id=payload.get("venue_cl_ord_id"),
     )
 
 

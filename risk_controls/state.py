@@ -313,6 +313,8 @@ class RiskState:
         kind = report.exec_type
         if report.venue_order_id:
             working.venue_order_id = report.venue_order_id
+        if report.venue_cl_ord_id:
+            working.venue_cl_ord_id = report.venue_cl_ord_id
         if kind is ExecType.NEW:
             if working.status is OrderStatus.PENDING_NEW:
                 working.status = OrderStatus.NEW

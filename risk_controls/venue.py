@@ -41,3 +41,8 @@ class Venue(Protocol):
     def replace(self, routed: RoutedOrder) -> None:
         """Amend the working order ``routed.order_id`` to ``routed.order``."""
         ...
+
+    def restore(self, routed: RoutedOrder, venue_cl_ord_id: str | None) -> None:
+        """After a gateway restart: this order still works here, its current version known
+        to the venue as ``venue_cl_ord_id`` (None: the one it was submitted as)."""
+        ...

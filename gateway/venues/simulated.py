@@ -158,6 +158,11 @@ class SimulatedVenue:
             self._accept(routed, now)
         self._flush()
 
+    def restore(self, routed: RoutedOrder, venue_cl_ord_id: str | None) -> None:
+        """Never called: the simulated book does not outlive the process, so its orders are
+        expired at a restart instead of restored."""
+        raise NotImplementedError("the simulated venue keeps no orders across a restart")
+
     def cancel(self, order_id: str) -> None:
         """Cancel a working order (CANCELED) or refuse the request (CANCEL_REJECTED)."""
         now = self._begin()

@@ -42,3 +42,6 @@ class ExecutionReport:
     trade_id: str | None = None
     text: str | None = None
     ref_exec_id: str | None = None
+    venue_cl_ord_id: str | None = None
+    """How the venue knows the order's current version (FIX ClOrdID), on its acks and
+    replace confirmations: what a restarted gateway must name to amend it."""

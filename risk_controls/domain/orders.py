@@ -197,6 +197,7 @@ class WorkingOrder:
     cum_qty: Decimal = ZERO
     cum_notional: Decimal = ZERO
     venue_order_id: str | None = None
+    venue_cl_ord_id: str | None = None
     fills: dict[str, AppliedFill] | None = None
     """Each fill by the venue's exec id, for a later bust or correction (None until the first)."""
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import queue
+import time
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from decimal import Decimal
@@ -17,6 +18,7 @@ from fix.venue import FixVenue, _Routed
 from gateway.app import build_gateway
 from gateway.settings import Settings
 from risk_controls.domain import (
+    CancelRequest,
     Channel,
     ExecType,
     ExecutionReport,
@@ -25,6 +27,7 @@ from risk_controls.domain import (
     OrderOrigin,
     OrderStatus,
     OrdType,
+    ReplaceRequest,
     Side,
     TimeInForce,
 )
@@ -237,6 +240,58 @@ def test_the_pipeline_routes_through_the_fix_venue(tmp_path: Path) -> None:
         assert (sent[11], sent[55], sent[38]) == (result.order_id, "AAPL", "10")
     finally:
         loop.run(venue.stop())
+        loop.close()
+        exchange.stop()
+        gateway.close()
+
+
+def test_an_order_working_at_the_fix_venue_is_amended_and_reported_after_a_gateway_restart(
+    tmp_path: Path,
+) -> None:
+    """A new process (new FixVenue, state replayed from the log) cancels a replaced order
+    under the ClOrdID the venue last confirmed, and the venue's answer reaches the order."""
+    exchange = QfVenue(tmp_path / "venue")
+    exchange.start()
+    loop = LoopThread()
+    audit = MemoryAuditLog()
+    settings = Settings(
+        data_dir=tmp_path, policy_path=ROOT / "policies" / "default.toml", fix_config=None, watch_policy=False
+    )
+    desk = NewOrder(
+        "RS-1", "ACC-APPLE-TSY", "AAPL", Side.BUY, Decimal(10), OrdType.LIMIT, TimeInForce.DAY,
+        ORIGIN, limit_price=Decimal("228.00"),
+    )  # fmt: skip
+    first = FixVenue("XFIX", venue_settings(exchange.port))
+    gateway = build_gateway(settings, audit=audit, venues={"XFIX": first})
+    second: FixVenue | None = None
+    try:
+        loop.run(first.start())
+        loop.run(first.initiator.wait_logged_on(first.session_id))
+        result = loop.run(gateway.pipeline.submit(desk))
+        order_id = result.order_id
+        amend = ReplaceRequest("RS-2", "RS-1", "ACC-APPLE-TSY", ORIGIN, Decimal(20), Decimal("228.10"))
+        assert loop.run(gateway.pipeline.replace(amend)).accepted
+        wait_for(exchange.app.app, lambda raw: fields(raw)[35] == "G")
+        deadline = time.monotonic() + 10
+        while gateway.pipeline.state.orders[order_id].venue_cl_ord_id != f"{order_id}.1":
+            assert time.monotonic() < deadline, "the venue never confirmed the replace"
+            time.sleep(0.01)
+        loop.run(first.stop())
+
+        second = FixVenue("XFIX", venue_settings(exchange.port))  # the restarted process
+        again = build_gateway(settings, audit=audit, venues={"XFIX": second})
+        loop.run(second.start())
+        loop.run(second.initiator.wait_logged_on(second.session_id))
+        cancel = CancelRequest("RS-3", "RS-2", "ACC-APPLE-TSY", ORIGIN)
+        assert loop.run(again.pipeline.cancel(cancel)).accepted
+        sent = fields(wait_for(exchange.app.app, lambda raw: fields(raw)[35] == "F"))
+        assert sent[41] == f"{order_id}.1" and sent[11] not in (order_id, f"{order_id}.1", f"{order_id}.2")
+        while again.pipeline.state.orders[order_id].status is not OrderStatus.CANCELED:
+            assert time.monotonic() < deadline + 10, "the venue's cancel never reached the order"
+            time.sleep(0.01)
+    finally:
+        if second is not None:
+            loop.run(second.stop())
         loop.close()
         exchange.stop()
         gateway.close()

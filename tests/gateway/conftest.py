@@ -46,6 +46,7 @@ class SpyVenue:
     audit: AuditLog
     name: str = "SIM"
     received: list[RoutedOrder] = field(default_factory=list)
+    restored: list[RoutedOrder] = field(default_factory=list)
     violations: list[str] = field(default_factory=list)
 
     def connect(self, on_report: ReportSink) -> None:
@@ -71,6 +72,9 @@ class SpyVenue:
     def replace(self, routed: RoutedOrder) -> None:
         self._explained(routed.order_id, "amendment")
         self.inner.replace(routed)
+
+    def restore(self, routed: RoutedOrder, venue_cl_ord_id: str | None) -> None:
+        self.restored.append(routed)
 
     def _explained(self, order_id: str, what: str) -> None:
         """A cancel or amendment reaches the venue only once a durable record asks for it."""

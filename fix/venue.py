@@ -17,6 +17,7 @@ import logging
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
+from decimal import Decimal
 
 from fix import tags as t
 from fix.application import UnsupportedMessageType
@@ -28,12 +29,14 @@ from fix.message import Field, FixMessage
 from fix.messages import ORD_TYPE_CODES, SIDE_CODES, TIF_CODES
 from fix.parties import parties_for, write_parties
 from fix.store import StoreFile
+from fix.tags import MsgType
 from fix.values import format_utc_timestamp, to_bytes
 from risk_controls.domain import DenyCode, ExecType, ExecutionReport, NewOrder
 from risk_controls.domain.clock import Clock, SystemClock
-from risk_controls.venue import ReportSink, RoutedOrder
+from risk_controls.venue import ReportSink, RestoredOrder, RoutedOrder
 
 log = logging.getLogger(__name__)
+ZERO = Decimal(0)
 
 _FILL_TYPES_42 = {b"1": ExecType.PARTIAL_FILL, b"2": ExecType.FILL}
 _EXEC_TYPES = {
@@ -57,6 +60,8 @@ class _Routed:
     amendments: int = 0
     before_replace: NewOrder | None = None  # what a refused replace leaves at the venue
     tag: str = ""  # after a restart: new ClOrdIDs must not repeat ones sent before it
+    cum_qty: Decimal = ZERO  # filled as the venue last said (CumQty, AvgPx)
+    cum_notional: Decimal = ZERO
 
     def next_cl_ord_id(self) -> str:
         self.amendments += 1
@@ -114,11 +119,14 @@ class FixVenue:
         self._by_cl[entry.cl_ord_id] = routed.order_id
         self._send(b"D", [(t.CL_ORD_ID, entry.cl_ord_id.encode()), *self._order_fields(order)])
 
-    def restore(self, routed: RoutedOrder, venue_cl_ord_id: str | None) -> None:
+    def restore(self, restored: RestoredOrder) -> None:
         """An order this venue took before the gateway restarted: amend it under the ClOrdID
-        the venue last confirmed, with new ClOrdIDs that cannot repeat earlier ones."""
-        current = venue_cl_ord_id or routed.order_id
+        the venue last confirmed, with new ClOrdIDs that cannot repeat earlier ones. Its status
+        is asked at logon (see :meth:`on_logon`)."""
+        routed = restored.routed
+        current = restored.venue_cl_ord_id or routed.order_id
         entry = _Routed(routed.order_id, routed.order, current, tag=self._restart_tag)
+        entry.cum_qty, entry.cum_notional = restored.cum_qty, restored.cum_notional
         self._orders[routed.order_id] = entry
         self._by_cl[routed.order_id] = self._by_cl[current] = routed.order_id
 
@@ -169,7 +177,21 @@ class FixVenue:
     # ------------------------------------------------------------------ Application
 
     def on_logon(self, session_id: SessionID) -> None:
+        """Ask the status of every order we think works here: reports sent while we were away
+        are lost when the session resets its sequence numbers (and a resend may not reach
+        back far enough), so fills and cancels missed meanwhile are reconciled from the
+        answers (:meth:`_reconcile`)."""
         log.info("%s: FIX venue session %s logged on", self.name, session_id)
+        for entry in list(self._orders.values()):
+            order = entry.order
+            self._send(
+                MsgType.ORDER_STATUS_REQUEST,
+                [
+                    (t.CL_ORD_ID, entry.cl_ord_id.encode()),
+                    (t.SYMBOL, order.symbol.encode()),
+                    (t.SIDE, SIDE_CODES[order.side]),
+                ],
+            )
 
     def on_logout(self, session_id: SessionID) -> None:
         log.warning("%s: FIX venue session %s logged out", self.name, session_id)
@@ -186,6 +208,9 @@ class FixVenue:
 
     def _execution_report(self, message: FixMessage) -> None:
         code = message.require(t.EXEC_TYPE)
+        if self._is_status(code, message):
+            self._reconcile(message)
+            return
         exec_type = self._exec_type(code, message)
         if exec_type is None:
             return
@@ -195,6 +220,8 @@ class FixVenue:
             log.warning("%s: report for an order we never sent: %r", self.name, message)
             return
         entry = self._orders.get(order_id)
+        if exec_type in _FILLS and entry is not None and self._booked_already(entry, message):
+            return
         if exec_type is ExecType.REPLACED and entry is not None:
             entry.cl_ord_id = message.require_str(t.CL_ORD_ID)
             entry.before_replace = None
@@ -214,9 +241,87 @@ class FixVenue:
             ref_exec_id=message.require_str(t.EXEC_REF_ID) if amendment else None,
             venue_cl_ord_id=message.get_str(t.CL_ORD_ID) if confirms else None,
         )
-        if entry is not None and exec_type in _DONE:
-            self._forget(entry)
+        if entry is not None:
+            self._note_filled(entry, message)
+            if exec_type in _DONE:
+                self._forget(entry)
         if self._on_report is not None:
+            self._on_report(report)
+
+    def _booked_already(self, entry: _Routed, message: FixMessage) -> bool:
+        """A fill whose CumQty is not above what is booked was booked already: resent after a
+        status answer had reconciled it, or a duplicate (PossDup) of one we had."""
+        cum = message.get_decimal(t.CUM_QTY)
+        if cum is None or cum > entry.cum_qty:
+            return False
+        log.warning(
+            "%s: fill %s of %s already booked (CumQty %s): not booked twice",
+            self.name,
+            message.get_str(t.EXEC_ID),
+            entry.order_id,
+            cum,
+        )
+        return True
+
+    @staticmethod
+    def _note_filled(entry: _Routed, message: FixMessage) -> None:
+        cum = message.get_decimal(t.CUM_QTY)
+        if cum is not None:
+            entry.cum_qty, entry.cum_notional = cum, cum * (message.get_decimal(t.AVG_PX) or ZERO)
+
+    def _is_status(self, code: bytes, message: FixMessage) -> bool:
+        """An answer to OrderStatusRequest: ExecType I, or ExecTransType 3 in FIX 4.2."""
+        if self._begin == "FIX.4.2":
+            return message.get(t.EXEC_TRANS_TYPE) == b"3"
+        return code == b"I"
+
+    def _reconcile(self, message: FixMessage) -> None:
+        """Turn what the venue's status answer shows and we have not heard into the reports we
+        missed: one fill for the quantity filled meanwhile (at the average price that quantity
+        implies), then the order's end if it has ended."""
+        order_id = self._order_id_of(message)
+        entry = self._orders.get(order_id) if order_id else None
+        if entry is None or self._on_report is None:
+            return
+        status = message.get(t.ORD_STATUS)
+        now = self._clock.now()
+        cum = message.get_decimal(t.CUM_QTY) or ZERO
+        missed = cum - entry.cum_qty
+        reports: list[ExecutionReport] = []
+        if missed > 0:
+            notional = cum * (message.get_decimal(t.AVG_PX) or ZERO) - entry.cum_notional
+            price = (notional / missed).quantize(_RECONCILED_PX)
+            done = status == b"2" or cum >= entry.order.quantity
+            reports.append(
+                ExecutionReport(
+                    order_id=entry.order_id,
+                    exec_id=f"{entry.order_id}-reconciled-{cum}",
+                    exec_type=ExecType.FILL if done else ExecType.PARTIAL_FILL,
+                    venue=self.name,
+                    transact_time=now,
+                    last_qty=missed,
+                    last_px=price,
+                    venue_order_id=message.get_str(t.ORDER_ID),
+                    text="missed while disconnected: reconciled from the venue's order status",
+                )
+            )
+        ended = _ENDED_STATUS.get(status or b"")
+        if ended is not None:
+            reports.append(
+                ExecutionReport(
+                    entry.order_id,
+                    f"{entry.order_id}-reconciled-{ended.value.lower()}",
+                    ended,
+                    self.name,
+                    now,
+                    venue_order_id=message.get_str(t.ORDER_ID),
+                    text=message.get_str(t.TEXT) or "ended while disconnected (venue's order status)",
+                )
+            )
+        self._note_filled(entry, message)
+        if status in (b"2", *_ENDED_STATUS):
+            self._forget(entry)
+        for report in reports:
             self._on_report(report)
 
     @staticmethod
@@ -344,6 +449,9 @@ class FixVenue:
 
 
 _FILLS = frozenset({ExecType.PARTIAL_FILL, ExecType.FILL})
+_ENDED_STATUS = {b"4": ExecType.CANCELED, b"C": ExecType.EXPIRED, b"8": ExecType.REJECTED}
+"""OrdStatus (39) values that end an order without a fill, as a status answer shows them."""
+_RECONCILED_PX = Decimal("0.00000001")
 _DONE = frozenset({ExecType.FILL, ExecType.CANCELED, ExecType.REJECTED, ExecType.EXPIRED})
 
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 from risk_controls.domain import NewOrder, WorkingOrder
-from risk_controls.venue import ReportSink, RoutedOrder, Venue
+from risk_controls.venue import ReportSink, RestoredOrder, RoutedOrder, Venue
 
 
 class UnknownVenue(LookupError):
@@ -64,4 +64,7 @@ class Router:
         venue = self._venues.get(working.venue)
         if venue is not None:
             self._placed[working.order_id] = working.venue
-            venue.restore(RoutedOrder(working.order_id, working.order), working.venue_cl_ord_id)
+            routed = RoutedOrder(working.order_id, working.order)
+            venue.restore(
+                RestoredOrder(routed, working.venue_cl_ord_id, working.cum_qty, working.cum_notional)
+            )

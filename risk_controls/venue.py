@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from decimal import Decimal
 from typing import Protocol
 
 from risk_controls.domain import ExecutionReport, NewOrder
@@ -23,6 +24,17 @@ class RoutedOrder:
 
     order_id: str
     order: NewOrder
+
+
+@dataclass(frozen=True, slots=True)
+class RestoredOrder:
+    """A working order handed back to its venue after a gateway restart: how the venue knows
+    its current version (None: as submitted) and what the gateway has seen filled."""
+
+    routed: RoutedOrder
+    venue_cl_ord_id: str | None
+    cum_qty: Decimal
+    cum_notional: Decimal
 
 
 class Venue(Protocol):
@@ -42,7 +54,6 @@ class Venue(Protocol):
         """Amend the working order ``routed.order_id`` to ``routed.order``."""
         ...
 
-    def restore(self, routed: RoutedOrder, venue_cl_ord_id: str | None) -> None:
-        """After a gateway restart: this order still works here, its current version known
-        to the venue as ``venue_cl_ord_id`` (None: the one it was submitted as)."""
+    def restore(self, restored: RestoredOrder) -> None:
+        """After a gateway restart: this order still works here."""
         ...

@@ -51,7 +51,7 @@ from risk_controls.domain import (
 )
 from risk_controls.domain.clock import Clock, SystemClock
 from risk_controls.domain.decisions import deny
-from risk_controls.venue import ReportSink, RoutedOrder
+from risk_controls.venue import ReportSink, RestoredOrder, RoutedOrder
 
 DEFAULT_LIQUIDITY = LiquidityConfig()
 _FOK = TimeInForce.FOK
@@ -158,7 +158,7 @@ class SimulatedVenue:
             self._accept(routed, now)
         self._flush()
 
-    def restore(self, routed: RoutedOrder, venue_cl_ord_id: str | None) -> None:
+    def restore(self, restored: RestoredOrder) -> None:
         """Never called: the simulated book does not outlive the process, so its orders are
         expired at a restart instead of restored."""
         raise NotImplementedError("the simulated venue keeps no orders across a restart")

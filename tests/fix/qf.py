@@ -249,11 +249,26 @@ def free_port() -> int:
 class VenueApp(Recorder):
     """QuickFIX playing an exchange: acks every order; fills symbol FILL, rejects symbol REJECT,
     refuses to cancel or replace symbol STUCK (OrderCancelReject), and fills symbol BUST, then
-    corrects that fill's price and busts the correction."""
+    corrects that fill's price and busts the correction. It answers OrderStatusRequest from
+    what it holds; :meth:`while_away` changes that without telling the gateway."""
 
     def __init__(self) -> None:
         super().__init__()
         self.exec_counter = 0
+        self.held: dict[str, dict[int, str]] = {}  # by ClOrdID: the status fields of each order
+
+    def while_away(self, cl_ord_id: str, **status: str) -> None:
+        """Fill or end an order while the gateway is disconnected: no report is sent."""
+        names = {"cum": 14, "avg": 6, "status": 39, "leaves": 151}
+        self.held[cl_ord_id].update({names[k]: v for k, v in status.items()})
+
+    def _status(self, sid: qf.SessionID, got: dict[int, str]) -> None:
+        held = self.held.get(got[11])
+        if held is None:
+            return
+        fix42 = sid.getBeginString().getValue() == "FIX.4.2"
+        kind = [(20, "3"), (150, held[39])] if fix42 else [(150, "I")]
+        self._report(sid, [(11, got[11]), *kind, *held.items()])
 
     def _report(self, sid: qf.SessionID, values: list[tuple[int, str]]) -> None:
         self.exec_counter += 1
@@ -322,6 +337,7 @@ class VenueApp(Recorder):
                 )
                 return
             self._report(sessionID, [*base, (150, "0"), (39, "0"), (151, qty), (14, "0"), (6, "0")])
+            self.held[cl] = {37: f"V-{cl}", 55: symbol, 54: got[54], 39: "0", 14: "0", 6: "0", 151: qty}
             if symbol == "BUST":
                 self._fill_correct_and_bust(sessionID, base, qty, got.get(44, "10"))
             if symbol == "FILL":
@@ -340,6 +356,8 @@ class VenueApp(Recorder):
                         (527, "TRADE-1"),
                     ],
                 )
+        elif msg_type == "H":
+            self._status(sessionID, got)
         elif msg_type in ("F", "G") and got[55] == "STUCK":
             refusal = qf.Message()
             refusal.getHeader().setField(qf.MsgType("9"))

@@ -17,6 +17,7 @@ from fix.ids import SessionID
 from fix.venue import FixVenue, _Routed
 from gateway.app import build_gateway
 from gateway.settings import Settings
+from risk_controls import events as ev
 from risk_controls.domain import (
     CancelRequest,
     Channel,
@@ -295,6 +296,104 @@ def test_an_order_working_at_the_fix_venue_is_amended_and_reported_after_a_gatew
         loop.close()
         exchange.stop()
         gateway.close()
+
+
+@pytest.mark.parametrize("version", ["FIX.4.4", "FIX.4.2"])
+def test_fills_and_cancels_missed_while_the_gateway_was_down_are_reconciled_at_logon(
+    tmp_path: Path, version: str
+) -> None:
+    """The venue session resets its sequence numbers at logon, so nothing is resent: the
+    restarted gateway asks each order's status and books what it missed."""
+    exchange = QfVenue(tmp_path / "venue", version=version)
+    exchange.start()
+    loop = LoopThread()
+    audit = MemoryAuditLog()
+    settings = Settings(
+        data_dir=tmp_path, policy_path=ROOT / "policies" / "default.toml", fix_config=None, watch_policy=False
+    )
+
+    def desk(cl: str, qty: str) -> NewOrder:
+        return NewOrder(
+            cl, "ACC-APPLE-TSY", "AAPL", Side.BUY, Decimal(qty), OrdType.LIMIT, TimeInForce.DAY,
+            ORIGIN, limit_price=Decimal("228.00"),
+        )  # fmt: skip
+
+    first = FixVenue("XFIX", venue_settings(exchange.port, version))
+    gateway = build_gateway(settings, audit=audit, venues={"XFIX": first})
+    second: FixVenue | None = None
+    try:
+        loop.run(first.start())
+        loop.run(first.initiator.wait_logged_on(first.session_id))
+        filled = loop.run(gateway.pipeline.submit(desk("MW-1", "10"))).order_id
+        ended = loop.run(gateway.pipeline.submit(desk("MW-2", "5"))).order_id
+        wait_for(exchange.app.app, lambda raw: fields(raw).get(11) == ended)
+        loop.run(first.stop())
+        exchange.app.while_away(filled, cum="6", avg="227.95", status="1", leaves="4")
+        exchange.app.while_away(ended, status="4", leaves="0")
+
+        second = FixVenue("XFIX", venue_settings(exchange.port, version))
+        again = build_gateway(settings, audit=audit, venues={"XFIX": second})
+        loop.run(second.start())
+        loop.run(second.initiator.wait_logged_on(second.session_id))
+        orders = again.pipeline.state.orders
+        deadline = time.monotonic() + 10
+        while orders[filled].cum_qty != 6 or orders[ended].status is not OrderStatus.CANCELED:
+            assert time.monotonic() < deadline, "the missed fill and cancel were never reconciled"
+            time.sleep(0.01)
+        assert orders[filled].status is OrderStatus.PARTIALLY_FILLED
+        assert orders[filled].avg_px == Decimal("227.95")
+        assert again.pipeline.state.exposure("ACC-APPLE-TSY", "AAPL").position == 6
+        booked = [dict(r.payload) for r in audit.read() if r.event_type == ev.EXECUTION]
+        fill = next(p for p in booked if p["order_id"] == filled and p["exec_type"] == "PARTIAL_FILL")
+        assert fill["last_qty"] == "6" and "reconciled" in fill["text"]
+    finally:
+        if second is not None:
+            loop.run(second.stop())
+        loop.close()
+        exchange.stop()
+        gateway.close()
+
+
+def test_a_fill_already_booked_is_not_booked_twice(
+    connected: tuple[FixVenue, QfVenue, LoopThread, queue.Queue[ExecutionReport]],
+) -> None:
+    """CumQty decides: a fill resent after a status answer reconciled it (or a duplicate)
+    carries a CumQty the gateway has booked already."""
+    venue, exchange, loop, reports = connected
+    import quickfix as qf
+
+    loop.call(venue.submit, RoutedOrder("G-11", order("AAPL", qty="100")))
+    assert reports.get(timeout=10).exec_type is ExecType.NEW
+    session = qf.SessionID(venue.session_id.begin_string, "XVENUE", "GW")
+    base = [(37, "V-G-11"), (11, "G-11"), (55, "AAPL"), (54, "5"), (38, "100"), (60, "20261123-10:00:00")]
+
+    trade = "1" if venue.session_id.begin_string == "FIX.4.2" else "F"  # 4.2: ExecType partial fill
+
+    def partial(cum: str, last: str) -> None:
+        leaves = str(100 - int(cum))
+        exchange.app._report(
+            session,
+            [
+                *base,
+                (150, trade),
+                (39, "1"),
+                (32, last),
+                (31, "10.50"),
+                (14, cum),
+                (151, leaves),
+                (6, "10.50"),
+            ],
+        )
+
+    partial("40", "40")
+    partial("40", "40")  # the same fill again
+    partial("70", "30")
+    booked = [reports.get(timeout=10), reports.get(timeout=10)]
+    assert [(r.exec_type, r.last_qty) for r in booked] == [
+        (ExecType.PARTIAL_FILL, Decimal(40)),
+        (ExecType.PARTIAL_FILL, Decimal(30)),
+    ]
+    assert reports.empty()
 
 
 def test_reports_for_orders_we_never_sent_are_ignored(

@@ -30,7 +30,7 @@ from risk_controls.domain import (
     TimeInForce,
 )
 from risk_controls.domain.clock import ManualClock
-from risk_controls.venue import ReportSink, RoutedOrder
+from risk_controls.venue import ReportSink, RestoredOrder, RoutedOrder
 
 ROOT = Path(__file__).resolve().parents[2]
 POLICY = ROOT / "policies" / "default.toml"
@@ -73,8 +73,8 @@ class SpyVenue:
         self._explained(routed.order_id, "amendment")
         self.inner.replace(routed)
 
-    def restore(self, routed: RoutedOrder, venue_cl_ord_id: str | None) -> None:
-        self.restored.append(routed)
+    def restore(self, restored: RestoredOrder) -> None:
+        self.restored.append(restored.routed)
 
     def _explained(self, order_id: str, what: str) -> None:
         """A cancel or amendment reaches the venue only once a durable record asks for it."""

@@ -132,3 +132,28 @@ def signature_valid(checkpoint: Checkpoint, public_key: Ed25519PublicKey) -> boo
     except (InvalidSignature, ValueError):
         return False
     return True
+
+
+ENDORSEMENT_CONTEXT = b"audit checkpoint key endorsement v1\n"
+
+
+def endorsement_message(key_id: str, public_pem: str) -> bytes:
+    """What a retiring key signs to vouch for its successor: the successor's id and PEM."""
+    return ENDORSEMENT_CONTEXT + key_id.encode("ascii") + b"\n" + public_pem.encode("ascii")
+
+
+def endorse(retiring: Signer, successor: Ed25519PublicKey) -> str:
+    """The retiring key's signature over its successor (base64), made while it can still sign."""
+    message = endorsement_message(key_id_of(successor), public_key_pem(successor))
+    return base64.b64encode(retiring.sign(message)).decode("ascii")
+
+
+def endorsement_valid(retiring: Ed25519PublicKey, key_id: str, public_pem: str, endorsement: str) -> bool:
+    """Did ``retiring`` vouch for the key ``key_id`` with this PEM? The id must be the PEM's."""
+    try:
+        if key_id_of(load_public_key(public_pem)) != key_id:
+            return False
+        retiring.verify(base64.b64decode(endorsement, validate=True), endorsement_message(key_id, public_pem))
+    except (InvalidSignature, ValueError):
+        return False
+    return True

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from typing import Any
 
 from audit.checkpoint import CHECKPOINT_EVENT, KEY_CHANGED_EVENT, Checkpoint, key_id_of
@@ -43,12 +43,14 @@ def latest_checkpoint(store: SqlAuditLog) -> tuple[int, Checkpoint] | None:
     return None if row is None else _parse(row)
 
 
-def announce_signing_key(store: SqlAuditLog) -> int | None:
+def announce_signing_key(store: SqlAuditLog, endorsement: Mapping[str, Any] | None = None) -> int | None:
     """Record the checkpoint key in the log when it is not the one the log last named.
 
     A new or rotated key is announced (its id, the previous one's and its public
     half) before it signs anything, so the log itself tells a reader which key
-    verifies which checkpoint. Returns the record's seq, or None when the key is
+    verifies which checkpoint. ``endorsement`` (from ``gateway keys rotate``) is the
+    previous key's signature over this one; it goes into the record when it names
+    the key the log last named. Returns the record's seq, or None when the key is
     the one already named or the store signs nothing.
     """
     signer = store.signer
@@ -66,6 +68,8 @@ def announce_signing_key(store: SqlAuditLog) -> int | None:
     if last == key_id:
         return None
     payload = {"key_id": key_id, "previous_key_id": last, "public_key": store.public_key_pem()}
+    if endorsement is not None and endorsement.get("previous_key_id") == last and last is not None:
+        payload["endorsement"] = str(endorsement["endorsement"])
     return store.append(KEY_CHANGED_EVENT, payload).result(timeout=10).seq
 
 

@@ -33,7 +33,15 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
 from audit.api import AuditLog
 from audit.backends import LinkRow
-from audit.checkpoint import CHECKPOINT_EVENT, Checkpoint, key_id_of, signature_valid
+from audit.checkpoint import (
+    CHECKPOINT_EVENT,
+    KEY_CHANGED_EVENT,
+    Checkpoint,
+    endorsement_valid,
+    key_id_of,
+    load_public_key,
+    signature_valid,
+)
 from audit.merkle import Frontier, Hash, leaf_hash
 from audit.record import GENESIS_HASH, canonical_bytes
 
@@ -44,6 +52,8 @@ RowAt = Callable[[int], Row | None]
 RootAt = Callable[[int], Hash]
 _HASH_SIZE = 32
 _CHECKPOINT_PREFIX = b'{"event_type":"' + CHECKPOINT_EVENT.encode() + b'"'
+_KEY_CHANGED_PREFIX = b'{"event_type":"' + KEY_CHANGED_EVENT.encode() + b'"'
+_AUDIT_PREFIXES = (_CHECKPOINT_PREFIX, _KEY_CHANGED_PREFIX)
 _sha256 = hashlib.sha256
 _EMPTY_SHA256 = hashlib.sha256()
 
@@ -170,7 +180,7 @@ class ChainVerifier:
         self.first_seq = start_seq
         self._expected = start_seq
         self._prev = bytes.fromhex(prev_hash)
-        self._keys = keys
+        self._keys = dict(keys) if keys is not None else None  # grows by endorsed key changes
         self._log_id = log_id
         self._frontier = frontier
         self._root_at = root_at
@@ -192,7 +202,7 @@ class ChainVerifier:
         """The common case in as few bytecodes as possible; anything unusual (a checkpoint,
         a fault) goes through :meth:`_feed_full` one row at a time."""
         expected, prev = self._expected, self._prev
-        sha256, prefix, own = _sha256, _CHECKPOINT_PREFIX, b"audit."
+        sha256, prefix, own = _sha256, _AUDIT_PREFIXES, b"audit."
         for row in rows:
             seq, body, stored_prev, digest = row
             computed = sha256(prev + body).digest()
@@ -227,7 +237,7 @@ class ChainVerifier:
         if self._frontier is not None or self._deep:  # the full check needs each body
             return self._feed_full(self._whole_rows(rows, row_at))
         expected, prev = self._expected, self._prev
-        fresh, prefix, at = _EMPTY_SHA256.copy, _CHECKPOINT_PREFIX, _HASH_SIZE
+        fresh, prefix, at = _EMPTY_SHA256.copy, _AUDIT_PREFIXES, _HASH_SIZE
         rows = iter(rows)
         while True:
             try:
@@ -271,7 +281,7 @@ class ChainVerifier:
 
     def _feed_full(self, rows: Iterable[Row]) -> Fault | None:
         expected, prev, frontier = self._expected, self._prev, self._frontier
-        sha256, deep, prefix = _sha256, self._deep, _CHECKPOINT_PREFIX
+        sha256, deep, prefix, key_changed = _sha256, self._deep, _CHECKPOINT_PREFIX, _KEY_CHANGED_PREFIX
         try:
             for seq, body, stored_prev, digest in rows:
                 if seq != expected:
@@ -289,6 +299,8 @@ class ChainVerifier:
                     self._expected, self._prev = expected, prev
                     if (fault := self._check_checkpoint(seq, body)) is not None:
                         return self._fail(fault.seq, fault.kind, fault.detail)
+                elif body.startswith(key_changed) and (fault := self._check_key_change(seq, body)):
+                    return self._fail(fault.seq, fault.kind, fault.detail)
                 if frontier is not None:
                     frontier.append(leaf_hash(body))
                 prev = computed
@@ -346,6 +358,28 @@ class ChainVerifier:
             self._checkpoints += 1
             self._last_checkpoint = checkpoint
         return fault
+
+    def _check_key_change(self, seq: int, body: bytes) -> Fault | None:
+        """An endorsed key change must carry the previous key's signature over the new key;
+        once it does, the new key is trusted from here on (the verifier may have been given
+        only the log's first key). An unendorsed one is trusted only if it was given."""
+        if self._keys is None:
+            return None
+        try:
+            payload = json.loads(body)["payload"]
+            endorsement = payload.get("endorsement")
+            if endorsement is None:
+                return None
+            key_id, pem, previous = payload["key_id"], payload["public_key"], payload["previous_key_id"]
+        except (ValueError, KeyError, TypeError) as exc:
+            return Fault(seq, FaultKind.MALFORMED, f"unreadable key change: {exc}")
+        retiring = self._keys.get(previous)
+        if retiring is None:
+            return Fault(seq, FaultKind.BAD_SIGNATURE, f"key change endorsed by unknown key {previous}")
+        if not endorsement_valid(retiring, key_id, pem, endorsement):
+            return Fault(seq, FaultKind.BAD_SIGNATURE, f"key {key_id} is not endorsed by key {previous}")
+        self._keys.setdefault(key_id, load_public_key(pem))
+        return None
 
     def _checkpoint_fault(self, seq: int, checkpoint: Checkpoint) -> Fault | None:
         bad = FaultKind.INCONSISTENT_CHECKPOINT

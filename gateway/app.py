@@ -20,6 +20,7 @@ from audit.checkpoint import Signer
 from audit.proofs import announce_signing_key
 from audit.sql_store import SqlAuditLog
 from audit.verify import keyring
+from gateway.endorsements import load_endorsement
 from gateway.kill import KillSwitchService
 from gateway.pipeline import OrderPipeline
 from gateway.policy_manager import PolicyManager
@@ -103,7 +104,9 @@ def build_gateway(
     secrets = secrets_for(settings)
     audit = audit or open_audit(settings, secrets)
     if isinstance(audit, SqlAuditLog):
-        announce_signing_key(audit)  # a new or rotated checkpoint key is named before it signs
+        signer = audit.signer
+        endorsement = load_endorsement(settings.data_dir, signer.key_id) if signer else None
+        announce_signing_key(audit, endorsement)  # a new or rotated key is named before it signs
     replayed = replay(audit.read())
     instruments = InstrumentBook.from_csv(settings.instruments_path)
     policies = PolicyManager(audit, settings.policy_path)

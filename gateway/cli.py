@@ -202,32 +202,41 @@ def cmd_report(args: argparse.Namespace) -> int:
 
 def cmd_keys_rotate(args: argparse.Namespace) -> int:
     """Replace the audit checkpoint key. The old public half stays where ``verify`` and the
-    reports look for keys, so checkpoints it signed still verify; a running gateway goes on
-    signing with the key it started with until its next start, which announces the new one
-    in the log before it signs anything."""
-    from audit.checkpoint import key_id_of
+    reports look for keys, so checkpoints it signed still verify, and the old key signs the
+    new one (an endorsement, kept in the data directory until the next start announces the
+    new key in the log with it). A running gateway goes on signing with the key it started
+    with until its next start, which announces the new one before it signs anything."""
+    from audit.checkpoint import Ed25519Signer, Signer, endorse, key_id_of
     from gateway.app import secrets_for
+    from gateway.endorsements import save_endorsement
     from gateway.secrets import CHECKPOINT_KEY, VaultSecretsProvider, VaultTransitSigner
 
     settings = _settings(args)
     secrets = secrets_for(settings)
+    retiring: Signer
     if settings.checkpoint_transit is not None:
         if not isinstance(secrets, VaultSecretsProvider):
             print("GATEWAY_CHECKPOINT_TRANSIT needs Vault (VAULT_ADDR, VAULT_TOKEN)", file=sys.stderr)
             return 2
         mount = settings.checkpoint_transit
-        old = VaultTransitSigner(secrets.client, CHECKPOINT_KEY, mount).key_id
+        retiring = VaultTransitSigner(secrets.client, CHECKPOINT_KEY, mount)  # signs with its version
         secrets.client.secrets.transit.rotate_key(name=CHECKPOINT_KEY, mount_point=mount)
-        new = VaultTransitSigner(secrets.client, CHECKPOINT_KEY, mount).key_id
-        print(f"checkpoint key rotated in Vault transit {mount}/{CHECKPOINT_KEY}: {old} -> {new}")
-        return 0
-    old = key_id_of(secrets.get_or_create_ed25519_key(CHECKPOINT_KEY).public_key())
-    try:
-        new = key_id_of(secrets.rotate_ed25519_key(CHECKPOINT_KEY).public_key())
-    except ValueError as exc:
-        print(f"cannot rotate: {exc}", file=sys.stderr)
-        return 2
-    print(f"checkpoint key rotated: {old} -> {new} (the public key of {old} is kept for verification)")
+        successor = VaultTransitSigner(secrets.client, CHECKPOINT_KEY, mount).public_key()
+        done = f"checkpoint key rotated in Vault transit {mount}/{CHECKPOINT_KEY}: "
+        done += f"{retiring.key_id} -> {key_id_of(successor)}"
+    else:
+        retiring = Ed25519Signer(secrets.get_or_create_ed25519_key(CHECKPOINT_KEY))
+        try:
+            successor = secrets.rotate_ed25519_key(CHECKPOINT_KEY).public_key()
+        except ValueError as exc:
+            print(f"cannot rotate: {exc}", file=sys.stderr)
+            return 2
+        done = f"checkpoint key rotated: {retiring.key_id} -> {key_id_of(successor)} "
+        done += f"(the public key of {retiring.key_id} is kept for verification)"
+    new = key_id_of(successor)
+    kept = save_endorsement(settings.data_dir, new, retiring.key_id, endorse(retiring, successor))
+    print(f"{retiring.key_id} endorsed {new}; the next start records it in the log ({kept})")
+    print(done)
     return 0
 
 

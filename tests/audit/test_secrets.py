@@ -293,6 +293,19 @@ def test_the_rotate_command_rotates_the_transit_key_the_gateway_signs_with(
     assert len(versions) == 3  # created by the first command, then rotated twice
     assert first.stdout.strip().endswith(f"-> {key_id_of(versions[1])}")
     assert second.stdout.strip().endswith(f"-> {signer.key_id}")
+    # each retiring version endorsed its successor, signing through transit with its own version
+    from audit.checkpoint import endorsement_valid, public_key_pem
+    from gateway.endorsements import load_endorsement
+
+    for retiring, successor in ((versions[0], versions[1]), (versions[1], versions[2])):
+        kept = load_endorsement(tmp_path, key_id_of(successor))
+        assert kept is not None and kept["previous_key_id"] == key_id_of(retiring)
+        assert endorsement_valid(
+            retiring, key_id_of(successor), public_key_pem(successor), kept["endorsement"]
+        )
+        assert not endorsement_valid(
+            successor, key_id_of(successor), public_key_pem(successor), kept["endorsement"]
+        )
 
 
 def test_an_unreachable_vault_is_secrets_unavailable_not_a_transport_error() -> None:

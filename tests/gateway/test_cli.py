@@ -224,3 +224,72 @@ def test_a_rotated_checkpoint_key_is_announced_and_older_checkpoints_still_verif
     (data / "secrets" / f"audit-checkpoint-ed25519.retired.{old_id}.pub.pem").unlink()
     unverifiable = run("verify", *common, "--workers", "1")
     assert unverifiable.returncode == 1 and f"unknown key {old_id}" in unverifiable.stdout
+
+
+def test_a_verifier_holding_only_the_first_key_follows_an_endorsed_rotation(tmp_path: Path) -> None:
+    """The retiring key signs its successor at rotation; the log carries that endorsement,
+    so the first key alone verifies every checkpoint, and a forged endorsement is named."""
+    import hashlib
+    import sqlite3
+
+    from audit.checkpoint import load_public_key
+    from audit.sql_store import SqlAuditLog
+    from audit.verify import ChainVerifier, FaultKind, keyring
+    from gateway.app import build_gateway
+    from gateway.settings import Settings
+
+    data = tmp_path / "var"
+    settings = Settings(data_dir=data, policy_path=POLICY, fix_config=None)
+
+    def run_gateway_and_sign() -> None:
+        gateway = build_gateway(settings)
+        try:
+            assert isinstance(gateway.audit, SqlAuditLog)
+            gateway.audit.checkpoint_now().result(5)
+        finally:
+            gateway.close()
+
+    run_gateway_and_sign()
+    assert run("keys", "rotate", "--data-dir", str(data), "--policy", str(POLICY)).returncode == 0
+    run_gateway_and_sign()
+
+    database = sqlite3.connect(data / "audit.db")
+    rows = [
+        (seq, bytes(body), bytes(prev), bytes(digest))
+        for seq, body, prev, digest in database.execute(
+            "SELECT seq, body, prev_hash, record_hash FROM audit_log ORDER BY seq"
+        )
+    ]
+    database.close()
+    changes = [
+        (seq, json.loads(body)["payload"])
+        for seq, body, _, _ in rows
+        if b"checkpoint_key_changed" in body[:60]
+    ]
+    (_, first), (rotated_at, rotated) = changes
+    assert "endorsement" not in first and rotated["endorsement"]
+    first_key = keyring(load_public_key(first["public_key"]))
+
+    verifier = ChainVerifier(keys=first_key)
+    assert verifier.feed(rows) is None
+    signers = [
+        json.loads(body)["payload"]["key_id"] for _, body, _, _ in rows if b'"audit.checkpoint"' in body[:40]
+    ]
+    assert signers == [first["key_id"], rotated["key_id"]]  # one by each key, both checked
+    assert verifier.result().checkpoints == 2 and verifier.result().signatures_checked
+
+    # the same log with the endorsement forged (and every hash after it recomputed)
+    forged_payload = dict(rotated, endorsement=rotated["endorsement"][::-1])
+    forged: list[tuple[int, bytes, bytes, bytes]] = []
+    prev = bytes(32)
+    for seq, body, _, _ in rows:
+        if seq == rotated_at:
+            doc = json.loads(body)
+            doc["payload"] = forged_payload
+            body = json.dumps(doc, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()
+        digest = hashlib.sha256(prev + body).digest()
+        forged.append((seq, body, prev, digest))
+        prev = digest
+    fault = ChainVerifier(keys=first_key).feed(forged)
+    assert fault is not None and fault.seq == rotated_at and fault.kind is FaultKind.BAD_SIGNATURE
+    assert "not endorsed" in fault.detail

@@ -186,12 +186,16 @@ def _expire_orders_lost_by_venues(
     pipeline: OrderPipeline, venues: Mapping[str, Venue], now: datetime, unrouted: set[str]
 ) -> None:
     """The simulated venue keeps no orders across a restart: record that they are gone.
-    An external venue (FIX) still holds its orders, so the router learns where they are,
-    except for orders the gateway stopped before routing: no venue ever had those."""
+    An external venue (FIX) still holds its orders, so the router and the venue learn them
+    again. That includes an order whose routing is not on record: the gateway stopped
+    either before routing it or before its ``order.routed`` record was durable, and only
+    the venue knows which (its status answer at the next logon closes the order if the
+    venue never had it)."""
     for working in pipeline.state.working_orders():
         never_routed = working.order_id in unrouted
-        external = working.venue in venues and not isinstance(venues[working.venue], SimulatedVenue)
-        if external and not never_routed:
+        if working.venue in venues and not isinstance(venues[working.venue], SimulatedVenue):
+            if never_routed:
+                log.warning("order %s: routing not on record; %s will say", working.order_id, working.venue)
             pipeline.router.restore(working)
             continue
         text = (

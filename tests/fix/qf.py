@@ -264,8 +264,17 @@ class VenueApp(Recorder):
 
     def _status(self, sid: qf.SessionID, got: dict[int, str]) -> None:
         held = self.held.get(got[11])
-        if held is None:
-            return
+        if held is None:  # as the spec says: a status report, Rejected, unknown order
+            held = {
+                37: "NONE",
+                55: got[55],
+                54: got[54],
+                39: "8",
+                14: "0",
+                6: "0",
+                151: "0",
+                58: "unknown order",
+            }
         fix42 = sid.getBeginString().getValue() == "FIX.4.2"
         kind = [(20, "3"), (150, held[39])] if fix42 else [(150, "I")]
         self._report(sid, [(11, got[11]), *kind, *held.items()])
@@ -372,6 +381,8 @@ class VenueApp(Recorder):
                 refusal.setField(tag, value)
             qf.Session.sendToTarget(refusal, sessionID)
         elif msg_type == "F":
+            if got[41] in self.held:
+                self.held[got[41]].update({39: "4", 151: "0"})
             self._report(
                 sessionID,
                 [
@@ -389,6 +400,8 @@ class VenueApp(Recorder):
                 ],
             )
         elif msg_type == "G":
+            if got[41] in self.held:  # the new version answers to its new ClOrdID
+                self.held[got[11]] = {**self.held[got[41]], 38: got[38], 151: got[38]}
             self._report(
                 sessionID,
                 [

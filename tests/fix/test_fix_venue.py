@@ -8,9 +8,11 @@ from collections.abc import Iterator
 from datetime import UTC, datetime
 from decimal import Decimal
 from pathlib import Path
+from typing import Any
 
 import pytest
 
+from audit.api import AppendTicket
 from audit.memory import MemoryAuditLog
 from fix.config import ConnectionType, SessionSettings
 from fix.ids import SessionID
@@ -346,6 +348,75 @@ def test_fills_and_cancels_missed_while_the_gateway_was_down_are_reconciled_at_l
         booked = [dict(r.payload) for r in audit.read() if r.event_type == ev.EXECUTION]
         fill = next(p for p in booked if p["order_id"] == filled and p["exec_type"] == "PARTIAL_FILL")
         assert fill["last_qty"] == "6" and "reconciled" in fill["text"]
+    finally:
+        if second is not None:
+            loop.run(second.stop())
+        loop.close()
+        exchange.stop()
+        gateway.close()
+
+
+def test_after_a_stop_the_venue_decides_whether_an_order_without_a_routing_record_arrived(
+    tmp_path: Path,
+) -> None:
+    """One order the gateway stopped before routing, one whose routing record the stop lost
+    after the venue had it: the venue's status answers at the next logon tell them apart."""
+    exchange = QfVenue(tmp_path / "venue")
+    exchange.start()
+    loop = LoopThread()
+    audit = MemoryAuditLog()
+    settings = Settings(
+        data_dir=tmp_path, policy_path=ROOT / "policies" / "default.toml", fix_config=None, watch_policy=False
+    )
+
+    def desk(cl: str, qty: int) -> NewOrder:
+        return NewOrder(
+            cl, "ACC-APPLE-TSY", "AAPL", Side.BUY, Decimal(qty), OrdType.LIMIT, TimeInForce.DAY,
+            ORIGIN, limit_price=Decimal("228.00"),
+        )  # fmt: skip
+
+    first = FixVenue("XFIX", venue_settings(exchange.port))
+    gateway = build_gateway(settings, audit=audit, venues={"XFIX": first})
+    real_append = audit.append
+
+    class Stopped(Exception):
+        pass
+
+    def losing(stop: bool) -> Any:
+        def append(event_type: str, payload: Any, **kw: Any) -> Any:
+            if event_type != ev.ORDER_ROUTED:
+                return real_append(event_type, payload, **kw)
+            if stop:
+                raise Stopped  # before the venue hears of it
+            return AppendTicket()  # routed, but the record never lands
+
+        return append
+
+    second: FixVenue | None = None
+    try:
+        loop.run(first.start())
+        loop.run(first.initiator.wait_logged_on(first.session_id))
+        audit.append = losing(stop=True)  # type: ignore[method-assign]
+        with pytest.raises(Stopped):
+            loop.run(gateway.pipeline.submit(desk("NR-1", 10)))
+        audit.append = losing(stop=False)  # type: ignore[method-assign]
+        assert loop.run(gateway.pipeline.submit(desk("NR-2", 20))).accepted
+        wait_for(exchange.app.app, lambda raw: fields(raw).get(35) == "D")
+        audit.append = real_append  # type: ignore[method-assign]
+        loop.run(first.stop())
+        never, arrived = [r.payload["order_id"] for r in audit.read() if r.event_type == ev.ORDER_ACCEPTED]
+
+        second = FixVenue("XFIX", venue_settings(exchange.port))
+        again = build_gateway(settings, audit=audit, venues={"XFIX": second})
+        loop.run(second.start())
+        loop.run(second.initiator.wait_logged_on(second.session_id))
+        orders = again.pipeline.state.orders
+        deadline = time.monotonic() + 10
+        while orders[never].status is not OrderStatus.REJECTED:
+            assert time.monotonic() < deadline, "the venue's answer never closed the order it did not have"
+            time.sleep(0.01)
+        assert orders[arrived].status is OrderStatus.NEW  # the venue has it: it works on
+        assert again.pipeline.router.is_placed(arrived)
     finally:
         if second is not None:
             loop.run(second.stop())

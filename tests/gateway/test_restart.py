@@ -12,7 +12,9 @@ import pytest
 
 from audit.factory import open_audit_log
 from audit.memory import MemoryAuditLog
+from gateway.app import build_gateway
 from gateway.replay import replay, snapshot
+from gateway.settings import Settings
 from risk_controls import events as ev
 from risk_controls.domain import (
     CancelRequest,
@@ -25,7 +27,7 @@ from risk_controls.domain import (
 )
 from risk_controls.domain.clock import ManualClock
 from risk_controls.kill_switch import KillScope
-from tests.gateway.conftest import DESK, make_gateway, order
+from tests.gateway.conftest import DESK, POLICY, make_gateway, order
 
 
 def test_state_rebuilt_from_the_sqlite_log_equals_the_state_before(
@@ -228,15 +230,15 @@ class _Stopped(Exception):
     """The process stops here."""
 
 
-def test_an_order_accepted_but_never_routed_before_a_stop_is_expired_not_restored(
+def test_an_order_whose_routing_is_not_on_record_is_expired_at_the_simulated_venue(
     tmp_path: Path, clock: ManualClock
 ) -> None:
     """The acceptance is on record but the gateway stopped before routing it (or before a
-    withdrawal queued for it landed): no venue has it, so a restart must not leave it
-    working and reserving credit at a venue that would refuse every cancel for it."""
+    withdrawal queued for it landed). The simulated venue keeps nothing across a restart,
+    so the order is expired, saying why; it must not stay working and reserving credit."""
     audit = MemoryAuditLog()
-    first, _ = make_gateway(tmp_path, audit, clock)
-    routed = asyncio.run(first.pipeline.submit(order("u-1", symbol="KO", price="62.00")))
+    settings = Settings(data_dir=tmp_path, policy_path=POLICY, fix_config=None)
+    first = build_gateway(settings, audit=audit, clock=clock)
     real_append = audit.append
 
     def stop_before_routing(event_type: str, payload: Any, **kw: Any) -> Any:
@@ -250,13 +252,37 @@ def test_an_order_accepted_but_never_routed_before_a_stop_is_expired_not_restore
     audit.append = real_append  # type: ignore[method-assign]
     stranded = [r.payload["order_id"] for r in audit.read() if r.event_type == ev.ORDER_ACCEPTED][-1]
 
-    again, _ = make_gateway(tmp_path, audit, clock)
-    state = again.pipeline.state
-    assert state.orders[stranded].status is OrderStatus.EXPIRED
-    assert [w.order_id for w in state.working_orders()] == [routed.order_id]
-    assert again.pipeline.router.is_placed(routed.order_id)
-    assert not again.pipeline.router.is_placed(stranded)
-    expired = [
-        r.payload for r in audit.read() if r.event_type == ev.EXECUTION and r.payload["order_id"] == stranded
+    again = build_gateway(settings, audit=audit, clock=clock)
+    assert again.pipeline.state.orders[stranded].status is OrderStatus.EXPIRED
+    assert again.pipeline.state.book("ACC-APPLE-TSY").open_notional == 0
+    reports = [r.payload for r in audit.read() if r.event_type == ev.EXECUTION]
+    assert [p["text"] for p in reports if p["order_id"] == stranded] == [
+        "never routed: the gateway stopped before routing it"
     ]
-    assert expired[-1]["text"] == "never routed: the gateway stopped before routing it"
+
+
+def test_an_order_whose_routing_is_not_on_record_is_handed_back_to_an_external_venue(
+    tmp_path: Path, clock: ManualClock
+) -> None:
+    """At an external venue only the venue knows whether the order arrived (the routing
+    record may be what the stop lost): it is restored, and the venue's status answer decides
+    (tested against QuickFIX in tests/fix/test_fix_venue.py)."""
+    audit = MemoryAuditLog()
+    first, _ = make_gateway(tmp_path, audit, clock)
+    real_append = audit.append
+
+    def stop_before_routing(event_type: str, payload: Any, **kw: Any) -> Any:
+        if event_type == ev.ORDER_ROUTED:
+            raise _Stopped
+        return real_append(event_type, payload, **kw)
+
+    audit.append = stop_before_routing  # type: ignore[method-assign]
+    with pytest.raises(_Stopped):
+        asyncio.run(first.pipeline.submit(order("u-3", symbol="KO", price="61.90")))
+    audit.append = real_append  # type: ignore[method-assign]
+    stranded = [r.payload["order_id"] for r in audit.read() if r.event_type == ev.ORDER_ACCEPTED][-1]
+
+    again, spy = make_gateway(tmp_path, audit, clock)
+    assert [r.order_id for r in spy.restored] == [stranded]
+    assert again.pipeline.router.is_placed(stranded)
+    assert again.pipeline.state.orders[stranded].status.is_working

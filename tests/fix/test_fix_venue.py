@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import queue
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
 from decimal import Decimal
 from pathlib import Path
@@ -17,7 +17,7 @@ from audit.memory import MemoryAuditLog
 from fix.config import ConnectionType, SessionSettings
 from fix.ids import SessionID
 from fix.venue import FixVenue, _Routed
-from gateway.app import build_gateway
+from gateway.app import Gateway, build_gateway
 from gateway.settings import Settings
 from risk_controls import events as ev
 from risk_controls.domain import (
@@ -248,135 +248,121 @@ def test_the_pipeline_routes_through_the_fix_venue(tmp_path: Path) -> None:
         gateway.close()
 
 
+class Restarts:
+    """A QuickFIX exchange that outlives gateway processes: each :meth:`start` is a new
+    process (a new FixVenue, state replayed from the same log), logged on."""
+
+    def __init__(self, tmp_path: Path, version: str) -> None:
+        self.version = version
+        self.exchange = QfVenue(tmp_path / "venue", version=version)
+        self.exchange.start()
+        self.loop = LoopThread()
+        self.audit = MemoryAuditLog()
+        policy = ROOT / "policies" / "default.toml"
+        self.settings = Settings(data_dir=tmp_path, policy_path=policy, fix_config=None, watch_policy=False)
+        self._running: FixVenue | None = None
+        self._gateways: list[Gateway] = []
+
+    def start(self) -> Gateway:
+        self.stop()
+        venue = FixVenue("XFIX", venue_settings(self.exchange.port, self.version))
+        gateway = build_gateway(self.settings, audit=self.audit, venues={"XFIX": venue})
+        self.loop.run(venue.start())
+        self.loop.run(venue.initiator.wait_logged_on(venue.session_id))
+        self._running = venue
+        self._gateways.append(gateway)
+        return gateway
+
+    def stop(self) -> None:
+        if self._running is not None:
+            self.loop.run(self._running.stop())
+            self._running = None
+
+    def close(self) -> None:
+        self.stop()
+        self.loop.close()
+        self.exchange.stop()
+        for gateway in self._gateways:
+            gateway.close()
+
+
+@pytest.fixture
+def restarts(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Restarts]:
+    rig = Restarts(tmp_path, getattr(request, "param", "FIX.4.4"))
+    yield rig
+    rig.close()
+
+
+def desk_buy(cl: str, qty: int) -> NewOrder:
+    return NewOrder(
+        cl, "ACC-APPLE-TSY", "AAPL", Side.BUY, Decimal(qty), OrdType.LIMIT, TimeInForce.DAY,
+        ORIGIN, limit_price=Decimal("228.00"),
+    )  # fmt: skip
+
+
+def eventually(done: Callable[[], bool], what: str) -> None:
+    deadline = time.monotonic() + 10
+    while not done():
+        assert time.monotonic() < deadline, what
+        time.sleep(0.01)
+
+
 def test_an_order_working_at_the_fix_venue_is_amended_and_reported_after_a_gateway_restart(
-    tmp_path: Path,
+    restarts: Restarts,
 ) -> None:
     """A new process (new FixVenue, state replayed from the log) cancels a replaced order
     under the ClOrdID the venue last confirmed, and the venue's answer reaches the order."""
-    exchange = QfVenue(tmp_path / "venue")
-    exchange.start()
-    loop = LoopThread()
-    audit = MemoryAuditLog()
-    settings = Settings(
-        data_dir=tmp_path, policy_path=ROOT / "policies" / "default.toml", fix_config=None, watch_policy=False
-    )
-    desk = NewOrder(
-        "RS-1", "ACC-APPLE-TSY", "AAPL", Side.BUY, Decimal(10), OrdType.LIMIT, TimeInForce.DAY,
-        ORIGIN, limit_price=Decimal("228.00"),
-    )  # fmt: skip
-    first = FixVenue("XFIX", venue_settings(exchange.port))
-    gateway = build_gateway(settings, audit=audit, venues={"XFIX": first})
-    second: FixVenue | None = None
-    try:
-        loop.run(first.start())
-        loop.run(first.initiator.wait_logged_on(first.session_id))
-        result = loop.run(gateway.pipeline.submit(desk))
-        order_id = result.order_id
-        amend = ReplaceRequest("RS-2", "RS-1", "ACC-APPLE-TSY", ORIGIN, Decimal(20), Decimal("228.10"))
-        assert loop.run(gateway.pipeline.replace(amend)).accepted
-        wait_for(exchange.app.app, lambda raw: fields(raw)[35] == "G")
-        deadline = time.monotonic() + 10
-        while gateway.pipeline.state.orders[order_id].venue_cl_ord_id != f"{order_id}.1":
-            assert time.monotonic() < deadline, "the venue never confirmed the replace"
-            time.sleep(0.01)
-        loop.run(first.stop())
+    gateway, loop = restarts.start(), restarts.loop
+    order_id = loop.run(gateway.pipeline.submit(desk_buy("RS-1", 10))).order_id
+    amend = ReplaceRequest("RS-2", "RS-1", "ACC-APPLE-TSY", ORIGIN, Decimal(20), Decimal("228.10"))
+    assert loop.run(gateway.pipeline.replace(amend)).accepted
+    wait_for(restarts.exchange.app.app, lambda raw: fields(raw)[35] == "G")
+    working = gateway.pipeline.state.orders[order_id]
+    eventually(lambda: working.venue_cl_ord_id == f"{order_id}.1", "the venue never confirmed the replace")
 
-        second = FixVenue("XFIX", venue_settings(exchange.port))  # the restarted process
-        again = build_gateway(settings, audit=audit, venues={"XFIX": second})
-        loop.run(second.start())
-        loop.run(second.initiator.wait_logged_on(second.session_id))
-        cancel = CancelRequest("RS-3", "RS-2", "ACC-APPLE-TSY", ORIGIN)
-        assert loop.run(again.pipeline.cancel(cancel)).accepted
-        sent = fields(wait_for(exchange.app.app, lambda raw: fields(raw)[35] == "F"))
-        assert sent[41] == f"{order_id}.1" and sent[11] not in (order_id, f"{order_id}.1", f"{order_id}.2")
-        while again.pipeline.state.orders[order_id].status is not OrderStatus.CANCELED:
-            assert time.monotonic() < deadline + 10, "the venue's cancel never reached the order"
-            time.sleep(0.01)
-    finally:
-        if second is not None:
-            loop.run(second.stop())
-        loop.close()
-        exchange.stop()
-        gateway.close()
+    again = restarts.start()
+    cancel = CancelRequest("RS-3", "RS-2", "ACC-APPLE-TSY", ORIGIN)
+    assert loop.run(again.pipeline.cancel(cancel)).accepted
+    sent = fields(wait_for(restarts.exchange.app.app, lambda raw: fields(raw)[35] == "F"))
+    assert sent[41] == f"{order_id}.1" and sent[11] not in (order_id, f"{order_id}.1", f"{order_id}.2")
+    restored = again.pipeline.state.orders[order_id]
+    eventually(lambda: restored.status is OrderStatus.CANCELED, "the venue's cancel never reached the order")
 
 
-@pytest.mark.parametrize("version", ["FIX.4.4", "FIX.4.2"])
+@pytest.mark.parametrize("restarts", ["FIX.4.4", "FIX.4.2"], indirect=True)
 def test_fills_and_cancels_missed_while_the_gateway_was_down_are_reconciled_at_logon(
-    tmp_path: Path, version: str
+    restarts: Restarts,
 ) -> None:
     """The venue session resets its sequence numbers at logon, so nothing is resent: the
     restarted gateway asks each order's status and books what it missed."""
-    exchange = QfVenue(tmp_path / "venue", version=version)
-    exchange.start()
-    loop = LoopThread()
-    audit = MemoryAuditLog()
-    settings = Settings(
-        data_dir=tmp_path, policy_path=ROOT / "policies" / "default.toml", fix_config=None, watch_policy=False
+    gateway, loop, exchange = restarts.start(), restarts.loop, restarts.exchange
+    filled = loop.run(gateway.pipeline.submit(desk_buy("MW-1", 10))).order_id
+    ended = loop.run(gateway.pipeline.submit(desk_buy("MW-2", 5))).order_id
+    wait_for(exchange.app.app, lambda raw: fields(raw).get(11) == ended)
+    restarts.stop()
+    exchange.app.while_away(filled, cum="6", avg="227.95", status="1", leaves="4")
+    exchange.app.while_away(ended, status="4", leaves="0")
+
+    again = restarts.start()
+    orders = again.pipeline.state.orders
+    eventually(
+        lambda: orders[filled].cum_qty == 6 and orders[ended].status is OrderStatus.CANCELED,
+        "the missed fill and cancel were never reconciled",
     )
-
-    def desk(cl: str, qty: str) -> NewOrder:
-        return NewOrder(
-            cl, "ACC-APPLE-TSY", "AAPL", Side.BUY, Decimal(qty), OrdType.LIMIT, TimeInForce.DAY,
-            ORIGIN, limit_price=Decimal("228.00"),
-        )  # fmt: skip
-
-    first = FixVenue("XFIX", venue_settings(exchange.port, version))
-    gateway = build_gateway(settings, audit=audit, venues={"XFIX": first})
-    second: FixVenue | None = None
-    try:
-        loop.run(first.start())
-        loop.run(first.initiator.wait_logged_on(first.session_id))
-        filled = loop.run(gateway.pipeline.submit(desk("MW-1", "10"))).order_id
-        ended = loop.run(gateway.pipeline.submit(desk("MW-2", "5"))).order_id
-        wait_for(exchange.app.app, lambda raw: fields(raw).get(11) == ended)
-        loop.run(first.stop())
-        exchange.app.while_away(filled, cum="6", avg="227.95", status="1", leaves="4")
-        exchange.app.while_away(ended, status="4", leaves="0")
-
-        second = FixVenue("XFIX", venue_settings(exchange.port, version))
-        again = build_gateway(settings, audit=audit, venues={"XFIX": second})
-        loop.run(second.start())
-        loop.run(second.initiator.wait_logged_on(second.session_id))
-        orders = again.pipeline.state.orders
-        deadline = time.monotonic() + 10
-        while orders[filled].cum_qty != 6 or orders[ended].status is not OrderStatus.CANCELED:
-            assert time.monotonic() < deadline, "the missed fill and cancel were never reconciled"
-            time.sleep(0.01)
-        assert orders[filled].status is OrderStatus.PARTIALLY_FILLED
-        assert orders[filled].avg_px == Decimal("227.95")
-        assert again.pipeline.state.exposure("ACC-APPLE-TSY", "AAPL").position == 6
-        booked = [dict(r.payload) for r in audit.read() if r.event_type == ev.EXECUTION]
-        fill = next(p for p in booked if p["order_id"] == filled and p["exec_type"] == "PARTIAL_FILL")
-        assert fill["last_qty"] == "6" and "reconciled" in fill["text"]
-    finally:
-        if second is not None:
-            loop.run(second.stop())
-        loop.close()
-        exchange.stop()
-        gateway.close()
+    assert orders[filled].status is OrderStatus.PARTIALLY_FILLED
+    assert orders[filled].avg_px == Decimal("227.95")
+    assert again.pipeline.state.exposure("ACC-APPLE-TSY", "AAPL").position == 6
+    booked = [dict(r.payload) for r in restarts.audit.read() if r.event_type == ev.EXECUTION]
+    fill = next(p for p in booked if p["order_id"] == filled and p["exec_type"] == "PARTIAL_FILL")
+    assert fill["last_qty"] == "6" and "reconciled" in fill["text"]
 
 
 def test_after_a_stop_the_venue_decides_whether_an_order_without_a_routing_record_arrived(
-    tmp_path: Path,
+    restarts: Restarts,
 ) -> None:
     """One order the gateway stopped before routing, one whose routing record the stop lost
     after the venue had it: the venue's status answers at the next logon tell them apart."""
-    exchange = QfVenue(tmp_path / "venue")
-    exchange.start()
-    loop = LoopThread()
-    audit = MemoryAuditLog()
-    settings = Settings(
-        data_dir=tmp_path, policy_path=ROOT / "policies" / "default.toml", fix_config=None, watch_policy=False
-    )
-
-    def desk(cl: str, qty: int) -> NewOrder:
-        return NewOrder(
-            cl, "ACC-APPLE-TSY", "AAPL", Side.BUY, Decimal(qty), OrdType.LIMIT, TimeInForce.DAY,
-            ORIGIN, limit_price=Decimal("228.00"),
-        )  # fmt: skip
-
-    first = FixVenue("XFIX", venue_settings(exchange.port))
-    gateway = build_gateway(settings, audit=audit, venues={"XFIX": first})
+    audit, loop = restarts.audit, restarts.loop
     real_append = audit.append
 
     class Stopped(Exception):
@@ -392,37 +378,24 @@ def test_after_a_stop_the_venue_decides_whether_an_order_without_a_routing_recor
 
         return append
 
-    second: FixVenue | None = None
-    try:
-        loop.run(first.start())
-        loop.run(first.initiator.wait_logged_on(first.session_id))
-        audit.append = losing(stop=True)  # type: ignore[method-assign]
-        with pytest.raises(Stopped):
-            loop.run(gateway.pipeline.submit(desk("NR-1", 10)))
-        audit.append = losing(stop=False)  # type: ignore[method-assign]
-        assert loop.run(gateway.pipeline.submit(desk("NR-2", 20))).accepted
-        wait_for(exchange.app.app, lambda raw: fields(raw).get(35) == "D")
-        audit.append = real_append  # type: ignore[method-assign]
-        loop.run(first.stop())
-        never, arrived = [r.payload["order_id"] for r in audit.read() if r.event_type == ev.ORDER_ACCEPTED]
+    gateway = restarts.start()
+    audit.append = losing(stop=True)  # type: ignore[method-assign]
+    with pytest.raises(Stopped):
+        loop.run(gateway.pipeline.submit(desk_buy("NR-1", 10)))
+    audit.append = losing(stop=False)  # type: ignore[method-assign]
+    assert loop.run(gateway.pipeline.submit(desk_buy("NR-2", 20))).accepted
+    wait_for(restarts.exchange.app.app, lambda raw: fields(raw).get(35) == "D")
+    audit.append = real_append  # type: ignore[method-assign]
+    never, arrived = [r.payload["order_id"] for r in audit.read() if r.event_type == ev.ORDER_ACCEPTED]
 
-        second = FixVenue("XFIX", venue_settings(exchange.port))
-        again = build_gateway(settings, audit=audit, venues={"XFIX": second})
-        loop.run(second.start())
-        loop.run(second.initiator.wait_logged_on(second.session_id))
-        orders = again.pipeline.state.orders
-        deadline = time.monotonic() + 10
-        while orders[never].status is not OrderStatus.REJECTED:
-            assert time.monotonic() < deadline, "the venue's answer never closed the order it did not have"
-            time.sleep(0.01)
-        assert orders[arrived].status is OrderStatus.NEW  # the venue has it: it works on
-        assert again.pipeline.router.is_placed(arrived)
-    finally:
-        if second is not None:
-            loop.run(second.stop())
-        loop.close()
-        exchange.stop()
-        gateway.close()
+    again = restarts.start()
+    orders = again.pipeline.state.orders
+    eventually(
+        lambda: orders[never].status is OrderStatus.REJECTED,
+        "the venue's answer never closed the order it did not have",
+    )
+    assert orders[arrived].status is OrderStatus.NEW  # the venue has it: it works on
+    assert again.pipeline.router.is_placed(arrived)
 
 
 def test_a_fill_already_booked_is_not_booked_twice(

@@ -13,6 +13,7 @@ import pytest
 from audit.factory import open_audit_log
 from audit.memory import MemoryAuditLog
 from gateway.app import build_gateway
+from gateway.pipeline import OrderPipeline
 from gateway.replay import replay, snapshot
 from gateway.settings import Settings
 from risk_controls import events as ev
@@ -21,6 +22,7 @@ from risk_controls.domain import (
     DenyCode,
     ExecType,
     ExecutionReport,
+    NewOrder,
     OrderStatus,
     ReplaceRequest,
     Side,
@@ -230,6 +232,25 @@ class _Stopped(Exception):
     """The process stops here."""
 
 
+def _stop_before_routing(audit: MemoryAuditLog, pipeline: OrderPipeline, new: NewOrder) -> str:
+    """Submit ``new`` in a process that stops as it appends the routing record, after the
+    acceptance is durable; returns the order id."""
+    real_append = audit.append
+
+    def stop_before_routing(event_type: str, payload: Any, **kw: Any) -> Any:
+        if event_type == ev.ORDER_ROUTED:
+            raise _Stopped
+        return real_append(event_type, payload, **kw)
+
+    audit.append = stop_before_routing  # type: ignore[method-assign]
+    try:
+        with pytest.raises(_Stopped):
+            asyncio.run(pipeline.submit(new))
+    finally:
+        audit.append = real_append  # type: ignore[method-assign]
+    return [r.payload["order_id"] for r in audit.read() if r.event_type == ev.ORDER_ACCEPTED][-1]
+
+
 def test_an_order_whose_routing_is_not_on_record_is_expired_at_the_simulated_venue(
     tmp_path: Path, clock: ManualClock
 ) -> None:
@@ -239,18 +260,7 @@ def test_an_order_whose_routing_is_not_on_record_is_expired_at_the_simulated_ven
     audit = MemoryAuditLog()
     settings = Settings(data_dir=tmp_path, policy_path=POLICY, fix_config=None)
     first = build_gateway(settings, audit=audit, clock=clock)
-    real_append = audit.append
-
-    def stop_before_routing(event_type: str, payload: Any, **kw: Any) -> Any:
-        if event_type == ev.ORDER_ROUTED:
-            raise _Stopped
-        return real_append(event_type, payload, **kw)
-
-    audit.append = stop_before_routing  # type: ignore[method-assign]
-    with pytest.raises(_Stopped):
-        asyncio.run(first.pipeline.submit(order("u-2", symbol="KO", price="61.90")))
-    audit.append = real_append  # type: ignore[method-assign]
-    stranded = [r.payload["order_id"] for r in audit.read() if r.event_type == ev.ORDER_ACCEPTED][-1]
+    stranded = _stop_before_routing(audit, first.pipeline, order("u-2", symbol="KO", price="61.90"))
 
     again = build_gateway(settings, audit=audit, clock=clock)
     assert again.pipeline.state.orders[stranded].status is OrderStatus.EXPIRED
@@ -269,18 +279,7 @@ def test_an_order_whose_routing_is_not_on_record_is_handed_back_to_an_external_v
     (tested against QuickFIX in tests/fix/test_fix_venue.py)."""
     audit = MemoryAuditLog()
     first, _ = make_gateway(tmp_path, audit, clock)
-    real_append = audit.append
-
-    def stop_before_routing(event_type: str, payload: Any, **kw: Any) -> Any:
-        if event_type == ev.ORDER_ROUTED:
-            raise _Stopped
-        return real_append(event_type, payload, **kw)
-
-    audit.append = stop_before_routing  # type: ignore[method-assign]
-    with pytest.raises(_Stopped):
-        asyncio.run(first.pipeline.submit(order("u-3", symbol="KO", price="61.90")))
-    audit.append = real_append  # type: ignore[method-assign]
-    stranded = [r.payload["order_id"] for r in audit.read() if r.event_type == ev.ORDER_ACCEPTED][-1]
+    stranded = _stop_before_routing(audit, first.pipeline, order("u-3", symbol="KO", price="61.90"))
 
     again, spy = make_gateway(tmp_path, audit, clock)
     assert [r.order_id for r in spy.restored] == [stranded]

@@ -18,7 +18,6 @@ from risk_controls.domain import (
     Channel,
     NewOrder,
     OrderOrigin,
-    OrderStatus,
     OrdType,
     Side,
     TimeInForce,
@@ -43,8 +42,14 @@ class TwapPlan:
 @dataclass
 class TwapReport:
     submitted: list[SubmitResult] = field(default_factory=list)
-    filled_quantity: Decimal = Decimal(0)
+    filled_by_child: dict[str, Decimal] = field(default_factory=dict)
     stopped_reason: str | None = None
+
+    @property
+    def filled_quantity(self) -> Decimal:
+        """What the children have filled as things stand (a venue's bust or correction of a
+        fill changes it), from each child's cumulative quantity, never from summing reports."""
+        return sum(self.filled_by_child.values(), Decimal(0))
 
 
 def slice_quantities(total: Decimal, slices: int, lot: Decimal) -> list[Decimal]:
@@ -74,8 +79,7 @@ class TwapExecutor:
     def _on_update(self, update: OrderUpdate) -> None:
         if update.origin != self._origin or update.report is None:
             return
-        if update.report.last_qty and update.status in (OrderStatus.PARTIALLY_FILLED, OrderStatus.FILLED):
-            self.report.filled_quantity += update.report.last_qty
+        self.report.filled_by_child[update.order_id] = update.cum_qty
 
     def _child(self, index: int, quantity: Decimal, reference: Decimal) -> NewOrder:
         plan = self._plan

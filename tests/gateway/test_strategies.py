@@ -7,7 +7,7 @@ from decimal import Decimal
 
 from gateway.app import Gateway
 from risk_controls import events as ev
-from risk_controls.domain import DenyCode, Side
+from risk_controls.domain import DenyCode, ExecType, ExecutionReport, Side
 from risk_controls.kill_switch import KillScope
 from strategies.twap import TwapExecutor, TwapPlan, slice_quantities
 from tests.gateway.conftest import SpyVenue
@@ -51,5 +51,43 @@ def test_a_strategy_kill_switch_stops_the_strategy(memory_gateway: tuple[Gateway
         assert report.submitted[0].denial is not None
         assert report.submitted[0].denial.code is DenyCode.KILL_SWITCH_ENGAGED
         assert spy.received == []
+
+    asyncio.run(scenario())
+
+
+def test_twap_filled_quantity_follows_a_venue_correcting_and_busting_a_child_fill(
+    memory_gateway: tuple[Gateway, SpyVenue],
+) -> None:
+    """The strategy counts each child's cumulative quantity, so a correction is not counted
+    as another fill and a bust takes the quantity back."""
+    gateway, _ = memory_gateway
+    plan = TwapPlan("twap-1", "ACC-HOUSE", "NVDA", Side.BUY, Decimal(100), slices=1, interval_seconds=0)
+
+    async def scenario() -> None:
+        twap = TwapExecutor(gateway.pipeline, plan, gateway.instruments.reference_price)
+        report = await twap.run()
+        await asyncio.sleep(0.01)
+        fills = [
+            dict(r.payload) for r in gateway.audit.read()
+            if r.event_type == ev.EXECUTION and r.payload["exec_type"] in ("PARTIAL_FILL", "FILL")
+        ]  # fmt: skip
+        assert fills and report.filled_quantity == sum(Decimal(f["last_qty"]) for f in fills)
+        first = fills[0]
+        when = gateway.pipeline.clock.now()
+
+        def amend(exec_id: str, kind: ExecType, ref: str, qty: str | None) -> None:
+            price = Decimal(first["last_px"]) if qty else None
+            gateway.pipeline.on_venue_report(
+                ExecutionReport(first["order_id"], exec_id, kind, "SIM", when,
+                                last_qty=Decimal(qty) if qty else None, last_px=price, ref_exec_id=ref)
+            )  # fmt: skip
+
+        before = report.filled_quantity
+        amend("c-1", ExecType.TRADE_CORRECT, first["exec_id"], "1")
+        await asyncio.sleep(0.01)
+        assert report.filled_quantity == before - Decimal(first["last_qty"]) + 1
+        amend("c-1x", ExecType.TRADE_CANCEL, "c-1", None)
+        await asyncio.sleep(0.01)
+        assert report.filled_quantity == before - Decimal(first["last_qty"])
 
     asyncio.run(scenario())

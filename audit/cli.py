@@ -3,6 +3,9 @@
   python -m audit verify URL [--schema S] [--start N] [--end N] [--from-checkpoint SEQ]
                              [--public-key PEM] [--merkle recompute|stored|none] [--deep]
                              [--workers N] [--min-chunk N]
+
+--public-key may be the log's first checkpoint key: keys it endorsed at rotation, and
+the keys those endorsed, are trusted too (docs/audit-format.md, "Endorsements").
   python -m audit export URL FIRST LAST DIR [--schema S] [--signing-key PEM]
   python -m audit verify-export FILE.jsonl [--public-key PEM]
 
@@ -22,6 +25,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from audit.checkpoint import Ed25519Signer, load_public_key
 from audit.export import export_files, verify_export
 from audit.factory import open_sql_audit_log
+from audit.proofs import follow_endorsements
 from audit.sql_store import CheckpointPolicy
 from audit.verify import keyring
 from audit.verify_parallel import default_workers, verify_parallel
@@ -74,6 +78,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         # read-only: no writer thread, so the workers can be forked (see verify_parallel)
         store = open_sql_audit_log(args.url, schema=args.schema, migrate_schema=False, read_only=True)
         try:
+            if keys is not None:  # the key given may be the log's first: follow its endorsements
+                keys = follow_endorsements(store, keys)
             whole = args.start == 1 and args.end is None and args.from_checkpoint is None
             workers = default_workers() if args.workers is None else args.workers
             if workers > 1 and whole and not args.deep:

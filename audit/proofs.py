@@ -6,7 +6,16 @@ import json
 from collections.abc import Iterator, Mapping
 from typing import Any
 
-from audit.checkpoint import CHECKPOINT_EVENT, KEY_CHANGED_EVENT, Checkpoint, key_id_of
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
+
+from audit.checkpoint import (
+    CHECKPOINT_EVENT,
+    KEY_CHANGED_EVENT,
+    Checkpoint,
+    endorsement_valid,
+    key_id_of,
+    load_public_key,
+)
 from audit.merkle import Hash
 from audit.sql_store import SqlAuditLog
 from audit.tree import StoredTree
@@ -71,6 +80,27 @@ def announce_signing_key(store: SqlAuditLog, endorsement: Mapping[str, Any] | No
     if endorsement is not None and endorsement.get("previous_key_id") == last and last is not None:
         payload["endorsement"] = str(endorsement["endorsement"])
     return store.append(KEY_CHANGED_EVENT, payload).result(timeout=10).seq
+
+
+def follow_endorsements(
+    store: SqlAuditLog, keys: Mapping[str, Ed25519PublicKey]
+) -> dict[str, Ed25519PublicKey]:
+    """``keys`` plus every key the log shows endorsed, in order, by a key already trusted.
+
+    Reads only the key-change records (indexed), so a verifier that starts mid-log or splits
+    the log over workers knows every endorsed key from the outset; the chain verifier still
+    checks each endorsement where its record falls, and names a forged one there.
+    """
+    trusted = dict(keys)
+    for row in store.query(_CHECKPOINTS, [KEY_CHANGED_EVENT, 1]):
+        payload = json.loads(bytes(row[1]))["payload"]
+        retiring = trusted.get(payload.get("previous_key_id") or "")
+        endorsement = payload.get("endorsement")
+        if retiring is None or endorsement is None or payload["key_id"] in trusted:
+            continue
+        if endorsement_valid(retiring, payload["key_id"], payload["public_key"], endorsement):
+            trusted[payload["key_id"]] = load_public_key(payload["public_key"])
+    return trusted
 
 
 def checkpoint_covering(store: SqlAuditLog, seq: int) -> tuple[int, Checkpoint] | None:

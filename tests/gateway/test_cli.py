@@ -272,6 +272,19 @@ def test_a_verifier_holding_only_the_first_key_follows_an_endorsed_rotation(tmp_
 
     verifier = ChainVerifier(keys=first_key)
     assert verifier.feed(rows) is None
+
+    # the regulator's tool, given only the first key: over the whole log, and from just after
+    # the key change (it never reads that record, so it must have followed it beforehand)
+    first_pem = tmp_path / "first.pem"
+    first_pem.write_text(first["public_key"])
+    url = f"sqlite:///{data / 'audit.db'}"
+    for start in ("1", str(rotated_at + 1)):
+        done = subprocess.run(
+            [sys.executable, "-m", "audit", "verify", url, "--public-key", str(first_pem),
+             "--start", start, "--workers", "1"],
+            capture_output=True, text=True, check=False, timeout=120,
+        )  # fmt: skip
+        assert done.returncode == 0 and "RESULT: OK" in done.stdout, done.stdout + done.stderr
     signers = [
         json.loads(body)["payload"]["key_id"] for _, body, _, _ in rows if b'"audit.checkpoint"' in body[:40]
     ]

@@ -19,7 +19,7 @@ import asyncio
 import hashlib
 import heapq
 import json
-from bisect import bisect_right, insort
+from bisect import bisect_left, bisect_right, insort
 from collections.abc import Collection, Iterable, Iterator
 from dataclasses import dataclass
 from datetime import datetime
@@ -148,6 +148,12 @@ class ClientOrderIndex:
         lists = [self._ids] if accounts is None else [self._ids_by_account.get(a, []) for a in accounts]
         tails = [_tail(ids, bisect_right(ids, cursor) if cursor else 0) for ids in lists]
         return tails[0] if len(tails) == 1 else heapq.merge(*tails)
+
+    def decided(self, order_id: str) -> bool:
+        """Has ``order_id`` been decided (its acceptance or denial returned)?"""
+        ids = self._ids
+        at = bisect_left(ids, order_id)
+        return at < len(ids) and ids[at] == order_id
 
     # ---- in-flight requests: a concurrent retry waits for the first one ----------------
 

@@ -59,3 +59,35 @@ def test_orders_from_every_entry_point_are_listed_in_arrival_order(live: LiveApi
         rest = desk.get("/v1/orders", params={"cursor": first["next_cursor"]}).json()
     assert [o["cl_ord_id"] for o in first["items"]] == ["e-1", "e-2"]
     assert [o["cl_ord_id"] for o in rest["items"]] == ["e-3"] and rest["next_cursor"] is None
+
+
+def test_listing_working_orders_reads_the_working_set_and_pages_as_the_full_scan_does(live: LiveApi) -> None:
+    """status=NEW is answered from the working orders alone; it must list what filtering
+    every order would, in the same order and pages."""
+    with live.client("jsmith", "trader", accounts=("ACC-APPLE-TSY",)) as desk:
+        for n, price in enumerate(("228.00", "227.90", "240.00", "227.80", "300.00")):
+            desk.post(
+                "/v1/orders", json=order_body(f"w-{n}", limit_price=price)
+            )  # some fill, some are denied
+        every = desk.get("/v1/orders", params={"limit": 1000}).json()["items"]
+        expected = [o["order_id"] for o in every if o["status"] == "NEW"]
+        assert len(expected) >= 2 and len(expected) < len(every)  # resting ones, among others
+        pages: list[str] = []
+        cursor = None
+        while True:
+            params: dict[str, object] = {"status": "NEW", "limit": 1}
+            if cursor:
+                params["cursor"] = cursor
+            page = desk.get("/v1/orders", params=params).json()
+            pages += [o["order_id"] for o in page["items"]]
+            cursor = page["next_cursor"]
+            if cursor is None:
+                break
+    assert pages == expected
+
+
+def test_decided_tells_an_order_whose_outcome_was_returned() -> None:
+    index = ClientOrderIndex()
+    decided(index, 7, "A")
+    assert index.decided("20261123-00000007")
+    assert not index.decided("20261123-00000008") and not index.decided("20261123-00000006")

@@ -16,6 +16,7 @@ answer (201 or 422, header ``Idempotent-Replayed: true``), never a second order.
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Iterable
 from decimal import Decimal
 from typing import Annotated, Any
 
@@ -39,6 +40,7 @@ from risk_controls.domain import (
     MifidOverrides,
     NewOrder,
     OrderOrigin,
+    OrderStatus,
     ReplaceRequest,
     Side,
     TimeInForce,
@@ -239,7 +241,7 @@ async def list_orders(
     state_orders = ctx.gateway.pipeline.state.orders
     items: list[dict[str, Any]] = []
     next_cursor: str | None = None
-    for order_id in ctx.orders.order_ids_after(cursor, visible):
+    for order_id in _candidates(ctx, status, cursor, visible):
         item: WorkingOrder | Submission | None = state_orders.get(order_id) or ctx.orders.denied(order_id)
         if item is None:
             continue  # an acceptance withdrawn after an in-doubt commit: never an order
@@ -255,6 +257,26 @@ async def list_orders(
             break
         items.append(_view(item))
     return {"items": items, "next_cursor": next_cursor}
+
+
+_WORKING_STATES = frozenset(s.value for s in OrderStatus if s.is_working)
+
+
+def _candidates(
+    ctx: ApiContext, status: OrderState | None, cursor: str | None, visible: set[str] | None
+) -> Iterable[str]:
+    """Order ids to consider, ascending after ``cursor``. Asking for a working status reads
+    only the working orders (thousands), not every order of the day (a million)."""
+    if status is None or status not in _WORKING_STATES:
+        return ctx.orders.order_ids_after(cursor, visible)
+    decided = ctx.orders.decided
+    return sorted(
+        w.order_id
+        for w in ctx.gateway.pipeline.state.working.values()
+        if (visible is None or w.order.account in visible)
+        and (cursor is None or w.order_id > cursor)
+        and decided(w.order_id)  # an acceptance still being made durable is not listed yet
+    )
 
 
 def _visible_accounts(principal: Principal) -> set[str] | None:

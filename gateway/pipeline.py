@@ -248,6 +248,7 @@ class OrderPipeline:
         loaded = self._policy()
         denial: Denial | None = None
         results: list[CheckResult] = []
+        held: list[HeldAmend] = []
         if working is not None and self.withdrawals.blocks(working.order_id):
             return AmendResult(working.order_id, False, deny(DenyCode.AUDIT_UNAVAILABLE, "audit"))
         if working is None:
@@ -283,15 +284,11 @@ class OrderPipeline:
             held = self._apply_self_trade_actions(ctx.self_trade_actions, request.origin.user)
             if denial is None:
                 return await self._accept_replace(working, ctx, results, held)
-            await self._settle(
-                self._append_denied_amend(ev.REPLACE_DENIED, order_id, request.cl_ord_id, denial, results)
-            )
-            await self._release_held(held)
-            return AmendResult(order_id, False, denial)
         assert denial is not None
         await self._settle(
             self._append_denied_amend(ev.REPLACE_DENIED, order_id, request.cl_ord_id, denial, results)
         )
+        await self._release_held(held)
         return AmendResult(order_id, False, denial)
 
     # ---- the steps ----------------------------------------------------------------

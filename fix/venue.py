@@ -364,8 +364,6 @@ class FixVenue:
             amended = _TRADE_AMENDMENTS_42.get(message.get(t.EXEC_TRANS_TYPE) or b"0")
             if amended is not None:
                 return amended
-            if message.get(t.EXEC_TRANS_TYPE) == b"3":  # a status report, not news
-                return None
         elif code in _TRADE_AMENDMENTS_44:
             return _TRADE_AMENDMENTS_44[code]
         if code in _IGNORED_EXEC_TYPES:

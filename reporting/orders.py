@@ -301,6 +301,8 @@ class OrderTracker:
         if p.get("cum_qty") is not None:
             state.cum_qty = Decimal(p["cum_qty"])
             state.cum_notional = state.cum_qty * Decimal(p.get("avg_px") or 0)
+        if state.status not in TERMINAL and p.get("status") in ("NEW", "PARTIALLY_FILLED"):
+            state.status = p["status"]  # a working order whose fill was busted may be NEW again
         for listener in self._on_amendment:
             listener(state, record)
 

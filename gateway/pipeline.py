@@ -184,7 +184,8 @@ class OrderPipeline:
             self._record_alerts(alerts, order_id, "BLOCK")
             final = denial if denial is not None else deny(DenyCode.MIFID_FIELD_MISSING, "mifid_tagging")
             denied = await self._deny(order_id, order, final, results, loaded.content_hash)
-            await self._release_held(held)
+            if held:
+                await self._release_held(held)
             return denied
         return await self._accept(order_id, ctx, results, tags, alerts, loaded, held)
 
@@ -288,7 +289,8 @@ class OrderPipeline:
         await self._settle(
             self._append_denied_amend(ev.REPLACE_DENIED, order_id, request.cl_ord_id, denial, results)
         )
-        await self._release_held(held)
+        if held:
+            await self._release_held(held)
         return AmendResult(order_id, False, denial)
 
     # ---- the steps ----------------------------------------------------------------
@@ -364,7 +366,8 @@ class OrderPipeline:
         refused = refused_at_once(accepted)
         self._record_alerts(alerts, order_id, "ALERT")
         durable = await self._settle(accepted)
-        await self._release_held(held)  # before routing: the resting order leaves the book first
+        if held:  # before routing: the resting order leaves the book first
+            await self._release_held(held)
         if not durable:
             self._rollback(working)
             unavailable = self._unavailable(
@@ -427,7 +430,8 @@ class OrderPipeline:
         )
         refused = refused_at_once(ticket)
         durable = await self._settle(ticket)
-        await self._release_held(held)
+        if held:
+            await self._release_held(held)
         if not durable:
             kept = self.state.reservations.get(working.order_id)  # gone if it filled meanwhile
             in_force = None

@@ -24,6 +24,7 @@ ZERO = Decimal(0)
 _PX_STEP = Decimal("0.000001")
 TERMINAL = frozenset({"DENIED", "FILLED", "CANCELED", "REPLACED", "REJECTED", "EXPIRED"})
 _RECENTLY_CLOSED = 20_000  # ids of closed orders kept to spot late reports (bounded)
+_RECENTLY_FILLED = 5_000  # filled orders kept (without their checks) for a later bust or correction
 _EXEC_ORDER_FIELDS = ("cl_ord_id", "account", "symbol", "side")
 _TRADE_AMENDMENTS = frozenset({"TRADE_CANCEL", "TRADE_CORRECT"})
 
@@ -95,8 +96,8 @@ class OrderState:
 
 FillListener = Callable[[OrderState, Record], None]
 AmendmentListener = Callable[[OrderState, Record], None]
-"""A venue's bust or correction of a fill; the state is the open order, or for an order
-already closed (the usual case) a stand-in holding what the record itself names."""
+"""A venue's bust or correction of a fill; the state is the order (open, or one of the last
+5,000 filled ones closed), else a stand-in holding what the record itself names."""
 CloseListener = Callable[[OrderState], None]
 DenialListener = Callable[[OrderState | None, Record], None]
 
@@ -109,6 +110,7 @@ class OrderTracker:
         self._pending_replace: dict[str, Record] = {}
         self._awaiting_venue: dict[str, tuple[Record, Record]] = {}
         self._closed: OrderedDict[str, None] = OrderedDict()
+        self._filled: OrderedDict[str, OrderState] = OrderedDict()
         self.late_events = 0
         self.peak_open = 0
         self._on_fill: list[FillListener] = []
@@ -176,6 +178,11 @@ class OrderTracker:
         self._remember_closed(state.order_id)
         for listener in self._on_close:
             listener(state)
+        if state.cum_qty:  # a venue may still bust or correct its fills: keep what a report row needs
+            state.checks = []
+            self._filled[state.order_id] = state
+            if len(self._filled) > _RECENTLY_FILLED:
+                self._filled.popitem(last=False)
 
     def _remember_closed(self, order_id: str) -> None:
         self._closed[order_id] = None
@@ -291,8 +298,8 @@ class OrderTracker:
     def _trade_amended(self, record: Record) -> None:
         """A bust or correction: the record carries the order's quantities after it."""
         p = record.payload
-        state = self._open.get(p["order_id"])
-        if state is None:  # closed (or received before the range): a stand-in from the record
+        state = self._open.get(p["order_id"]) or self._filled.get(p["order_id"])
+        if state is None:  # closed long ago (or received before the range): a stand-in from the record
             known = {k: p[k] for k in _EXEC_ORDER_FIELDS if p.get(k)}
             before = p["order_id"] not in self._closed
             state = OrderState(p["order_id"], record.seq, known or None, carried_over=before)

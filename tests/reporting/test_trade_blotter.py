@@ -10,8 +10,7 @@ from tests.reporting.conftest import Generated
 
 def _fills(generated: Generated) -> list[dict[str, str]]:
     return [
-        r.payload for r in generated.of(ev.EXECUTION)
-        if r.payload["exec_type"] in ("FILL", "PARTIAL_FILL")
+        r.payload for r in generated.of(ev.EXECUTION) if r.payload["exec_type"] in ("FILL", "PARTIAL_FILL")
     ]
 
 
@@ -42,14 +41,17 @@ def test_fills_carry_the_order_they_belong_to(generated: Generated) -> None:
             continue
         order = orders[row["order_id"]]
         assert (row["symbol"], row["side"], row["account"]) == (
-            order["symbol"], order["side"], order["account"]
+            order["symbol"],
+            order["side"],
+            order["account"],
         )
         assert Decimal(row["leaves_qty"]) == Decimal(row["order_qty"]) - Decimal(row["cum_qty"])
 
 
 def test_mifid_rows_use_the_tags_and_the_firm_lei_from_the_policy(generated: Generated) -> None:
     rows = [
-        r for r in generated.csv("mifid-transactions")
+        r
+        for r in generated.csv("mifid-transactions")
         if r["report_status"] == "NEWT" and r["exec_id"] in _fill_exec_ids(generated)
     ]
     fills = _fills(generated)
@@ -73,7 +75,8 @@ def test_mifid_rows_use_the_tags_and_the_firm_lei_from_the_policy(generated: Gen
 
 def _amendments(generated: Generated) -> list[dict[str, str]]:
     return [
-        r.payload for r in generated.of(ev.EXECUTION)
+        r.payload
+        for r in generated.of(ev.EXECUTION)
         if r.payload["exec_type"] in ("TRADE_CANCEL", "TRADE_CORRECT")
     ]
 
@@ -106,3 +109,9 @@ def test_mifid_cancels_a_busted_transaction_and_reports_a_correction_as_cancel_a
     assert standing == {f"{f['order_id']}-{f['exec_id']}" for f in _fills(generated)} - {f"{order_id}-{fill}"}
     corrected = next(r for r in rows if r["transaction_reference_number"] == f"{order_id}-{correction}")
     assert (Decimal(corrected["quantity"]), Decimal(corrected["price"])) == (400, Decimal("140.30"))
+    # the order had closed at its fill, but it was among the recently filled: its tags are known
+    tags = next(
+        r.payload["tags"] for r in generated.of(ev.ORDER_ACCEPTED) if r.payload["order_id"] == order_id
+    )
+    assert (corrected["buyer_id"], corrected["trading_capacity"]) == (tags["client_id"], tags["capacity"])
+    assert corrected["investment_decision_within_firm"] == tags["investment_decision"]

@@ -12,11 +12,17 @@ Public entry points (see docs/audit-format.md):
 - ``audit.retention`` for retention classes and legal holds
 """
 
-from audit.api import AppendTicket, AuditLog, AuditRecord, AuditUnavailable
-from audit.checkpoint import Ed25519Signer
-from audit.factory import open_audit_log
-from audit.sql_store import CheckpointPolicy, SqlAuditLog
-from audit.verify import verify_log
+from pathlib import Path as _Path
+
+from risk_controls.native_guard import ensure_fresh as _ensure_fresh
+
+_ensure_fresh(_Path(__file__).parent)  # first: never run a compiled module older than its source
+
+from audit.api import AppendTicket, AuditLog, AuditRecord, AuditUnavailable  # noqa: E402
+from audit.checkpoint import Ed25519Signer  # noqa: E402
+from audit.factory import open_audit_log  # noqa: E402
+from audit.sql_store import CheckpointPolicy, SqlAuditLog  # noqa: E402
+from audit.verify import verify_log  # noqa: E402
 
 __all__ = [
     "AppendTicket",

@@ -289,9 +289,12 @@ def main(n: int, out: TextIO, pin: bool = True, processes: int = 5) -> int:
     rounds = []
     for _ in range(processes):
         rounds.append(_fresh_round(n, pin))
+    from gateway.native import status
+
+    build = {"native": "native order path (mypyc)", "python": "order path as Python"}.get(status(), status())
     print(
         f"gateway bench: {processes} fresh processes in turn, each {rounds[0]['placement']}; "
-        f"{n} orders; medians across processes (min to max)",
+        f"{n} orders; {build}; medians across processes (min to max)",
         file=out,
     )
     yardsticks = [r["yardstick"] for r in rounds]

@@ -47,6 +47,8 @@ class SpyVenue:
     name: str = "SIM"
     received: list[RoutedOrder] = field(default_factory=list)
     restored: list[RoutedOrder] = field(default_factory=list)
+    cancels: list[str] = field(default_factory=list)
+    forward_amendments: bool = True  # False: take cancels and replaces, answer nothing (the test will)
     violations: list[str] = field(default_factory=list)
 
     def connect(self, on_report: ReportSink) -> None:
@@ -67,11 +69,14 @@ class SpyVenue:
 
     def cancel(self, order_id: str) -> None:
         self._explained(order_id, "cancel")
-        self.inner.cancel(order_id)
+        self.cancels.append(order_id)
+        if self.forward_amendments:
+            self.inner.cancel(order_id)
 
     def replace(self, routed: RoutedOrder) -> None:
         self._explained(routed.order_id, "amendment")
-        self.inner.replace(routed)
+        if self.forward_amendments:
+            self.inner.replace(routed)
 
     def restore(self, restored: RestoredOrder) -> None:
         self.restored.append(restored.routed)

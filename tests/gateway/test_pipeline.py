@@ -290,13 +290,13 @@ def test_a_cancel_the_venue_refuses_leaves_the_order_working(
 def test_a_replace_the_venue_refuses_restores_the_old_version_and_its_reservation(
     memory_gateway: tuple[Gateway, SpyVenue],
 ) -> None:
-    gateway, _ = memory_gateway
+    gateway, spy = memory_gateway
     state = gateway.pipeline.state
 
     async def scenario() -> None:
         result = await gateway.pipeline.submit(order("rr-1", symbol="JPM", qty="100", price="240.00"))
         before = state.book("ACC-APPLE-TSY").open_notional
-        gateway.pipeline.router.replace = lambda routed: None  # type: ignore[method-assign]  # venue answers below
+        spy.forward_amendments = False  # the venue answers below
         amended = await gateway.pipeline.replace(
             ReplaceRequest(
                 "rr-2", "rr-1", "ACC-APPLE-TSY", DESK, quantity=Decimal(300), limit_price=Decimal("240.00")
@@ -324,10 +324,9 @@ def test_self_trade_prevention_asks_each_resting_order_to_cancel_once(
     memory_gateway: tuple[Gateway, SpyVenue],
 ) -> None:
     """Several incoming orders crossing the same resting order produce one cancel request, not one each."""
-    gateway, _ = memory_gateway
-    cancels: list[str] = []
-    original = gateway.pipeline.router.cancel
-    gateway.pipeline.router.cancel = lambda order_id: cancels.append(order_id)  # type: ignore[method-assign]
+    gateway, spy = memory_gateway
+    spy.forward_amendments = False  # the resting order stays at the venue, pending cancel
+    cancels = spy.cancels
 
     async def scenario() -> None:
         resting = await gateway.pipeline.submit(
@@ -345,7 +344,6 @@ def test_self_trade_prevention_asks_each_resting_order_to_cancel_once(
         assert len(requested) == 1 and requested[0]["reason"].startswith("self-trade prevention")
 
     asyncio.run(scenario())
-    gateway.pipeline.router.cancel = original  # type: ignore[method-assign]
 
 
 def test_a_fill_the_store_could_not_record_is_recorded_whole_once_it_returns_and_only_then_published(
@@ -423,9 +421,7 @@ def test_a_self_trade_cancel_the_store_could_not_record_is_never_sent_and_the_or
 ) -> None:
     audit = LaggingAuditLog()
     gateway, spy = make_gateway(tmp_path, audit, clock)
-    cancels: list[str] = []
-    original = gateway.pipeline.router.cancel
-    gateway.pipeline.router.cancel = lambda order_id: cancels.append(order_id)  # type: ignore[method-assign]
+    cancels = spy.cancels
 
     async def scenario() -> None:
         await gateway.pipeline.submit(order("sf-0", symbol="JPM", side=Side.BUY, qty="100", price=None))
@@ -442,7 +438,6 @@ def test_a_self_trade_cancel_the_store_could_not_record_is_never_sent_and_the_or
         assert working.status is OrderStatus.NEW and working.status.is_working
 
     asyncio.run(scenario())
-    gateway.pipeline.router.cancel = original  # type: ignore[method-assign]
     assert spy.violations == []
 
 

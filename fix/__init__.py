@@ -19,3 +19,9 @@ Layers, bottom up (each module has one job)::
 The order-entry adapter that joins this package to the pipeline lives in
 ``gateway.fix_entry`` (the composition root); nothing here imports ``gateway``.
 """
+
+from pathlib import Path as _Path
+
+from risk_controls.native_guard import ensure_fresh as _ensure_fresh
+
+_ensure_fresh(_Path(__file__).parent)  # never run a compiled module older than its source

@@ -15,6 +15,7 @@
         ├── UndefinedTag          373=3
         ├── EmptyTagValue         373=4
         ├── ValueIncorrect        373=5
+        │   └── SendingTimeProblem    373=10 (answered with a Logout)
         ├── BadTagValue           373=6 (wrong data type)
         ├── InvalidMsgType        373=11
         ├── DuplicateTag          373=13
@@ -96,6 +97,12 @@ class EmptyTagValue(FieldError):
 
 class ValueIncorrect(FieldError):
     reason = R.VALUE_INCORRECT
+
+
+class SendingTimeProblem(ValueIncorrect):
+    """SendingTime or OrigSendingTime out of bounds: the session logs out (2.f, 2.g)."""
+
+    reason = R.SENDING_TIME_ACCURACY
 
 
 class BadTagValue(FieldError):

@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, time
 from decimal import Decimal
 from functools import lru_cache
-from typing import TypeVar
+from typing import Final, TypeVar
 
 from fix import tags as t
 from fix.errors import MissingTag
@@ -69,19 +69,19 @@ ORD_STATUS_CODES = {
 class ExecType:
     """ExecType (150) values; fills differ between 4.2 (1, 2) and 4.4 (F)."""
 
-    NEW = b"0"
-    PARTIAL_FILL_42 = b"1"
-    FILL_42 = b"2"
-    TRADE = b"F"
-    CANCELED = b"4"
-    REPLACED = b"5"
-    PENDING_CANCEL = b"6"
-    REJECTED = b"8"
-    EXPIRED = b"C"
-    PENDING_REPLACE = b"E"
-    ORDER_STATUS = b"I"
-    TRADE_CORRECT = b"G"  # 4.4; 4.2 says ExecTransType 2 instead
-    TRADE_CANCEL = b"H"  # 4.4; 4.2 says ExecTransType 1 instead
+    NEW: Final = b"0"
+    PARTIAL_FILL_42: Final = b"1"
+    FILL_42: Final = b"2"
+    TRADE: Final = b"F"
+    CANCELED: Final = b"4"
+    REPLACED: Final = b"5"
+    PENDING_CANCEL: Final = b"6"
+    REJECTED: Final = b"8"
+    EXPIRED: Final = b"C"
+    PENDING_REPLACE: Final = b"E"
+    ORDER_STATUS: Final = b"I"
+    TRADE_CORRECT: Final = b"G"  # 4.4; 4.2 says ExecTransType 2 instead
+    TRADE_CANCEL: Final = b"H"  # 4.4; 4.2 says ExecTransType 1 instead
 
 
 _TRANS_TYPE_42 = {ExecType.TRADE_CANCEL: b"1", ExecType.TRADE_CORRECT: b"2", ExecType.ORDER_STATUS: b"3"}

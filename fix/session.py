@@ -40,7 +40,7 @@ from fix import tags as t
 from fix.application import Application, BusinessReject, UnsupportedMessageType
 from fix.codec import FixParser, encode
 from fix.config import ConnectionType, SessionSettings
-from fix.errors import BadTagValue, FieldError, GarbledMessage, MissingTag, ValueIncorrect
+from fix.errors import BadTagValue, FieldError, GarbledMessage, MissingTag, SendingTimeProblem
 from fix.ids import SessionID
 from fix.journal import Direction, Journal, WireRecord, null_journal
 from fix.message import Field, FixMessage
@@ -169,6 +169,11 @@ class Session:
         if self.state is State.DISCONNECTED or self.disconnect_reason is not None:
             return
         self._parser.feed(data)
+        self._process_input()
+
+    def _process_input(self) -> None:
+        # a method of its own: the check above would narrow disconnect_reason to None for the
+        # whole loop, and a compiled build trusts narrowed types (each message may set it)
         while self.disconnect_reason is None:
             try:
                 message = self._parser.next_message()
@@ -360,7 +365,7 @@ class Session:
         except FieldError as exc:
             self._reject(msg, seq, exc.reason, exc.text, exc.tag)
             self.store.set_next_target_seq(seq + 1)
-            if isinstance(exc, _SendingTimeProblem):
+            if isinstance(exc, SendingTimeProblem):
                 self._logout_and_disconnect(exc.text)
             return
         latency = self._latency_problem(msg)
@@ -497,7 +502,7 @@ class Session:
         orig = parse_utc_timestamp(t.ORIG_SENDING_TIME, orig_raw)
         sent = parse_utc_timestamp(t.SENDING_TIME, msg.require(t.SENDING_TIME))
         if orig > sent:
-            raise _SendingTimeProblem(t.ORIG_SENDING_TIME, "OrigSendingTime is after SendingTime")
+            raise SendingTimeProblem(t.ORIG_SENDING_TIME, "OrigSendingTime is after SendingTime")
 
     def _latency_problem(self, msg: FixMessage) -> str | None:
         limit = self.settings.max_latency
@@ -602,10 +607,6 @@ class Session:
             callback(self.session_id)
         except Exception:
             log.exception("%s: application callback failed", self.id_text)
-
-
-class _SendingTimeProblem(ValueIncorrect):
-    reason = t.SessionRejectReason.SENDING_TIME_ACCURACY
 
 
 def _fields_of(raw: bytes) -> list[Field]:

@@ -6,6 +6,8 @@ of every message, and an int compares and hashes fastest.
 
 from __future__ import annotations
 
+from typing import Final
+
 # --- standard header and trailer ---
 BEGIN_STRING = 8
 BODY_LENGTH = 9
@@ -132,22 +134,22 @@ EXECUTION_DECISION_42 = 20012
 class MsgType:
     """MsgType (35) values the session and the application mapping use."""
 
-    HEARTBEAT = b"0"
-    TEST_REQUEST = b"1"
-    RESEND_REQUEST = b"2"
-    REJECT = b"3"
-    SEQUENCE_RESET = b"4"
-    LOGOUT = b"5"
-    LOGON = b"A"
-    EXECUTION_REPORT = b"8"
-    ORDER_CANCEL_REJECT = b"9"
-    NEW_ORDER_SINGLE = b"D"
-    ORDER_CANCEL_REQUEST = b"F"
-    ORDER_CANCEL_REPLACE_REQUEST = b"G"
-    ORDER_STATUS_REQUEST = b"H"
-    ORDER_MASS_CANCEL_REQUEST = b"q"
-    ORDER_MASS_CANCEL_REPORT = b"r"
-    BUSINESS_MESSAGE_REJECT = b"j"
+    HEARTBEAT: Final = b"0"
+    TEST_REQUEST: Final = b"1"
+    RESEND_REQUEST: Final = b"2"
+    REJECT: Final = b"3"
+    SEQUENCE_RESET: Final = b"4"
+    LOGOUT: Final = b"5"
+    LOGON: Final = b"A"
+    EXECUTION_REPORT: Final = b"8"
+    ORDER_CANCEL_REJECT: Final = b"9"
+    NEW_ORDER_SINGLE: Final = b"D"
+    ORDER_CANCEL_REQUEST: Final = b"F"
+    ORDER_CANCEL_REPLACE_REQUEST: Final = b"G"
+    ORDER_STATUS_REQUEST: Final = b"H"
+    ORDER_MASS_CANCEL_REQUEST: Final = b"q"
+    ORDER_MASS_CANCEL_REPORT: Final = b"r"
+    BUSINESS_MESSAGE_REJECT: Final = b"j"
 
 
 ADMIN_MSG_TYPES = frozenset(
@@ -166,37 +168,37 @@ ADMIN_MSG_TYPES = frozenset(
 class SessionRejectReason:
     """SessionRejectReason (373)."""
 
-    INVALID_TAG_NUMBER = 0
-    REQUIRED_TAG_MISSING = 1
-    TAG_NOT_DEFINED_FOR_MESSAGE = 2
-    UNDEFINED_TAG = 3
-    TAG_WITHOUT_VALUE = 4
-    VALUE_INCORRECT = 5
-    INCORRECT_DATA_FORMAT = 6
-    DECRYPTION_PROBLEM = 7
-    SIGNATURE_PROBLEM = 8
-    COMPID_PROBLEM = 9
-    SENDING_TIME_ACCURACY = 10
-    INVALID_MSG_TYPE = 11
-    XML_VALIDATION = 12
-    TAG_APPEARS_MORE_THAN_ONCE = 13
-    TAG_OUT_OF_ORDER = 14
-    GROUP_FIELDS_OUT_OF_ORDER = 15
-    INCORRECT_NUM_IN_GROUP = 16
-    NON_DATA_VALUE_HAS_DELIMITER = 17
-    OTHER = 99
+    INVALID_TAG_NUMBER: Final = 0
+    REQUIRED_TAG_MISSING: Final = 1
+    TAG_NOT_DEFINED_FOR_MESSAGE: Final = 2
+    UNDEFINED_TAG: Final = 3
+    TAG_WITHOUT_VALUE: Final = 4
+    VALUE_INCORRECT: Final = 5
+    INCORRECT_DATA_FORMAT: Final = 6
+    DECRYPTION_PROBLEM: Final = 7
+    SIGNATURE_PROBLEM: Final = 8
+    COMPID_PROBLEM: Final = 9
+    SENDING_TIME_ACCURACY: Final = 10
+    INVALID_MSG_TYPE: Final = 11
+    XML_VALIDATION: Final = 12
+    TAG_APPEARS_MORE_THAN_ONCE: Final = 13
+    TAG_OUT_OF_ORDER: Final = 14
+    GROUP_FIELDS_OUT_OF_ORDER: Final = 15
+    INCORRECT_NUM_IN_GROUP: Final = 16
+    NON_DATA_VALUE_HAS_DELIMITER: Final = 17
+    OTHER: Final = 99
 
 
 class BusinessRejectReason:
     """BusinessRejectReason (380)."""
 
-    OTHER = 0
-    UNKNOWN_ID = 1
-    UNKNOWN_SECURITY = 2
-    UNSUPPORTED_MESSAGE_TYPE = 3
-    APPLICATION_NOT_AVAILABLE = 4
-    CONDITIONALLY_REQUIRED_FIELD_MISSING = 5
-    NOT_AUTHORIZED = 6
-    DELIVER_TO_FIRM_NOT_AVAILABLE = 7
+    OTHER: Final = 0
+    UNKNOWN_ID: Final = 1
+    UNKNOWN_SECURITY: Final = 2
+    UNSUPPORTED_MESSAGE_TYPE: Final = 3
+    APPLICATION_NOT_AVAILABLE: Final = 4
+    CONDITIONALLY_REQUIRED_FIELD_MISSING: Final = 5
+    NOT_AUTHORIZED: Final = 6
+    DELIVER_TO_FIRM_NOT_AVAILABLE: Final = 7
     # 8 (throttle limit exceeded) exists only from FIX 5.0 SP1: 4.x peers would
     # reject it as out of range, so a throttle is reported as OTHER with a Text.

@@ -29,6 +29,24 @@ _MODULES = (
     "gateway/pipeline.py",
     "gateway/router.py",
     "gateway/withdrawals.py",
+    # the FIX order path: codec, session layer, drivers and the order-entry adapter
+    "fix/codec.py",
+    "fix/message.py",
+    "fix/values.py",
+    "fix/tags.py",
+    "fix/ids.py",
+    "fix/spec.py",
+    "fix/admin.py",
+    "fix/resend.py",
+    "fix/session.py",
+    "fix/throttle.py",
+    "fix/parties.py",
+    "fix/messages.py",
+    "fix/orders.py",
+    "fix/engine.py",
+    "fix/acceptor.py",
+    "fix/initiator.py",
+    "gateway/fix_entry.py",
 )
 _PURE = {"risk_controls/native_guard.py"}  # runs before any compiled module loads
 

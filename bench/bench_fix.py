@@ -213,8 +213,9 @@ async def serve_ours(mode: str, workdir: Path) -> None:
 
         settle_heap()  # as `gateway serve` does once it is up
     print(f"PORT {acceptor.port}", flush=True)
-    cpu_start = time.process_time()
+    cpu_start, loop_start = time.process_time(), time.thread_time()
     await asyncio.get_running_loop().run_in_executor(None, sys.stdin.read)
+    loop_cpu = time.thread_time() - loop_start  # this coroutine runs on the event-loop thread
     cpu = time.process_time() - cpu_start
     await acceptor.stop()
     store.close()
@@ -222,7 +223,8 @@ async def serve_ours(mode: str, workdir: Path) -> None:
     records = audit.head()[0]
     orders = len(adapter.orders)
     print(
-        f"STATS cpu {cpu * 1e6 / max(orders, 1):.0f} µs per order (all threads), "
+        f"STATS cpu {cpu * 1e6 / max(orders, 1):.0f} µs per order (all threads; event loop "
+        f"{loop_cpu * 1e6 / max(orders, 1):.0f}), "
         f"{orders} orders, audit records {records}, "
         f"FIX store commits {getattr(store, 'flushes', 0)}",
         flush=True,
@@ -502,6 +504,8 @@ def main() -> None:
     )
     args = parser.parse_args()
     if args.serve:
+        if os.environ.get("BENCH_SWITCH_INTERVAL"):  # the interpreter's GIL hand-over interval, seconds
+            sys.setswitchinterval(float(os.environ["BENCH_SWITCH_INTERVAL"]))
         where = "unpinned" if os.environ.get("BENCH_FIX_NO_PIN") else _pin(0)
         sys.stderr.write(f"server {args.serve} on {where}\n")
         if args.serve == "quickfix":

@@ -20,11 +20,15 @@ Servers (each in its own process, pinned to one core; the client on the other):
 * ``nodisk``   our acceptor + FIX adapter with the in-memory audit log and
   sequence store: the FIX layer's CPU cost alone;
 * ``quickfix`` a QuickFIX (quickfix-ssl, C++) acceptor that answers every order
-  with an ExecutionReport New and nothing else: the ceiling of the engine.
+  with an ExecutionReport New and nothing else: the ceiling of the engine. It
+  runs with SocketNodelay=Y: QuickFIX's default (N) lets Nagle hold each answer
+  until the next order arrives, which made its latency one send interval
+  (about 1 ms at 1,000/s) and looked like a floor of the client.
 
-The client is the same for all three: our codec on asyncio, open loop at a
-fixed rate (orders sent on schedule, whatever the answers) for p50/p99, then
-closed loop with a window of orders in flight for the maximum sustained rate.
+The client is the same for all of them: our codec on asyncio. First one order
+in flight at a time (latency without queueing), then open loop at a fixed rate
+(orders sent on schedule, whatever the answers) for p50/p99, then closed loop
+with a window of orders in flight for the maximum sustained rate.
 Latency runs from just before the write to the parse of the ExecutionReport.
 Also printed: the codec alone, simplefix against fix.codec, side by side.
 """
@@ -251,6 +255,7 @@ def serve_quickfix(workdir: Path) -> None:
                 "SocketAcceptHost=127.0.0.1",
                 "StartTime=00:00:00",
                 "EndTime=00:00:00",
+                "SocketNodelay=Y",  # QuickFIX's default is N: Nagle would hold each answer for the next order
                 "UseDataDictionary=Y",
                 f"DataDictionary={data_dictionary('FIX.4.4', workdir)}",
                 "[SESSION]",
@@ -415,7 +420,7 @@ async def closed_loop(client: Client, tag: str, n: int, window: int) -> str:
     def refill() -> None:
         nonlocal next_id
         while next_id < n and len(client.sent_at) < window:
-            client.order(b"%s-w-%d" % (tag.encode(), next_id))
+            client.order(b"%s-w%d-%d" % (tag.encode(), window, next_id))
             next_id += 1
 
     client.on_answer = refill
@@ -443,7 +448,8 @@ async def drive(port: int, tag: str, rates: list[int], seconds: float, n_closed:
         if i % 20 == 19:
             await asyncio.sleep(0.005)
     await asyncio.wait_for(client.answered.wait(), 30)
-    lines = [await open_loop(client, tag, rate, seconds) for rate in rates]
+    lines = [await closed_loop(client, tag, 1000, 1)]  # latency without queueing
+    lines += [await open_loop(client, tag, rate, seconds) for rate in rates]
     lines.append(await closed_loop(client, tag, n_closed, 64))
     if client.rejects:
         lines.append(f"  !! {client.rejects} reports were not ExecType New")

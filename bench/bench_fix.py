@@ -4,6 +4,7 @@ Usage::
 
     .venv/bin/python bench/bench_fix.py            # everything (about two minutes)
     .venv/bin/python bench/bench_fix.py --quick    # shorter runs
+    .venv/bin/python bench/bench_fix.py --quick --rounds 3   # each server three times in turn: medians
     .venv/bin/python bench/bench_fix.py --servers audit --rates 2000
     .venv/bin/python bench/bench_fix.py --gc default # the collector as Python sets it (default: as serve)
     BENCH_FIX_STORE=memory .venv/bin/python bench/bench_fix.py --servers audit
@@ -38,6 +39,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import os
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -379,12 +381,24 @@ class Client(asyncio.Protocol):
         self._send(fields)
 
 
+@dataclass
+class Measured:
+    """One run's figures: orders per second (sent, or sustained when closed loop), latency in µs."""
+
+    label: str
+    rate: float
+    p50: float
+    p99: float
+    worst: float
+    client_lag_ms: float | None = None
+
+
 def pct(samples: list[int], q: float) -> float:
     ordered = sorted(samples)
     return ordered[min(len(ordered) - 1, int(len(ordered) * q))] / 1000.0
 
 
-async def open_loop(client: Client, tag: str, rate: int, seconds: float) -> str:
+async def open_loop(client: Client, tag: str, rate: int, seconds: float) -> Measured:
     n = int(rate * seconds)
     client.latencies.clear()
     client.answered.clear()
@@ -404,14 +418,17 @@ async def open_loop(client: Client, tag: str, rate: int, seconds: float) -> str:
     send_span = time.perf_counter() - start
     await asyncio.wait_for(client.answered.wait(), 60)
     lat = client.latencies
-    return (
-        f"  open loop {rate:>5,}/s x {n:>6,}: p50 {pct(lat, 0.50):7.0f} µs  p99 {pct(lat, 0.99):7.0f} µs"
-        f"  max {max(lat) / 1000:7.0f} µs  (sent at {n / send_span:,.0f}/s, client lag "
-        f"max {max_lag * 1000:.1f} ms)"
+    return Measured(
+        f"open loop {rate:>5,}/s x {n:>6,}",
+        n / send_span,
+        pct(lat, 0.50),
+        pct(lat, 0.99),
+        max(lat) / 1000,
+        max_lag * 1000,
     )
 
 
-async def closed_loop(client: Client, tag: str, n: int, window: int) -> str:
+async def closed_loop(client: Client, tag: str, n: int, window: int) -> Measured:
     client.latencies.clear()
     client.answered.clear()
     client.expected = n
@@ -430,13 +447,11 @@ async def closed_loop(client: Client, tag: str, n: int, window: int) -> str:
     elapsed = time.perf_counter() - start
     client.on_answer = None
     lat = client.latencies
-    return (
-        f"  closed loop, {window} in flight x {n:,}: {n / elapsed:,.0f} orders/s sustained  "
-        f"(p50 {pct(lat, 0.50):.0f} µs, p99 {pct(lat, 0.99):.0f} µs)"
-    )
+    label = f"closed loop, {window:>2} in flight x {n:>6,}"
+    return Measured(label, n / elapsed, pct(lat, 0.50), pct(lat, 0.99), max(lat) / 1000)
 
 
-async def drive(port: int, tag: str, rates: list[int], seconds: float, n_closed: int) -> list[str]:
+async def drive(port: int, tag: str, rates: list[int], seconds: float, n_closed: int) -> list[Measured]:
     loop = asyncio.get_running_loop()
     client = Client()
     await loop.create_connection(lambda: client, "127.0.0.1", port)
@@ -448,23 +463,26 @@ async def drive(port: int, tag: str, rates: list[int], seconds: float, n_closed:
         if i % 20 == 19:
             await asyncio.sleep(0.005)
     await asyncio.wait_for(client.answered.wait(), 30)
-    lines = [await closed_loop(client, tag, 1000, 1)]  # latency without queueing
-    lines += [await open_loop(client, tag, rate, seconds) for rate in rates]
-    lines.append(await closed_loop(client, tag, n_closed, 64))
+    runs = [await closed_loop(client, tag, 1000, 1)]  # latency without queueing
+    runs += [await open_loop(client, tag, rate, seconds) for rate in rates]
+    runs.append(await closed_loop(client, tag, n_closed, 64))
     if client.rejects:
-        lines.append(f"  !! {client.rejects} reports were not ExecType New")
+        print(f"  !! {tag}: {client.rejects} reports were not ExecType New", flush=True)
     assert client.transport is not None
     client.transport.close()
-    return lines
+    return runs
 
 
-def run_server(mode: str, rates: list[int], seconds: float, n_closed: int) -> None:
-    labels = {
-        "gateway": "our acceptor + real pipeline (chain, MiFID, abuse, sim venue) + SQLite audit",
-        "audit": "our acceptor + FIX adapter + durable SQLite audit only (no risk chain)",
-        "quickfix": "QuickFIX 1.15 (C++) acceptor that only answers",
-        "nodisk": "our acceptor + FIX adapter, nothing durable (memory audit and store)",
-    }
+LABELS = {
+    "gateway": "our acceptor + real pipeline (chain, MiFID, abuse, sim venue) + SQLite audit",
+    "audit": "our acceptor + FIX adapter + durable SQLite audit only (no risk chain)",
+    "quickfix": "QuickFIX 1.15 (C++) acceptor that only answers",
+    "nodisk": "our acceptor + FIX adapter, nothing durable (memory audit and store)",
+}
+
+
+def run_server(mode: str, rates: list[int], seconds: float, n_closed: int) -> tuple[list[Measured], str]:
+    """One fresh server process of ``mode``: its runs, and what it said of its CPU."""
     with tempfile.TemporaryDirectory(prefix="bench-fix-") as tmp:
         server = subprocess.Popen(
             [sys.executable, __file__, "--serve", mode, "--dir", tmp],
@@ -479,16 +497,42 @@ def run_server(mode: str, rates: list[int], seconds: float, n_closed: int) -> No
             server.kill()
             raise RuntimeError(f"server {mode} did not start: {line!r}")
         port = int(line.split()[1])
-        print(f"{mode}: {labels[mode]}")
         try:
-            for text in asyncio.run(drive(port, mode, rates, seconds, n_closed)):
-                print(text, flush=True)
+            runs = asyncio.run(drive(port, mode, rates, seconds, n_closed))
         finally:
             server.stdin.close()
             stats = server.stdout.read().strip()
             server.wait(30)
-        if stats:
-            print("  server:", stats.replace("STATS ", ""))
+    return runs, stats.replace("STATS ", "")
+
+
+def _spread(values: list[float], fmt: str) -> str:
+    """The median, and the range when there is more than one value."""
+    middle = format(statistics.median(values), fmt)
+    if len(values) == 1:
+        return middle
+    return f"{middle} ({format(min(values), fmt)}-{format(max(values), fmt)})"
+
+
+def report(mode: str, rounds: list[list[Measured]], stats: list[str]) -> None:
+    """Each run's medians across the rounds (fresh server processes), with their range."""
+    print(f"{mode}: {LABELS[mode]}")
+    for i, first in enumerate(rounds[0]):
+        same = [r[i] for r in rounds]
+        rate = _spread([m.rate for m in same], ",.0f")  # closed loop: what the server sustained
+        latency = (
+            f"p50 {_spread([m.p50 for m in same], '.0f')} µs  p99 {_spread([m.p99 for m in same], '.0f')} µs"
+            f"  max {_spread([m.worst for m in same], '.0f')} µs"
+        )
+        if first.client_lag_ms is None:
+            print(f"  {first.label}: {rate} orders/s sustained  {latency}")
+        else:
+            lag = max(m.client_lag_ms or 0.0 for m in same)
+            sent = statistics.median(m.rate for m in same)
+            print(f"  {first.label}: {latency}  (sent at {sent:,.0f}/s, client lag max {lag:.1f} ms)")
+    for line in stats:
+        if line:
+            print("  server:", line)
 
 
 def main() -> None:
@@ -500,6 +544,9 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=2.0)
     parser.add_argument("--closed", type=int, default=10_000)
     parser.add_argument("--quick", action="store_true")
+    parser.add_argument(
+        "--rounds", type=int, default=1, help="fresh server processes per server, in turn; medians printed"
+    )
     parser.add_argument("--no-pin", action="store_true", help="let the OS place both processes")
     parser.add_argument(
         "--gc",
@@ -531,8 +578,18 @@ def main() -> None:
     )
     codec_bench(20_000 if not args.quick else 5_000)
     rates = [int(r) for r in args.rates.split(",")]
-    for mode in args.servers.split(","):
-        run_server(mode, rates, args.seconds, args.closed)
+    modes = args.servers.split(",")
+    results: dict[str, list[list[Measured]]] = {mode: [] for mode in modes}
+    stats: dict[str, list[str]] = {mode: [] for mode in modes}
+    for _ in range(args.rounds):  # servers in turn, so a slow spell of the machine hits each of them
+        for mode in modes:
+            runs, said = run_server(mode, rates, args.seconds, args.closed)
+            results[mode].append(runs)
+            stats[mode].append(said)
+    if args.rounds > 1:
+        print(f"medians across {args.rounds} fresh server processes each (min-max):")
+    for mode in modes:
+        report(mode, results[mode], stats[mode])
 
 
 if __name__ == "__main__":

@@ -13,6 +13,7 @@ replayed after a reconnect is worse than a clear refusal.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -68,6 +69,26 @@ class _Routed:
         return f"{self.order_id}.{self.amendments}{self.tag}"
 
 
+@dataclass(frozen=True, slots=True)
+class StatusPacing:
+    """How fast the status requests of a logon go out: ``batch`` every ``interval`` seconds.
+
+    A venue session's ThrottleMaxMessages / ThrottleWindowSeconds state the venue's own
+    limit on what we send; reconciliation takes at most half of it, leaving the rest to
+    the order flow that resumes at logon. Without a stated limit: 100 every 0.1 s.
+    """
+
+    batch: int = 100
+    interval: float = 0.1
+
+    @classmethod
+    def for_session(cls, settings: SessionSettings) -> StatusPacing:
+        limit = settings.throttle
+        if limit is None:
+            return cls()
+        return cls(max(1, limit.max_messages // 2), limit.window_seconds)
+
+
 class FixVenue:
     """:class:`risk_controls.venue.Venue` over one FIX initiator session."""
 
@@ -89,6 +110,8 @@ class FixVenue:
         self._orders: dict[str, _Routed] = {}
         self._by_cl: dict[str, str] = {}
         self._restart_tag = f"r{int(self._clock.now().timestamp() * 1000):x}"
+        self._pacing = StatusPacing.for_session(settings)
+        self._status_round = 0
         passwords = {settings.session_id: password} if password else None
         self.initiator = FixInitiator(
             [settings], self, store=store, journal=journal, clock=clock, passwords=passwords
@@ -180,18 +203,34 @@ class FixVenue:
         """Ask the status of every order we think works here: reports sent while we were away
         are lost when the session resets its sequence numbers (and a resend may not reach
         back far enough), so fills and cancels missed meanwhile are reconciled from the
-        answers (:meth:`_reconcile`)."""
+        answers (:meth:`_reconcile`). The requests are paced (:class:`StatusPacing`), so a
+        day's working orders do not trip the venue's throttle at the moment we come back."""
         log.info("%s: FIX venue session %s logged on", self.name, session_id)
-        for entry in list(self._orders.values()):
-            order = entry.order
+        self._status_round += 1  # a round still pacing from an earlier logon stops
+        pending = [entry.order_id for entry in self._orders.values()]
+        if pending:
+            log.info("%s: asking the status of %d working orders", self.name, len(pending))
+            self._ask_status(self._status_round, pending, 0)
+
+    def _ask_status(self, status_round: int, pending: list[str], start: int) -> None:
+        if status_round != self._status_round or not self.logged_on:
+            return  # logged out meanwhile: the next logon asks again, from the start
+        end = min(len(pending), start + self._pacing.batch)
+        for order_id in pending[start:end]:
+            entry = self._orders.get(order_id)
+            if entry is None:  # ended meanwhile: nothing to ask
+                continue
             self._send(
                 MsgType.ORDER_STATUS_REQUEST,
                 [
                     (t.CL_ORD_ID, entry.cl_ord_id.encode()),
-                    (t.SYMBOL, order.symbol.encode()),
-                    (t.SIDE, SIDE_CODES[order.side]),
+                    (t.SYMBOL, entry.order.symbol.encode()),
+                    (t.SIDE, SIDE_CODES[entry.order.side]),
                 ],
             )
+        if end < len(pending):
+            loop = asyncio.get_running_loop()
+            loop.call_later(self._pacing.interval, self._ask_status, status_round, pending, end)
 
     def on_logout(self, session_id: SessionID) -> None:
         log.warning("%s: FIX venue session %s logged out", self.name, session_id)

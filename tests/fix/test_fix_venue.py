@@ -14,7 +14,7 @@ import pytest
 
 from audit.api import AppendTicket
 from audit.memory import MemoryAuditLog
-from fix.config import ConnectionType, SessionSettings
+from fix.config import ConnectionType, SessionSettings, Throttle
 from fix.ids import SessionID
 from fix.venue import FixVenue, _Routed
 from gateway.app import Gateway, build_gateway
@@ -42,7 +42,7 @@ ROOT = Path(__file__).resolve().parents[2]
 ORIGIN = OrderOrigin(Channel.FIX, "DESK1", "jsmith")
 
 
-def venue_settings(port: int, version: str = "FIX.4.4") -> SessionSettings:
+def venue_settings(port: int, version: str = "FIX.4.4", throttle: Throttle | None = None) -> SessionSettings:
     return SessionSettings(
         SessionID(version, "GW", "XVENUE"),
         ConnectionType.INITIATOR,
@@ -51,6 +51,7 @@ def venue_settings(port: int, version: str = "FIX.4.4") -> SessionSettings:
         connect_port=port,
         reconnect_interval=0.2,
         reset_on_logon=True,
+        throttle=throttle,
     )
 
 
@@ -262,10 +263,11 @@ class Restarts:
         self.settings = Settings(data_dir=tmp_path, policy_path=policy, fix_config=None, watch_policy=False)
         self._running: FixVenue | None = None
         self._gateways: list[Gateway] = []
+        self.throttle: Throttle | None = None  # the venue's limit on what the gateway sends
 
     def start(self) -> Gateway:
         self.stop()
-        venue = FixVenue("XFIX", venue_settings(self.exchange.port, self.version))
+        venue = FixVenue("XFIX", venue_settings(self.exchange.port, self.version, self.throttle))
         gateway = build_gateway(self.settings, audit=self.audit, venues={"XFIX": venue})
         self.loop.run(venue.start())
         self.loop.run(venue.initiator.wait_logged_on(venue.session_id))
@@ -355,6 +357,37 @@ def test_fills_and_cancels_missed_while_the_gateway_was_down_are_reconciled_at_l
     booked = [dict(r.payload) for r in restarts.audit.read() if r.event_type == ev.EXECUTION]
     fill = next(p for p in booked if p["order_id"] == filled and p["exec_type"] == "PARTIAL_FILL")
     assert fill["last_qty"] == "6" and "reconciled" in fill["text"]
+
+
+def test_status_requests_at_logon_are_paced_to_half_the_venues_throttle(restarts: Restarts) -> None:
+    """60 orders work at a venue that takes 20 messages per 0.2 s: the restarted gateway asks
+    their status at most 10 per 0.2 s rather than all at once, and still reconciles each."""
+    restarts.throttle = Throttle(20, 0.2)
+    gateway, loop, exchange = restarts.start(), restarts.loop, restarts.exchange
+    ids = [loop.run(gateway.pipeline.submit(desk_buy(f"PC-{i}", 10 + i))).order_id for i in range(60)]
+    wait_for(exchange.app.app, lambda raw: fields(raw).get(11) == ids[-1])
+    restarts.stop()
+    for order_id in ids:
+        exchange.app.while_away(order_id, cum="1", avg="227.95", status="1")
+
+    again = restarts.start()
+    orders = again.pipeline.state.orders
+    eventually(lambda: all(orders[i].cum_qty == 1 for i in ids), "not every order was reconciled")
+    asked = [fields(raw) for raw in _drain(exchange.app.app) if fields(raw)[35] == "H"]
+    assert sorted(f[11] for f in asked) == sorted(ids)
+    sent = sorted(datetime.strptime(f[52], "%Y%m%d-%H:%M:%S.%f") for f in asked)
+    busiest = max(sum(1 for other in sent if 0 <= (other - t).total_seconds() < 0.19) for t in sent)
+    assert busiest <= 10, f"{busiest} status requests within 0.19 s"
+    assert (sent[-1] - sent[0]).total_seconds() >= 0.95  # six batches, five intervals of 0.2 s
+
+
+def _drain(received: queue.Queue[str]) -> list[str]:
+    out = []
+    while True:
+        try:
+            out.append(received.get_nowait())
+        except queue.Empty:
+            return out
 
 
 def test_after_a_stop_the_venue_decides_whether_an_order_without_a_routing_record_arrived(

@@ -139,6 +139,16 @@ def all_values(raw: str, tag: int) -> list[str]:
     return [p[len(prefix) :] for p in raw.split(SOH) if p.startswith(prefix)]
 
 
+def drain(q: queue.Queue[str]) -> list[str]:
+    """Everything received so far, without waiting."""
+    out = []
+    while True:
+        try:
+            out.append(q.get_nowait())
+        except queue.Empty:
+            return out
+
+
 def wait_for(q: queue.Queue[str], predicate: Any = None, timeout: float = 10.0) -> str:
     """The next item satisfying ``predicate`` (others are skipped)."""
     import time

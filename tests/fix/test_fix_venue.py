@@ -36,7 +36,7 @@ from risk_controls.domain import (
 )
 from risk_controls.entry import OrderUpdate
 from risk_controls.venue import RoutedOrder
-from tests.fix.qf import LoopThread, QfVenue, fields, wait_for
+from tests.fix.qf import LoopThread, QfVenue, drain, fields, wait_for
 
 ROOT = Path(__file__).resolve().parents[2]
 ORIGIN = OrderOrigin(Channel.FIX, "DESK1", "jsmith")
@@ -373,21 +373,12 @@ def test_status_requests_at_logon_are_paced_to_half_the_venues_throttle(restarts
     again = restarts.start()
     orders = again.pipeline.state.orders
     eventually(lambda: all(orders[i].cum_qty == 1 for i in ids), "not every order was reconciled")
-    asked = [fields(raw) for raw in _drain(exchange.app.app) if fields(raw)[35] == "H"]
+    asked = [fields(raw) for raw in drain(exchange.app.app) if fields(raw)[35] == "H"]
     assert sorted(f[11] for f in asked) == sorted(ids)
     sent = sorted(datetime.strptime(f[52], "%Y%m%d-%H:%M:%S.%f") for f in asked)
     busiest = max(sum(1 for other in sent if 0 <= (other - t).total_seconds() < 0.19) for t in sent)
     assert busiest <= 10, f"{busiest} status requests within 0.19 s"
     assert (sent[-1] - sent[0]).total_seconds() >= 0.95  # six batches, five intervals of 0.2 s
-
-
-def _drain(received: queue.Queue[str]) -> list[str]:
-    out = []
-    while True:
-        try:
-            out.append(received.get_nowait())
-        except queue.Empty:
-            return out
 
 
 def test_after_a_stop_the_venue_decides_whether_an_order_without_a_routing_record_arrived(

@@ -13,7 +13,7 @@ from fix.ids import SessionID
 from fix.message import FixMessage
 from fix.store import SqliteStoreFile, StoreFile
 from fix.values import format_utc_timestamp
-from tests.fix.qf import LoopThread, QfClient, all_values, eventually_equal, fields, wait_for
+from tests.fix.qf import LoopThread, QfClient, all_values, drain, eventually_equal, fields, wait_for
 
 OUR_ID = SessionID("FIX.4.4", "GW", "DESK")
 
@@ -206,7 +206,7 @@ def test_sequence_numbers_survive_an_acceptor_restart(loop: LoopThread, tmp_path
         persisted_sender = loop.call(lambda: acceptor.session(OUR_ID).store.next_sender_seq)
         store.close()
         wait_for(client.app.logouts)
-        _drain(client.app.admin)
+        drain(client.app.admin)
 
         store2 = SqliteStoreFile(path)
         acceptor2 = start_acceptor(loop, EchoApp(), store2, port=port)
@@ -278,18 +278,6 @@ def test_garbage_on_a_new_connection_does_not_affect_other_sessions(loop: LoopTh
     finally:
         client.stop()
         loop.run(acceptor.stop())
-
-
-def _drain(q: object) -> list[str]:
-    import queue
-
-    assert isinstance(q, queue.Queue)
-    out = []
-    while True:
-        try:
-            out.append(q.get_nowait())
-        except queue.Empty:
-            return out
 
 
 def test_parser_reads_what_quickfix_writes(tmp_path: Path) -> None:

@@ -326,6 +326,15 @@ class FixVenue:
         now = self._clock.now()
         cum = message.get_decimal(t.CUM_QTY) or ZERO
         missed = cum - entry.cum_qty
+        if missed < 0:  # a bust or correction while away: the status cannot say of which fill
+            log.error(
+                "%s: %s: the venue reports %s filled, %s is booked: a fill was busted or corrected "
+                "while disconnected; the booking stands until someone reconciles it with the venue",
+                self.name,
+                entry.order_id,
+                cum,
+                entry.cum_qty,
+            )
         reports: list[ExecutionReport] = []
         if missed > 0:
             notional = cum * (message.get_decimal(t.AVG_PX) or ZERO) - entry.cum_notional

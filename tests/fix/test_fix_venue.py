@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import queue
 import time
 from collections.abc import Callable, Iterator
@@ -357,6 +358,29 @@ def test_fills_and_cancels_missed_while_the_gateway_was_down_are_reconciled_at_l
     booked = [dict(r.payload) for r in restarts.audit.read() if r.event_type == ev.EXECUTION]
     fill = next(p for p in booked if p["order_id"] == filled and p["exec_type"] == "PARTIAL_FILL")
     assert fill["last_qty"] == "6" and "reconciled" in fill["text"]
+
+
+def test_a_bust_missed_while_away_is_reported_not_guessed(
+    restarts: Restarts, caplog: pytest.LogCaptureFixture
+) -> None:
+    """The venue's status shows less filled than was booked: a bust happened while the gateway
+    was away, and the status cannot say of which fill. The operator is told, with the order and
+    both quantities; the booking stands (no fill is taken back on a guess)."""
+    gateway, loop, exchange = restarts.start(), restarts.loop, restarts.exchange
+    order_id = loop.run(gateway.pipeline.submit(desk_buy("MB-1", 10))).order_id
+    restarts.stop()
+    exchange.app.while_away(order_id, cum="6", avg="227.95", status="1", leaves="4")
+    again = restarts.start()
+    eventually(lambda: again.pipeline.state.orders[order_id].cum_qty == 6, "the fill was never reconciled")
+    restarts.stop()
+    exchange.app.while_away(order_id, cum="2", avg="227.95", status="1", leaves="8")
+
+    with caplog.at_level(logging.ERROR, logger="fix.venue"):
+        third = restarts.start()
+        eventually(lambda: any(order_id in r.getMessage() for r in caplog.records), "no one was told")
+    told = next(r.getMessage() for r in caplog.records if order_id in r.getMessage())
+    assert "reports 2 filled, 6 is booked" in told
+    assert third.pipeline.state.orders[order_id].cum_qty == 6
 
 
 def test_status_requests_at_logon_are_paced_to_half_the_venues_throttle(restarts: Restarts) -> None:

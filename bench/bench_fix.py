@@ -14,7 +14,9 @@ Servers (each in its own process, pinned to one core; the client on the other):
 
 * ``gateway``  our acceptor + FIX adapter + the real pipeline (control chain,
   MiFID tagging, abuse monitors, simulated venue) + durable SQLite audit log
-  (WAL, synchronous=FULL, group commit) + durable FIX sequence store;
+  (WAL, synchronous=FULL, group commit) + durable FIX sequence store, and
+  every FIX message in and out journalled to the audit log, as ``gateway
+  serve`` runs it (``BENCH_FIX_JOURNAL=0``: without the wire journal);
 * ``audit``    our acceptor + FIX adapter + an OrderEntry that only makes
   order.received / order.accepted durable in the SQLite audit log (the FIX
   layer's own cost with a durable acknowledgement, no risk checks);
@@ -182,6 +184,7 @@ async def serve_ours(mode: str, workdir: Path) -> None:
     from fix.acceptor import FixAcceptor
     from fix.config import SessionSettings
     from fix.ids import SessionID
+    from fix.journal import AuditJournal, null_journal
     from fix.store import MemoryStoreFile, SqliteStoreFile
     from gateway.fix_entry import FixOrderEntry
 
@@ -211,7 +214,10 @@ async def serve_ours(mode: str, workdir: Path) -> None:
     adapter = FixOrderEntry(entry, [session])
     memory_store = mode == "nodisk" or os.environ.get("BENCH_FIX_STORE") == "memory"
     store: Any = MemoryStoreFile() if memory_store else SqliteStoreFile(workdir / "fix-sessions.sqlite")
-    acceptor = FixAcceptor([session], adapter, authenticator=lambda *a: True, store=store)
+    # as `gateway serve` journals it: every FIX message in and out becomes an audit record too
+    wire_journal = os.environ.get("BENCH_FIX_JOURNAL", "1" if mode == "gateway" else "0") == "1"
+    journal: Any = AuditJournal(audit) if wire_journal else null_journal
+    acceptor = FixAcceptor([session], adapter, authenticator=lambda *a: True, store=store, journal=journal)
     adapter.attach(acceptor)
     await acceptor.start()
     if os.environ.get("BENCH_FIX_GC", "serve") == "serve":

@@ -480,7 +480,7 @@ async def drive(port: int, tag: str, rates: list[int], seconds: float, n_closed:
 
 
 LABELS = {
-    "gateway": "our acceptor + real pipeline (chain, MiFID, abuse, sim venue) + SQLite audit",
+    "gateway": "our acceptor + real pipeline (chain, MiFID, abuse, sim venue) + SQLite audit + wire journal",
     "audit": "our acceptor + FIX adapter + durable SQLite audit only (no risk chain)",
     "quickfix": "QuickFIX 1.15 (C++) acceptor that only answers",
     "nodisk": "our acceptor + FIX adapter, nothing durable (memory audit and store)",

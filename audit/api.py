@@ -93,6 +93,7 @@ class AppendTicket:
         "_doubt",
         "_error",
         "_event",
+        "_kick",
         "_lock",
         "_raw",
         "_record",
@@ -109,6 +110,9 @@ class AppendTicket:
         self._callbacks: list[Callable[[AppendTicket], None]] | None = None
         self._waiters: list[_Waiter] | None = None
         self._doubt: Doubt | None = None
+        self._kick: Callable[[], None] | None = None
+        """Wakes a writer that deferred its wakeup to the end of an event-loop turn: a thread
+        that blocks on :meth:`result` (even the loop's own) must not wait for that turn."""
 
     def done(self) -> bool:
         return self._done
@@ -127,6 +131,8 @@ class AppendTicket:
     def result(self, timeout: float | None = None) -> AuditRecord:
         """Block until durable; raise AuditUnavailable if it never will be."""
         if not self._done:
+            if self._kick is not None:
+                self._kick()
             with self._lock:
                 if not self._done and self._event is None:
                     self._event = threading.Event()

@@ -13,6 +13,7 @@ database (a commit that failed in flight may or may not have landed).
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import json
 import logging
@@ -44,6 +45,9 @@ from audit.store_state import Reader, StoreState, load_state
 _log = logging.getLogger(__name__)
 
 _GENESIS = bytes.fromhex(GENESIS_HASH)
+_DEFERRED_WAKE_LIMIT = 0.05
+"""Longest idle wait of the writer: bounds the delay if a loop stops before the end of the
+turn that was to wake it (see SqlAuditLog._wake_writer)."""
 SIGN_BACKOFF = 30.0
 """Seconds without checkpoint attempts after the signer failed."""
 
@@ -130,6 +134,9 @@ class SqlAuditLog:
         self._inflight_lock = threading.Lock()
         self._doubts: list[Doubt] = []  # failed in doubt, settled at the next connect
         self._read_only = read_only
+        self.commits = 0
+        self._kick_scheduled = False  # a wakeup waits for the end of an event-loop turn
+        """Transactions committed by the writer: records per commit is the group-commit factor."""
         self._connect()  # fail loudly at start-up when the store is unreachable
         self._writer = threading.Thread(target=self._run, name="audit-writer", daemon=True)
         self._watchdog = threading.Thread(target=self._watch, name="audit-watchdog", daemon=True)
@@ -167,8 +174,31 @@ class SqlAuditLog:
                     self._event_types[event_type] = et_json
             self._queue.append((ticket, event_type, et_json, payload, pj, retention))
             if not self._wakeup.is_set():
-                self._wakeup.set()
+                self._wake_writer(ticket)
         return ticket
+
+    def _wake_writer(self, ticket: AppendTicket) -> None:
+        """Wake the idle writer; from an event loop, once at the end of the loop's turn.
+
+        An order's records are appended in one turn (received, checks, acceptance):
+        woken at the first, the writer would commit that one alone and the
+        acceptance would wait for a second fsync. The ticket can still wake the
+        writer itself if someone blocks on it before the turn ends.
+        """
+        ticket._kick = self._wakeup.set
+        if self._kick_scheduled:
+            return
+        try:
+            loop = asyncio.get_running_loop()
+        except RuntimeError:  # a plain thread: nothing to wait for
+            self._wakeup.set()
+            return
+        self._kick_scheduled = True
+        loop.call_soon(self._kick)
+
+    def _kick(self) -> None:
+        self._kick_scheduled = False
+        self._wakeup.set()
 
     def read(self, start_seq: int = 1, end_seq: int | None = None) -> Iterator[AuditRecord]:
         for seq, body, prev, digest in self.rows(start_seq, end_seq):
@@ -318,10 +348,12 @@ class SqlAuditLog:
                     self._wakeup.clear()
                 continue
             self._wakeup.clear()
+            self._kick_scheduled = False  # one whose loop stopped before its turn ended heals here
             batch = self._drain()
             due = self._timed_checkpoint_due()
             if not batch and not due:
-                self._wakeup.wait(self._idle_timeout())
+                idle = self._idle_timeout()
+                self._wakeup.wait(_DEFERRED_WAKE_LIMIT if idle is None else min(idle, _DEFERRED_WAKE_LIMIT))
                 continue
             try:
                 self._write(batch, due)
@@ -428,6 +460,7 @@ class SqlAuditLog:
             timed_out = self._inflight is None
             self._inflight = None
         if error is None and not timed_out:
+            self.commits += 1
             return True
         reason = f"audit commit failed: {error!r}" if error else "audit commit timed out"
         self._go_unavailable(reason)

@@ -237,7 +237,7 @@ async def serve_ours(mode: str, workdir: Path) -> None:
     print(
         f"STATS cpu {cpu * 1e6 / max(orders, 1):.0f} µs per order (all threads; event loop "
         f"{loop_cpu * 1e6 / max(orders, 1):.0f}), "
-        f"{orders} orders, audit records {records}, "
+        f"{orders} orders, audit records {records} in {getattr(audit, 'commits', 0)} commits, "
         f"FIX store commits {getattr(store, 'flushes', 0)}",
         flush=True,
     )
@@ -570,6 +570,8 @@ def main() -> None:
         if args.serve == "quickfix":
             serve_quickfix(args.dir)
         else:
+            if os.environ.get("BENCH_SWITCH_INTERVAL"):
+                sys.setswitchinterval(float(os.environ["BENCH_SWITCH_INTERVAL"]))
             asyncio.run(serve_ours(args.serve, args.dir))
         return
     if args.quick:

@@ -339,8 +339,23 @@ class Http:
             f"{method} {path} HTTP/1.1\r\nhost: 127.0.0.1:{self.port}\r\n{auth}"
             f"content-type: application/json\r\ncontent-length: {len(body)}\r\n\r\n"
         )
-        self.writer.write(head.encode() + body)
-        return await self.response()
+        data = head.encode() + body
+        if self.reader.at_eof():  # the server closed this keep-alive connection while idle
+            await self._reopen()
+        self.writer.write(data)
+        try:
+            return await self.response()
+        except asyncio.IncompleteReadError as exc:
+            if exc.partial:
+                raise
+            # closed idle (uvicorn's keep-alive timeout) before it read the request: resend
+            await self._reopen()
+            self.writer.write(data)
+            return await self.response()
+
+    async def _reopen(self) -> None:
+        self.writer.close()
+        self.reader, self.writer = await asyncio.open_connection("127.0.0.1", self.port)
 
     async def response(self) -> tuple[int, bytes]:
         head = await self.reader.readuntil(b"\r\n\r\n")

@@ -45,6 +45,7 @@ import statistics
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -179,6 +180,22 @@ class AuditOnlyEntry:
         raise NotImplementedError
 
 
+def thread_cpu() -> dict[str, float]:
+    """CPU seconds (user + system) of each live thread of this process, by thread name;
+    threads of one pool are summed under the pool's name."""
+    tick = os.sysconf("SC_CLK_TCK")
+    used: dict[str, float] = {}
+    for thread in threading.enumerate():
+        try:
+            with open(f"/proc/self/task/{thread.native_id}/stat") as stat:
+                fields = stat.read().rsplit(")", 1)[1].split()
+        except OSError:  # ended meanwhile
+            continue
+        name = thread.name.rsplit("_", 1)[0] if "_" in thread.name else thread.name
+        used[name] = used.get(name, 0.0) + (int(fields[11]) + int(fields[12])) / tick
+    return used
+
+
 async def serve_ours(mode: str, workdir: Path) -> None:
     from audit.factory import open_audit_log
     from fix.acceptor import FixAcceptor
@@ -226,8 +243,10 @@ async def serve_ours(mode: str, workdir: Path) -> None:
         settle_heap()  # as `gateway serve` does once it is up
     print(f"PORT {acceptor.port}", flush=True)
     cpu_start, loop_start = time.process_time(), time.thread_time()
+    threads_start = thread_cpu()
     await asyncio.get_running_loop().run_in_executor(None, sys.stdin.read)
     loop_cpu = time.thread_time() - loop_start  # this coroutine runs on the event-loop thread
+    threads = thread_cpu()
     cpu = time.process_time() - cpu_start
     await acceptor.stop()
     store.close()
@@ -239,6 +258,14 @@ async def serve_ours(mode: str, workdir: Path) -> None:
         f"{loop_cpu * 1e6 / max(orders, 1):.0f}), "
         f"{orders} orders, audit records {records} in {getattr(audit, 'commits', 0)} commits, "
         f"FIX store commits {getattr(store, 'flushes', 0)}",
+        flush=True,
+    )
+    per_thread = sorted(
+        ((name, cpu - threads_start.get(name, 0.0)) for name, cpu in threads.items()), key=lambda t: -t[1]
+    )
+    print(
+        "STATS   by thread: "
+        + ", ".join(f"{name} {cpu * 1e6 / max(orders, 1):.0f}" for name, cpu in per_thread if cpu > 0),
         flush=True,
     )
     if gateway is not None:

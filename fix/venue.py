@@ -326,16 +326,25 @@ class FixVenue:
         now = self._clock.now()
         cum = message.get_decimal(t.CUM_QTY) or ZERO
         missed = cum - entry.cum_qty
-        if missed < 0:  # a bust or correction while away: the status cannot say of which fill
-            log.error(
-                "%s: %s: the venue reports %s filled, %s is booked: a fill was busted or corrected "
-                "while disconnected; the booking stands until someone reconciles it with the venue",
-                self.name,
-                entry.order_id,
-                cum,
-                entry.cum_qty,
-            )
         reports: list[ExecutionReport] = []
+        if missed < 0:  # a bust or correction while away: the status cannot say of which fill
+            text = (
+                f"the venue reports {cum} filled, {entry.cum_qty} is booked: a fill was busted or "
+                "corrected while disconnected; the booking stands until someone reconciles it "
+                "with the venue"
+            )
+            log.error("%s: %s: %s", self.name, entry.order_id, text)
+            reports.append(  # in the audit log, where compliance looks, not only in a log file
+                ExecutionReport(
+                    entry.order_id,
+                    f"{entry.order_id}-status-{now:%Y%m%d%H%M%S%f}",
+                    ExecType.ORDER_STATUS,
+                    self.name,
+                    now,
+                    venue_order_id=message.get_str(t.ORDER_ID),
+                    text=text,
+                )
+            )
         if missed > 0:
             notional = cum * (message.get_decimal(t.AVG_PX) or ZERO) - entry.cum_notional
             price = (notional / missed).quantize(_RECONCILED_PX)

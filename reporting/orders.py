@@ -279,6 +279,8 @@ class OrderTracker:
             state.reason = f"venue refused the cancel: {p.get('text') or 'no reason given'}"
         elif exec_type == "REPLACE_REJECTED":
             self._replace_refused(state, record)
+        elif exec_type == "ORDER_STATUS":  # the venue disagrees with the booking: flag it
+            state.reason = f"venue status differs from the booking: {p.get('text') or 'no detail'}"
 
     def _fill(self, state: OrderState, record: Record, final: bool) -> None:
         p = record.payload

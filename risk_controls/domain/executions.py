@@ -25,6 +25,10 @@ class ExecType(StrEnum):
     # correction carries the fill's corrected quantity and price.
     TRADE_CANCEL = "TRADE_CANCEL"
     TRADE_CORRECT = "TRADE_CORRECT"
+    # The venue's status of an order disagrees with what is booked in a way no fill can
+    # explain (FIX ExecType I, Order Status): recorded as the venue reported it, for someone
+    # to reconcile; it changes nothing booked and no client is sent anything.
+    ORDER_STATUS = "ORDER_STATUS"
 
 
 @dataclass(frozen=True, slots=True)

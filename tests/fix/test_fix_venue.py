@@ -365,7 +365,8 @@ def test_a_bust_missed_while_away_is_reported_not_guessed(
 ) -> None:
     """The venue's status shows less filled than was booked: a bust happened while the gateway
     was away, and the status cannot say of which fill. The operator is told, with the order and
-    both quantities; the booking stands (no fill is taken back on a guess)."""
+    both quantities, and so is the audit log (compliance reads that, not log files); the booking
+    stands (no fill is taken back on a guess), also once rebuilt from the log."""
     gateway, loop, exchange = restarts.start(), restarts.loop, restarts.exchange
     order_id = loop.run(gateway.pipeline.submit(desk_buy("MB-1", 10))).order_id
     restarts.stop()
@@ -381,6 +382,24 @@ def test_a_bust_missed_while_away_is_reported_not_guessed(
     told = next(r.getMessage() for r in caplog.records if order_id in r.getMessage())
     assert "reports 2 filled, 6 is booked" in told
     assert third.pipeline.state.orders[order_id].cum_qty == 6
+    eventually(
+        lambda: any(
+            r.event_type == ev.EXECUTION and r.payload["exec_type"] == "ORDER_STATUS"
+            for r in restarts.audit.read()
+        ),
+        "the discrepancy never reached the audit log",
+    )
+    status = next(
+        dict(r.payload)
+        for r in restarts.audit.read()
+        if r.event_type == ev.EXECUTION and r.payload["exec_type"] == "ORDER_STATUS"
+    )
+    assert status["order_id"] == order_id and status["cum_qty"] == "6"
+    assert "reports 2 filled, 6 is booked" in status["text"]
+    restarts.stop()
+    exchange.app.while_away(order_id, cum="6", avg="227.95", status="1", leaves="4")  # settled
+    fourth = restarts.start()
+    assert fourth.pipeline.state.orders[order_id].cum_qty == 6
 
 
 def test_status_requests_at_logon_are_paced_to_half_the_venues_throttle(restarts: Restarts) -> None:

@@ -3,10 +3,15 @@
 from __future__ import annotations
 
 import re
+from datetime import UTC, date, datetime
 from decimal import Decimal
+from pathlib import Path
 
+from reporting import generate_report
 from risk_controls import events as ev
-from tests.reporting.conftest import Generated
+from risk_controls.domain import ExecType, Side
+from tests.reporting.conftest import Generated, read_csv
+from tests.reporting.daylog import DayLog
 
 ISO = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{6}Z$")
 TIME_COLUMNS = (
@@ -130,3 +135,25 @@ def test_ticket_fields_and_times(generated: Generated) -> None:
     routed = [r for r in rows if r["routed_at"]]
     assert routed and all(r["venue_mic"] == "XNAS" for r in routed)
     assert all(r["isin"] for r in rows if r["received_before_period"] == "N")
+
+
+def test_a_venue_status_that_disagrees_with_the_booking_is_flagged(tmp_path: Path) -> None:
+    """A bust missed while disconnected shows only as a status below what is booked: the
+    booking stands, and the blotter says why someone must reconcile it with the venue."""
+    day = DayLog(datetime(2026, 11, 20, 9, tzinfo=UTC))
+    order = day.new_order("ACC-HOUSE", "MSFT", Side.BUY, 10, "415.00")
+    day.accept(order)
+    day.execution(order, ExecType.NEW)
+    day.fill(order, 6, "415.00")
+    day.execution(order, ExecType.ORDER_STATUS, text="the venue reports 2 filled, 6 is booked")
+
+    paths = generate_report(
+        "order-blotter", day.log, date(2026, 11, 20), date(2026, 11, 20), "csv", tmp_path, day.key
+    )
+
+    blotter = next(p for p in paths if p.suffix == ".csv" and "order-blotter" in p.name)
+    (row,) = [r for r in read_csv(blotter) if r["order_id"] == order.order_id]
+    assert row["status"] == "PARTIALLY_FILLED" and Decimal(row["cum_qty"]) == 6
+    assert row["reason"] == (
+        "venue status differs from the booking: the venue reports 2 filled, 6 is booked"
+    )

@@ -44,6 +44,7 @@ import os
 import statistics
 import sys
 import tempfile
+import threading
 import time
 from collections import Counter
 from dataclasses import dataclass, field
@@ -314,7 +315,34 @@ def _control_app(gateway: Any) -> Any:  # noqa: C901 - one small closure per ben
     async def get_results() -> dict[str, Any]:
         return dict(results)
 
+    @control.get("/cpu")
+    async def get_cpu() -> dict[str, float]:
+        return thread_cpu()
+
     return control
+
+
+def thread_cpu() -> dict[str, float]:
+    """CPU seconds (user + system) of each live thread of this process, by thread name;
+    threads of one pool are summed under the pool's name."""
+    tick = os.sysconf("SC_CLK_TCK")
+    used: dict[str, float] = {}
+    for thread in threading.enumerate():
+        try:
+            with open(f"/proc/self/task/{thread.native_id}/stat") as stat:
+                fields = stat.read().rsplit(")", 1)[1].split()
+        except OSError:  # ended meanwhile
+            continue
+        name = thread.name.rsplit("_", 1)[0] if "_" in thread.name else thread.name
+        used[name] = used.get(name, 0.0) + (int(fields[11]) + int(fields[12])) / tick
+    return used
+
+
+async def server_cpu(ports: dict[str, Any]) -> dict[str, float]:
+    control = await Http.open(ports["control"])
+    _, body = await control.request("GET", "/cpu")
+    control.close()
+    return dict(json.loads(body))
 
 
 # =============================== load generator ===============================
@@ -376,6 +404,9 @@ class Run:
     seconds: float = 0.0
     latencies_ns: list[int] = field(default_factory=list)
     statuses: Counter[int] = field(default_factory=Counter)
+    completed: int = 0
+    """Requests answered, warm-up included (for CPU per request)."""
+    cpu_by_thread: dict[str, float] = field(default_factory=dict)
 
     @property
     def rate(self) -> float:
@@ -413,6 +444,7 @@ async def load(
                     return
                 status, _ = await conn.request("POST", "/v1/orders", body, token)
                 t1 = time.perf_counter()
+                run.completed += 1
                 if t0 >= measure_from:
                     run.latencies_ns.append(int((t1 - t0) * 1e9))
                     run.statuses[status] += 1
@@ -627,6 +659,7 @@ async def main_async(args: argparse.Namespace, ports: dict[str, Any], data_dir: 
             "bare FastAPI echo", ports["bare"], trader, f"e{n}", args.connections, args.seconds, args.warmup
         )
         print(bare.line(), file=out, flush=True)
+        before = await server_cpu(ports)
         rest = await load(
             "gateway POST /v1/orders",
             ports["rest"],
@@ -636,6 +669,8 @@ async def main_async(args: argparse.Namespace, ports: dict[str, Any], data_dir: 
             args.seconds,
             args.warmup,
         )
+        after = await server_cpu(ports)
+        rest.cpu_by_thread = {name: cpu - before.get(name, 0.0) for name, cpu in after.items()}
         print(rest.line(), file=out, flush=True)
         runs.append((bare, rest))
     bare_rate = sum(b.rate for b, _ in runs) / len(runs)
@@ -644,6 +679,16 @@ async def main_async(args: argparse.Namespace, ports: dict[str, Any], data_dir: 
     print(
         f"  gateway / bare throughput: {rest_rate / bare_rate:.0%} (target >= 50%); "
         f"gateway p99 {rest_p99:.2f} ms (target <= 10 ms)",
+        file=out,
+    )
+    last = runs[-1][1]
+    print(
+        "  server CPU per gateway request, by thread (last run, µs): "
+        + ", ".join(
+            f"{name} {cpu * 1e6 / max(last.completed, 1):.0f}"
+            for name, cpu in sorted(last.cpu_by_thread.items(), key=lambda t: -t[1])
+            if cpu > 0
+        ),
         file=out,
     )
     control = await Http.open(ports["control"])

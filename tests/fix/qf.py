@@ -16,7 +16,7 @@ import threading
 from collections.abc import Coroutine
 from decimal import Decimal
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import quickfix as qf
 
@@ -500,3 +500,16 @@ def eventually_equal(left: Any, right: Any, timeout: float = 10.0) -> None:
         if time.monotonic() > deadline:
             raise AssertionError(f"{a!r} != {b!r}")
         time.sleep(0.01)
+
+
+if TYPE_CHECKING:
+    from fix.acceptor import FixAcceptor
+    from fix.ids import SessionID
+    from fix.store import SessionStore
+
+
+def session_store(acceptor: FixAcceptor, session_id: SessionID) -> SessionStore:
+    """The sequence store of one of the acceptor's sessions (call on the loop's thread)."""
+    session = acceptor.session(session_id)
+    assert session is not None, f"the acceptor has no session {session_id}"
+    return session.store

@@ -230,7 +230,7 @@ def test_replace_denied_gets_order_cancel_reject_for_replace() -> None:
         [reject] = rig.sender.take(DESK)
         assert reject.msg_type == b"9"
         assert (reject.get(434), reject.get(102), reject.get(39), reject.get(37)) == ("2", "2", "1", "O1")
-        assert reject.get(58).startswith("REPLACE_BELOW_FILLED")
+        assert (reject.get(58) or "").startswith("REPLACE_BELOW_FILLED")
 
     run(scenario)
 

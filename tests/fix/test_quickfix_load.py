@@ -26,7 +26,7 @@ from gateway.app import build_gateway
 from gateway.fix_entry import FixOrderEntry
 from gateway.settings import Settings
 from risk_controls import events as ev
-from tests.fix.qf import LoopThread, QfClient, eventually_equal, fields
+from tests.fix.qf import LoopThread, QfClient, eventually_equal, fields, session_store
 
 ROOT = Path(__file__).resolve().parents[2]
 ORDERS = 10_000
@@ -93,7 +93,7 @@ def test_quickfix_client_drives_ten_thousand_orders(tmp_path: Path) -> None:
         assert set(acks) == {f"L{i}" for i in range(ORDERS)}
         session_trouble = [m for m in list(client.app.admin.queue) if fields(m)[35] in "2345"]
         assert session_trouble == []  # no Reject, ResendRequest, SequenceReset or Logout
-        ours = loop.call(lambda: acceptor.session(our_id).store)
+        ours = loop.call(lambda: session_store(acceptor, our_id))
         eventually_equal(client.session.getExpectedTargetNum, lambda: ours.next_sender_seq)
         eventually_equal(client.session.getExpectedSenderNum, lambda: ours.next_target_seq)
         accepted = {r.payload["order_id"] for r in audit.read() if r.event_type == ev.ORDER_ACCEPTED}

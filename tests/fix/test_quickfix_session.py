@@ -13,7 +13,16 @@ from fix.ids import SessionID
 from fix.message import FixMessage
 from fix.store import SqliteStoreFile, StoreFile
 from fix.values import format_utc_timestamp
-from tests.fix.qf import LoopThread, QfClient, all_values, drain, eventually_equal, fields, wait_for
+from tests.fix.qf import (
+    LoopThread,
+    QfClient,
+    all_values,
+    drain,
+    eventually_equal,
+    fields,
+    session_store,
+    wait_for,
+)
 
 OUR_ID = SessionID("FIX.4.4", "GW", "DESK")
 
@@ -148,7 +157,7 @@ def test_gap_from_the_client_is_filled_by_resend_request(loop: LoopThread, tmp_p
         assert fields(resend_request)[16] == "0"
         wait_for(client.app.app, lambda m: fields(m).get(11) == "C2")
         eventually_equal(
-            lambda: loop.call(lambda: acceptor.session(OUR_ID).store.next_target_seq),
+            lambda: loop.call(lambda: session_store(acceptor, OUR_ID).next_target_seq),
             session.getExpectedSenderNum,
         )
         assert [m.get(11) for m in app.orders] == [b"C1", b"C2"]
@@ -167,7 +176,7 @@ def test_resend_request_from_the_client_replays_execution_reports(loop: LoopThre
         client.wait_logon()
 
         def ours() -> int:
-            return int(loop.call(lambda: acceptor.session(OUR_ID).store.next_sender_seq))
+            return int(loop.call(lambda: session_store(acceptor, OUR_ID).next_sender_seq))
 
         eventually_equal(client.session.getExpectedTargetNum, ours)
         first_er_seq = client.session.getExpectedTargetNum()
@@ -203,7 +212,7 @@ def test_sequence_numbers_survive_an_acceptor_restart(loop: LoopThread, tmp_path
             new_order(client, cl)
             wait_for(client.app.app, lambda m, cl=cl: fields(m).get(11) == cl)
         loop.run(acceptor.stop())
-        persisted_sender = loop.call(lambda: acceptor.session(OUR_ID).store.next_sender_seq)
+        persisted_sender = loop.call(lambda: session_store(acceptor, OUR_ID).next_sender_seq)
         store.close()
         wait_for(client.app.logouts)
         drain(client.app.admin)
@@ -217,7 +226,7 @@ def test_sequence_numbers_survive_an_acceptor_restart(loop: LoopThread, tmp_path
         logon = wait_for(client.app.admin, lambda m: fields(m).get(35) == "A")
         assert int(fields(logon)[34]) == persisted_sender
         assert 141 not in fields(logon)
-        ours = loop.call(lambda: acceptor2.session(OUR_ID).store)
+        ours = loop.call(lambda: session_store(acceptor2, OUR_ID))
         eventually_equal(client.session.getExpectedTargetNum, lambda: ours.next_sender_seq)
         eventually_equal(client.session.getExpectedSenderNum, lambda: ours.next_target_seq)
     finally:
@@ -235,7 +244,7 @@ def test_duplicate_logon_is_refused_without_disturbing_the_live_session(
     client.start()
     try:
         client.wait_logon()
-        next_sender = loop.call(lambda: acceptor.session(OUR_ID).store.next_sender_seq)
+        next_sender = loop.call(lambda: session_store(acceptor, OUR_ID).next_sender_seq)
         stamp = format_utc_timestamp(datetime.now(UTC))
         logon = encode(
             b"FIX.4.4",
@@ -255,7 +264,7 @@ def test_duplicate_logon_is_refused_without_disturbing_the_live_session(
             intruder.sendall(logon)
             assert intruder.recv(4096) == b""  # closed without a reply
         assert loop.call(acceptor.is_logged_on, OUR_ID)
-        assert loop.call(lambda: acceptor.session(OUR_ID).store.next_sender_seq) == next_sender
+        assert loop.call(lambda: session_store(acceptor, OUR_ID).next_sender_seq) == next_sender
         new_order(client, "D1")
         wait_for(client.app.app, lambda m: fields(m).get(11) == "D1")
     finally:

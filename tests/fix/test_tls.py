@@ -382,7 +382,8 @@ def wait_for_refusals(
     while loop.call(lambda: acceptor.refused_connections) < count:
         assert time.monotonic() < deadline, journal
         time.sleep(0.02)
-    return loop.call(lambda: [r for r in journal if r.direction is Direction.GARBLED])
+    garbled: list[WireRecord] = loop.call(lambda: [r for r in journal if r.direction is Direction.GARBLED])
+    return garbled
 
 
 def wait_for_logout(loop: LoopThread, acceptor: FixAcceptor) -> None:
@@ -557,7 +558,8 @@ def test_tls_key_secrets_in_the_configuration(
     config = load_config(write_config(tmp_path, pki, text))
     assert config.accept_tls is not None and config.accept_tls.private_key_secret == "fix-tls-key"
     with pytest.raises(ValueError, match="'fix-tls-key' not found"):
-        config.with_secrets({}.__getitem__)
+        no_secrets: dict[str, bytes] = {}
+        config.with_secrets(no_secrets.__getitem__)
     server_key = pki[1].key.read_bytes()
     fetched = config.with_secrets({"fix-tls-key": server_key}.__getitem__)
     assert fetched.accept_tls is not None and fetched.accept_tls.private_key_pem == server_key

@@ -244,7 +244,13 @@ async def serve_ours(mode: str, workdir: Path) -> None:
     print(f"PORT {acceptor.port}", flush=True)
     cpu_start, loop_start = time.process_time(), time.thread_time()
     threads_start = thread_cpu()
-    await asyncio.get_running_loop().run_in_executor(None, sys.stdin.read)
+    read_line = sys.stdin.readline
+    while await asyncio.get_running_loop().run_in_executor(None, read_line):  # MARK, until EOF
+        print(
+            f"MARK {time.process_time()} {len(adapter.orders)} {getattr(audit, 'commits', 0)} "
+            f"{getattr(store, 'flushes', 0)}",
+            flush=True,
+        )
     loop_cpu = time.thread_time() - loop_start  # this coroutine runs on the event-loop thread
     threads = thread_cpu()
     cpu = time.process_time() - cpu_start
@@ -335,7 +341,8 @@ def serve_quickfix(workdir: Path) -> None:
     acceptor = qf.SocketAcceptor(Echo(), qf.MemoryStoreFactory(), settings)
     acceptor.start()
     print(f"PORT {port}", flush=True)
-    sys.stdin.read()
+    for _ in sys.stdin:  # MARK: nothing of ours to count
+        print("MARK -", flush=True)
     acceptor.stop(True)
     print(f"STATS answered={Echo.counter}", flush=True)
 
@@ -424,6 +431,8 @@ class Measured:
     p99: float
     worst: float
     client_lag_ms: float | None = None
+    server: str = ""
+    """The server's CPU and fsyncs (commits) per order during this run, where it counts them."""
 
 
 def pct(samples: list[int], q: float) -> float:
@@ -484,7 +493,23 @@ async def closed_loop(client: Client, tag: str, n: int, window: int) -> Measured
     return Measured(label, n / elapsed, pct(lat, 0.50), pct(lat, 0.99), max(lat) / 1000)
 
 
-async def drive(port: int, tag: str, rates: list[int], seconds: float, n_closed: int) -> list[Measured]:
+def _per_order(before: list[float] | None, after: list[float] | None) -> str:
+    """CPU and commits per order between two marks: [cpu seconds, orders, audit, store commits]."""
+    if before is None or after is None or after[1] <= before[1]:
+        return ""
+    orders = after[1] - before[1]
+    cpu, audit, store = ((after[i] - before[i]) / orders for i in (0, 2, 3))
+    return f"server cpu {cpu * 1e6:.0f} µs, commits {audit:.2f} audit + {store:.2f} FIX store per order"
+
+
+async def drive(
+    port: int,
+    tag: str,
+    rates: list[int],
+    seconds: float,
+    n_closed: int,
+    mark: Callable[[], list[float] | None],
+) -> list[Measured]:
     loop = asyncio.get_running_loop()
     client = Client()
     await loop.create_connection(lambda: client, "127.0.0.1", port)
@@ -496,9 +521,18 @@ async def drive(port: int, tag: str, rates: list[int], seconds: float, n_closed:
         if i % 20 == 19:
             await asyncio.sleep(0.005)
     await asyncio.wait_for(client.answered.wait(), 30)
-    runs = [await closed_loop(client, tag, 1000, 1)]  # latency without queueing
-    runs += [await open_loop(client, tag, rate, seconds) for rate in rates]
-    runs.append(await closed_loop(client, tag, n_closed, 64))
+    runs: list[Measured] = []
+    before = mark()
+    for phase in (
+        lambda: closed_loop(client, tag, 1000, 1),  # latency without queueing
+        *(lambda rate=rate: open_loop(client, tag, rate, seconds) for rate in rates),
+        lambda: closed_loop(client, tag, n_closed, 64),
+    ):
+        measured = await phase()
+        after = mark()
+        measured.server = _per_order(before, after)
+        runs.append(measured)
+        before = after
     if client.rejects:
         print(f"  !! {tag}: {client.rejects} reports were not ExecType New", flush=True)
     assert client.transport is not None
@@ -530,8 +564,17 @@ def run_server(mode: str, rates: list[int], seconds: float, n_closed: int) -> tu
             server.kill()
             raise RuntimeError(f"server {mode} did not start: {line!r}")
         port = int(line.split()[1])
+        stdin, stdout = server.stdin, server.stdout
+
+        def mark() -> list[float] | None:
+            """The server's counters now (between runs, so blocking here costs nothing)."""
+            stdin.write("MARK\n")
+            stdin.flush()
+            said = stdout.readline().split()
+            return [float(x) for x in said[1:]] if len(said) == 5 else None
+
         try:
-            runs = asyncio.run(drive(port, mode, rates, seconds, n_closed))
+            runs = asyncio.run(drive(port, mode, rates, seconds, n_closed, mark))
         finally:
             server.stdin.close()
             stats = server.stdout.read().strip()
@@ -563,6 +606,8 @@ def report(mode: str, rounds: list[list[Measured]], stats: list[str]) -> None:
             lag = max(m.client_lag_ms or 0.0 for m in same)
             sent = statistics.median(m.rate for m in same)
             print(f"  {first.label}: {latency}  (sent at {sent:,.0f}/s, client lag max {lag:.1f} ms)")
+        if first.server:
+            print(f"      {first.server}" + (" (first round)" if len(rounds) > 1 else ""))
     for line in stats:
         if line:
             print("  server:", line)
@@ -597,8 +642,6 @@ def main() -> None:
         if args.serve == "quickfix":
             serve_quickfix(args.dir)
         else:
-            if os.environ.get("BENCH_SWITCH_INTERVAL"):
-                sys.setswitchinterval(float(os.environ["BENCH_SWITCH_INTERVAL"]))
             asyncio.run(serve_ours(args.serve, args.dir))
         return
     if args.quick:

@@ -1,8 +1,9 @@
 """The durable audit store on SQLite or PostgreSQL, with group commit.
 
 One background writer thread owns the chain. Appending threads (or event
-loops) only serialise their payload and enqueue it; the writer drains the
-queue, assigns sequence numbers, timestamps and hashes in commit order,
+loops) only serialise their payload and enqueue it (an event loop wakes the
+writer once, at the end of its turn, so the records of one order share a
+commit); the writer drains the queue, assigns sequence numbers, timestamps and hashes in commit order,
 writes the whole batch in one transaction, and only then completes the
 batch's tickets (one wake-up per event loop per batch). The in-memory head
 only advances after a commit: when a commit fails, every ticket of the batch

@@ -9,6 +9,8 @@ Usage::
     .venv/bin/python bench/bench_fix.py --gc default # the collector as Python sets it (default: as serve)
     BENCH_FIX_STORE=memory .venv/bin/python bench/bench_fix.py --servers audit
                                    # the FIX sequence store in memory: what its fsync costs
+    BENCH_LOOP=uvloop .venv/bin/python bench/bench_fix.py --servers gateway
+                                   # our servers on uvloop instead of asyncio's loop
 
 Servers (each in its own process, pinned to one core; the client on the other):
 
@@ -642,7 +644,12 @@ def main() -> None:
         if args.serve == "quickfix":
             serve_quickfix(args.dir)
         else:
-            asyncio.run(serve_ours(args.serve, args.dir))
+            if os.environ.get("BENCH_LOOP") == "uvloop":
+                import uvloop
+
+                uvloop.run(serve_ours(args.serve, args.dir))
+            else:
+                asyncio.run(serve_ours(args.serve, args.dir))
         return
     if args.quick:
         args.seconds, args.closed = 1.0, 3000

@@ -16,6 +16,7 @@ import asyncio
 import logging
 import ssl
 from collections.abc import Iterable
+from typing import Any, cast
 
 from fix.application import Application
 from fix.codec import FixParser
@@ -101,7 +102,10 @@ class FixAcceptor(Engine):
         """Bind and listen; ``self.port`` is the bound port afterwards."""
         loop = asyncio.get_running_loop()
         self._server = await loop.create_server(self._connection, self.host, self.port)
-        self.port = self._server.sockets[0].getsockname()[1]
+        # untyped on purpose: asyncio's server returns its sockets as a tuple, uvloop's as a
+        # list, and the compiled module would check for the tuple
+        listening: Any = self._server
+        self.port = listening.sockets[0].getsockname()[1]
         self._start_ticker()
         log.info("FIX acceptor listening on %s:%d%s", self.host, self.port, " (TLS)" if self._tls else "")
 
@@ -181,7 +185,8 @@ class _Connection(asyncio.Protocol):
         self._closed = False
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
-        assert isinstance(transport, asyncio.Transport)
+        # a stream transport; duck-typed, as uvloop's are not asyncio.Transport subclasses
+        transport = cast(asyncio.Transport, transport)
         self.transport = self._raw = transport
         peername = transport.get_extra_info("peername")
         self.peer = peername[0] if peername else None

@@ -7,6 +7,7 @@ import contextlib
 import functools
 import logging
 from collections.abc import Iterable
+from typing import cast
 
 from fix.application import Application
 from fix.config import SessionSettings
@@ -98,7 +99,8 @@ class _Outbound(asyncio.Protocol):
         self.transport: asyncio.Transport | None = None
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
-        assert isinstance(transport, asyncio.Transport)
+        # a stream transport; duck-typed, as uvloop's are not asyncio.Transport subclasses
+        transport = cast(asyncio.Transport, transport)
         self.transport = transport
         peer = transport.get_extra_info("peername")
         self.engine._attach(self.session, transport, peer[0] if peer else None)

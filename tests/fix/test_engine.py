@@ -7,6 +7,8 @@ import threading
 from collections.abc import Callable
 from datetime import UTC, datetime
 
+import pytest
+
 from fix.acceptor import FixAcceptor
 from fix.codec import FixParser, encode
 from fix.ids import SessionID
@@ -128,3 +130,29 @@ def test_memory_store_file_hands_out_one_store_per_session() -> None:
     files = MemoryStoreFile()
     assert files.session("A") is files.session("A")
     assert isinstance(files.session("B"), MemoryStore)
+
+
+def test_the_acceptor_serves_on_uvloop_too() -> None:
+    """uvicorn[standard] brings uvloop, and a deployment may run the gateway's loop on it:
+    its server hands back its sockets as a list, not asyncio's tuple."""
+    uvloop = pytest.importorskip("uvloop")
+
+    async def scenario() -> None:
+        acceptor = FixAcceptor(
+            [default_settings()], RecordingApp(), store=MemoryStoreFile(), authenticator=lambda *a: True
+        )
+        await acceptor.start()
+        try:
+            reader, writer = await asyncio.open_connection("127.0.0.1", acceptor.port)
+            writer.write(logon())
+            parser = FixParser()
+            reply = None
+            while reply is None:
+                parser.feed(await asyncio.wait_for(reader.read(4096), 5))
+                reply = parser.next_message()
+            assert reply.msg_type == b"A"
+            writer.close()
+        finally:
+            await acceptor.stop()
+
+    uvloop.run(scenario())

@@ -63,12 +63,8 @@ CONTROLS = (
     "market_abuse", "mifid_tagging",
 )  # fmt: skip
 PASSES = [CheckResult(c, CheckOutcome.PASS) for c in CONTROLS]
-SYMBOLS = {
-    "AAPL": ("US0378331005", "228.50"),
-    "MSFT": ("US5949181045", "415.20"),
-    "NVDA": ("US67066G1040", "140.35"),
-    "AMZN": ("US0231351067", "201.10"),
-}
+SYMBOLS = {"AAPL": ("US0378331005", "228.50"), "MSFT": ("US5949181045", "415.20"),
+           "NVDA": ("US67066G1040", "140.35"), "AMZN": ("US0231351067", "201.10")}
 ACCOUNTS = ("ACC-APPLE-TSY", "ACC-MSFT-TSY", "ACC-HOUSE")
 DENIALS = (
     (DenyCode.CREDIT_LIMIT_EXCEEDED, "credit_limit"),
@@ -77,21 +73,12 @@ DENIALS = (
     (DenyCode.NOTIONAL_EXCEEDS_MAX_PER_ORDER, "max_order_notional"),
 )
 POLICY = 'version = "bench"\n[firm]\nlei = "FOR8UP27PHTHYVLBNG30"\n'
-TAGS = {
-    "client_id": "FOR8UP27PHTHYVLBNG30",
-    "client_id_type": "LEI",
-    "investment_decision": "US1980JSMITH",
-    "investment_decision_type": "PERSON",
-    "execution_decision": "US1980JSMITH",
-    "execution_decision_type": "PERSON",
-    "algo_indicator": False,
-    "algo_id": None,
-    "capacity": "AOTC",
-    "short_selling_indicator": None,
-    "waiver": None,
-    "commodity_derivative": False,
-    "sft": False,
-}
+TAGS = {"client_id": "FOR8UP27PHTHYVLBNG30", "client_id_type": "LEI",
+        "investment_decision": "US1980JSMITH", "investment_decision_type": "PERSON",
+        "execution_decision": "US1980JSMITH", "execution_decision_type": "PERSON",
+        "algo_indicator": False, "algo_id": None, "capacity": "AOTC",
+        "short_selling_indicator": None, "waiver": None, "commodity_derivative": False,
+        "sft": False}
 
 
 class Day:
@@ -132,16 +119,10 @@ class Day:
         self.add(ev.ORDER_ROUTED, ev.routed_payload(oid, "SIM", "XNAS"))
         self.exec(oid, ExecType.NEW)
         if roll < 0.25:
-            self.add(
-                ev.CANCEL_REQUESTED,
-                {
-                    "order_id": oid,
-                    "cl_ord_id": f"X{self.n}",
-                    "orig_cl_ord_id": order.cl_ord_id,
-                    "account": order.account,
-                    "origin": ev.origin_payload(order.origin),
-                },
-            )
+            self.add(ev.CANCEL_REQUESTED, {"order_id": oid, "cl_ord_id": f"X{self.n}",
+                                           "orig_cl_ord_id": order.cl_ord_id,
+                                           "account": order.account,
+                                           "origin": ev.origin_payload(order.origin)})
             self.exec(oid, ExecType.CANCELED)
             return
         if roll < 0.40:
@@ -151,14 +132,12 @@ class Day:
         else:
             self.exec(oid, ExecType.FILL, order.quantity, price)
         if roll > 0.9995:
-            self.add(
-                ev.ABUSE_ALERT,
-                ev.abuse_alert_payload(
-                    "layering", order.account, symbol, "ALERT", oid, "layering pattern", {"orders": "9"}
-                ),
-            )
+            self.add(ev.ABUSE_ALERT, ev.abuse_alert_payload(
+                "layering", order.account, symbol, "ALERT", oid, "layering pattern",
+                {"orders": "9"}))
 
-    def exec(self, oid: str, kind: ExecType, qty: Decimal | None = None, px: str | None = None) -> None:
+    def exec(self, oid: str, kind: ExecType, qty: Decimal | None = None, px: str | None = None
+             ) -> None:
         report = ExecutionReport(
             oid, f"E{self.count}", kind, "SIM", datetime(2026, 11, 20, tzinfo=UTC),
             qty, Decimal(px) if px else None, f"V{oid}", f"T{self.count}" if qty else None,
@@ -166,22 +145,16 @@ class Day:
         self.add(ev.EXECUTION, ev.execution_payload(report))
 
     def write(self, clock: SpreadClock) -> None:
-        self.add(
-            ev.POLICY_LOADED,
-            ev.policy_loaded_payload("a" * 64, None, "policies/firm.toml", "ops", "start of day", POLICY),
-        )
+        self.add(ev.POLICY_LOADED, ev.policy_loaded_payload(
+            "a" * 64, None, "policies/firm.toml", "ops", "start of day", POLICY))
         self.policy_hash = "a" * 64
         while self.count < self.target - 2:
             self.order()
             if self.n == 50_000:
-                self.add(
-                    ev.KILL_ENGAGED,
-                    ev.kill_engaged_payload("account", "ACC-HOUSE", "HALT", "bench", "risk.officer", []),
-                )
-                self.add(
-                    ev.KILL_RELEASED,
-                    ev.kill_released_payload("account", "ACC-HOUSE", "bench", "risk.officer", "cro"),
-                )
+                self.add(ev.KILL_ENGAGED, ev.kill_engaged_payload(
+                    "account", "ACC-HOUSE", "HALT", "bench", "risk.officer", []))
+                self.add(ev.KILL_RELEASED, ev.kill_released_payload(
+                    "account", "ACC-HOUSE", "bench", "risk.officer", "cro"))
         self.log.flush(120)
         clock.next_day = True  # the next morning: a record and the checkpoint covering the day
         self.add(ev.GATEWAY_STARTED, {"version": "bench"})
@@ -234,12 +207,8 @@ def measure(db: Path, name: str, fmt: str) -> dict[str, Any]:
     finally:
         log.close()
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    return {
-        "seconds": round(elapsed, 2),
-        "cpu_seconds": round(cpu, 2),
-        "peak_rss_mb": round(peak, 1),
-        "files": sizes,
-    }
+    return {"seconds": round(elapsed, 2), "cpu_seconds": round(cpu, 2),
+            "peak_rss_mb": round(peak, 1), "files": sizes}
 
 
 def child(db: Path, name: str, fmt: str) -> dict[str, Any]:
@@ -253,13 +222,8 @@ def child(db: Path, name: str, fmt: str) -> dict[str, Any]:
 
 def baseline_rss() -> float:
     code = "import resource, reporting; print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)"
-    out = subprocess.run(
-        [sys.executable, "-c", code],
-        check=True,
-        capture_output=True,
-        text=True,
-        cwd=Path(__file__).resolve().parents[1],
-    )
+    out = subprocess.run([sys.executable, "-c", code], check=True, capture_output=True, text=True,
+                         cwd=Path(__file__).resolve().parents[1])
     return int(out.stdout) / 1024
 
 
@@ -275,18 +239,14 @@ def main() -> None:
         return
     work = args.keep or Path(tempfile.mkdtemp(prefix="bench-reports-"))
     work.mkdir(parents=True, exist_ok=True)
-    print(
-        f"interpreter + reporting imported: {baseline_rss():.0f} MB RSS; "
-        f"load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores"
-    )
+    print(f"interpreter + reporting imported: {baseline_rss():.0f} MB RSS; "
+          f"load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores")
     for events in (args.events // 10, args.events):
         db = work / f"day-{events}.db"
         if not db.exists():
             seconds = make_day(db, events)
-            print(
-                f"\n{events:,} events written to {db} in {seconds:.1f} s "
-                f"({events / seconds:,.0f} records/s, SQLite store, group commit)"
-            )
+            print(f"\n{events:,} events written to {db} in {seconds:.1f} s "
+                  f"({events / seconds:,.0f} records/s, SQLite store, group commit)")
         else:
             print(f"\n{events:,} events: reusing {db}")
         for label, name, fmt, target in (
@@ -295,12 +255,10 @@ def main() -> None:
         ):
             r = child(db, name, fmt)
             size = sum(r["files"].values()) / 1e6
-            print(
-                f"  {label}: {r['seconds']:6.1f} s wall, {r['cpu_seconds']:6.1f} s CPU "
-                f"(target {target} s at 1M)  "
-                f"peak RSS {r['peak_rss_mb']:6.0f} MB  output {size:.1f} MB "
-                f"in {len(r['files'])} files"
-            )
+            print(f"  {label}: {r['seconds']:6.1f} s wall, {r['cpu_seconds']:6.1f} s CPU "
+                  f"(target {target} s at 1M)  "
+                  f"peak RSS {r['peak_rss_mb']:6.0f} MB  output {size:.1f} MB "
+                  f"in {len(r['files'])} files")
 
 
 if __name__ == "__main__":

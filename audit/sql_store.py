@@ -3,8 +3,9 @@
 One background writer thread owns the chain. Appending threads (or event
 loops) only serialise their payload and enqueue it (an event loop wakes the
 writer once, at the end of its turn, so the records of one order share a
-commit); the writer drains the queue, assigns sequence numbers, timestamps and hashes in commit order,
-writes the whole batch in one transaction, and only then completes the
+commit); the writer drains the queue, assigns sequence numbers, timestamps
+and hashes in commit order, writes the whole batch in one transaction, and
+only then completes the
 batch's tickets (one wake-up per event loop per batch). The in-memory head
 only advances after a commit: when a commit fails, every ticket of the batch
 and of the queue fails with AuditUnavailable, new appends fail at once, and
@@ -136,8 +137,8 @@ class SqlAuditLog:
         self._doubts: list[Doubt] = []  # failed in doubt, settled at the next connect
         self._read_only = read_only
         self.commits = 0
-        self._kick_scheduled = False  # a wakeup waits for the end of an event-loop turn
         """Transactions committed by the writer: records per commit is the group-commit factor."""
+        self._kick_scheduled = False  # a wakeup waits for the end of an event-loop turn
         self._connect()  # fail loudly at start-up when the store is unreachable
         self._writer = threading.Thread(target=self._run, name="audit-writer", daemon=True)
         self._watchdog = threading.Thread(target=self._watch, name="audit-watchdog", daemon=True)

@@ -5,12 +5,12 @@ loops) only serialise their payload and enqueue it (an event loop wakes the
 writer once, at the end of its turn, so the records of one order share a
 commit); the writer drains the queue, assigns sequence numbers, timestamps
 and hashes in commit order, writes the whole batch in one transaction, and
-only then completes the
-batch's tickets (one wake-up per event loop per batch). The in-memory head
-only advances after a commit: when a commit fails, every ticket of the batch
-and of the queue fails with AuditUnavailable, new appends fail at once, and
-the writer reconnects in the background, re-reading the head from the
-database (a commit that failed in flight may or may not have landed).
+only then completes the batch's tickets (one wake-up per event loop per
+batch). The in-memory head only advances after a commit: when a commit
+fails, every ticket of the batch and of the queue fails with
+AuditUnavailable, new appends fail at once, and the writer reconnects in the
+background, re-reading the head from the database (a commit that failed in
+flight may or may not have landed).
 """
 
 from __future__ import annotations

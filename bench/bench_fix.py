@@ -47,7 +47,6 @@ import statistics
 import subprocess
 import sys
 import tempfile
-import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -57,6 +56,8 @@ from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
+
+from threadcpu import thread_cpu  # noqa: E402 - bench/threadcpu.py, beside this script
 
 from fix.codec import FixParser, encode  # noqa: E402
 from fix.values import format_utc_timestamp  # noqa: E402
@@ -180,22 +181,6 @@ class AuditOnlyEntry:
 
     async def replace(self, request: Any) -> Any:
         raise NotImplementedError
-
-
-def thread_cpu() -> dict[str, float]:
-    """CPU seconds (user + system) of each live thread of this process, by thread name;
-    threads of one pool are summed under the pool's name."""
-    tick = os.sysconf("SC_CLK_TCK")
-    used: dict[str, float] = {}
-    for thread in threading.enumerate():
-        try:
-            with open(f"/proc/self/task/{thread.native_id}/stat") as stat:
-                fields = stat.read().rsplit(")", 1)[1].split()
-        except OSError:  # ended meanwhile
-            continue
-        name = thread.name.rsplit("_", 1)[0] if "_" in thread.name else thread.name
-        used[name] = used.get(name, 0.0) + (int(fields[11]) + int(fields[12])) / tick
-    return used
 
 
 async def serve_ours(mode: str, workdir: Path) -> None:

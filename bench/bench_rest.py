@@ -44,7 +44,6 @@ import os
 import statistics
 import sys
 import tempfile
-import threading
 import time
 from collections import Counter
 from dataclasses import dataclass, field
@@ -57,6 +56,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from fastapi import FastAPI  # noqa: E402 - after the path set-up, for running from a checkout
+from threadcpu import thread_cpu  # noqa: E402 - bench/threadcpu.py, beside this script
 
 from audit.memory import MemoryAuditLog  # noqa: E402
 from gateway.api.schemas.orders import OrderIn  # noqa: E402
@@ -320,22 +320,6 @@ def _control_app(gateway: Any) -> Any:  # noqa: C901 - one small closure per ben
         return thread_cpu()
 
     return control
-
-
-def thread_cpu() -> dict[str, float]:
-    """CPU seconds (user + system) of each live thread of this process, by thread name;
-    threads of one pool are summed under the pool's name."""
-    tick = os.sysconf("SC_CLK_TCK")
-    used: dict[str, float] = {}
-    for thread in threading.enumerate():
-        try:
-            with open(f"/proc/self/task/{thread.native_id}/stat") as stat:
-                fields = stat.read().rsplit(")", 1)[1].split()
-        except OSError:  # ended meanwhile
-            continue
-        name = thread.name.rsplit("_", 1)[0] if "_" in thread.name else thread.name
-        used[name] = used.get(name, 0.0) + (int(fields[11]) + int(fields[12])) / tick
-    return used
 
 
 async def server_cpu(ports: dict[str, Any]) -> dict[str, float]:

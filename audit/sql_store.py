@@ -187,16 +187,15 @@ class SqlAuditLog:
         acceptance would wait for a second fsync. The ticket can still wake the
         writer itself if someone blocks on it before the turn ends.
         """
+        if not self._kick_scheduled:
+            try:
+                loop = asyncio.get_running_loop()
+            except RuntimeError:  # a plain thread: nothing to wait for
+                self._wakeup.set()
+                return
+            self._kick_scheduled = True
+            loop.call_soon(self._kick)
         ticket._kick = self._wakeup.set
-        if self._kick_scheduled:
-            return
-        try:
-            loop = asyncio.get_running_loop()
-        except RuntimeError:  # a plain thread: nothing to wait for
-            self._wakeup.set()
-            return
-        self._kick_scheduled = True
-        loop.call_soon(self._kick)
 
     def _kick(self) -> None:
         self._kick_scheduled = False

@@ -20,6 +20,11 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 import quickfix as qf
 
+if TYPE_CHECKING:
+    from fix.acceptor import FixAcceptor
+    from fix.ids import SessionID
+    from fix.store import SessionStore
+
 T = TypeVar("T")
 SOH = "\x01"
 
@@ -500,12 +505,6 @@ def eventually_equal(left: Any, right: Any, timeout: float = 10.0) -> None:
         if time.monotonic() > deadline:
             raise AssertionError(f"{a!r} != {b!r}")
         time.sleep(0.01)
-
-
-if TYPE_CHECKING:
-    from fix.acceptor import FixAcceptor
-    from fix.ids import SessionID
-    from fix.store import SessionStore
 
 
 def session_store(acceptor: FixAcceptor, session_id: SessionID) -> SessionStore:

@@ -134,7 +134,8 @@ def test_memory_store_file_hands_out_one_store_per_session() -> None:
 
 def test_the_acceptor_serves_on_uvloop_too() -> None:
     """uvicorn[standard] brings uvloop, and a deployment may run the gateway's loop on it:
-    its server hands back its sockets as a list, not asyncio's tuple."""
+    its server lists its sockets (asyncio tuples them) and its transports do not subclass
+    asyncio.Transport; a real logon over TCP is answered all the same."""
     uvloop = pytest.importorskip("uvloop")
 
     async def scenario() -> None:

@@ -17,6 +17,7 @@ import contextlib
 import logging
 from collections.abc import Iterable
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
 
 from fix.application import Application
 from fix.config import SessionSettings
@@ -29,6 +30,18 @@ from fix.tls import peer_common_name
 from risk_controls.domain.clock import Clock, SystemClock
 
 log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True, slots=True)
+class SessionStatus:
+    """One configured session as an operator watches it: is it up, and where are its
+    sequence numbers (a counterparty's support desk asks for both)."""
+
+    session: str
+    role: str
+    logged_on: bool
+    next_sender_seq: int
+    next_target_seq: int
 
 
 class Engine:
@@ -94,6 +107,19 @@ class Engine:
     @property
     def sessions(self) -> dict[SessionID, Session]:
         return dict(self._sessions)
+
+    def status(self) -> list[SessionStatus]:
+        """Every configured session, logged on or not (read at scrape time, off the order path)."""
+        return [
+            SessionStatus(
+                session.id_text,
+                session.settings.connection_type.value,
+                session.logged_on,
+                session.store.next_sender_seq,
+                session.store.next_target_seq,
+            )
+            for session in self._sessions.values()
+        ]
 
     def logout(self, session_id: SessionID, text: str | None = None) -> None:
         session = self._sessions.get(session_id)

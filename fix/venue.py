@@ -112,6 +112,11 @@ class FixVenue:
         self._restart_tag = f"r{int(self._clock.now().timestamp() * 1000):x}"
         self._pacing = StatusPacing.for_session(settings)
         self._status_round = 0
+        self.status_discrepancies = 0
+        """Orders whose status at logon showed less filled than booked (a missed bust or
+        correction): each needs someone to reconcile it with the venue (exported on /metrics)."""
+        self.reconciled_fills = 0
+        """Fills booked from the venue's status at logon because their reports were missed."""
         passwords = {settings.session_id: password} if password else None
         self.initiator = FixInitiator(
             [settings], self, store=store, journal=journal, clock=clock, passwords=passwords
@@ -334,6 +339,7 @@ class FixVenue:
                 "with the venue"
             )
             log.error("%s: %s: %s", self.name, entry.order_id, text)
+            self.status_discrepancies += 1
             reports.append(  # in the audit log, where compliance looks, not only in a log file
                 ExecutionReport(
                     entry.order_id,
@@ -349,6 +355,7 @@ class FixVenue:
             notional = cum * (message.get_decimal(t.AVG_PX) or ZERO) - entry.cum_notional
             price = (notional / missed).quantize(_RECONCILED_PX)
             done = status == b"2" or cum >= entry.order.quantity
+            self.reconciled_fills += 1
             reports.append(
                 ExecutionReport(
                     order_id=entry.order_id,

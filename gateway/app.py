@@ -10,8 +10,9 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
+from typing import TYPE_CHECKING, Protocol
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
@@ -38,8 +39,17 @@ from risk_controls.policy import LoadedPolicy, PolicyError, parse_policy
 from risk_controls.policy.schema import AbusePolicy
 from risk_controls.venue import Venue
 
+if TYPE_CHECKING:
+    from fix.engine import SessionStatus
+
 log = logging.getLogger(__name__)
 VERSION = "0.1.0"
+
+
+class FixSessions(Protocol):
+    """A FIX engine (acceptor, or a venue's initiator) whose sessions an operator watches."""
+
+    def status(self) -> list[SessionStatus]: ...
 
 
 @dataclass
@@ -53,6 +63,8 @@ class Gateway:
     venues: Mapping[str, Venue]
     replayed: Replayed
     secrets: SecretsProvider | None = None
+    fix_engines: list[FixSessions] = field(default_factory=list)
+    """The FIX engines started beside the pipeline, for /metrics (filled in by ``serve``)."""
 
     def checkpoint_keys(self) -> dict[str, Ed25519PublicKey]:
         """The public key(s) that sign this gateway's audit checkpoints, by key id."""

@@ -778,4 +778,5 @@ async def start_fix(
         secrets=gateway.secrets.get_secret if gateway.secrets is not None else None,
     )
     await service.acceptor.start()
+    gateway.fix_engines.append(service.acceptor)  # its sessions on /metrics
     return service

@@ -13,7 +13,7 @@ from collections.abc import Callable, Iterator
 from typing import Any
 
 from prometheus_client import CollectorRegistry, Counter, Histogram, generate_latest
-from prometheus_client.core import GaugeMetricFamily, Metric
+from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
 from prometheus_client.registry import Collector
 
 from gateway.app import Gateway
@@ -114,6 +114,8 @@ class _StateCollector(Collector):
         yield disabled
         yield from _policy(gateway)
         yield from _audit(gateway)
+        yield from _fix_sessions(gateway)
+        yield from _venue_reconciliation(gateway)
 
 
 def _kill_switch(gateway: Gateway) -> Iterator[Metric]:
@@ -154,6 +156,53 @@ def _audit(gateway: Gateway) -> Iterator[Metric]:
             gauge = GaugeMetricFamily(name, help_text)
             gauge.add_metric([], value)
             yield gauge
+
+
+def _fix_sessions(gateway: Gateway) -> Iterator[Metric]:
+    """Each configured FIX session (acceptor and venue initiators): up or not, and its next
+    sequence numbers, which a counterparty's support desk asks for when a session will not
+    come back."""
+    labels = ["session", "role"]
+    logged_on = GaugeMetricFamily(
+        "gateway_fix_session_logged_on", "1 while the FIX session is logged on", labels=labels
+    )
+    sender = GaugeMetricFamily(
+        "gateway_fix_next_sender_seq", "Sequence number of the next message the gateway sends", labels=labels
+    )
+    target = GaugeMetricFamily(
+        "gateway_fix_next_target_seq", "Sequence number the gateway expects next from the peer", labels=labels
+    )
+    for engine in gateway.fix_engines:
+        for status in engine.status():
+            key = [status.session, status.role]
+            logged_on.add_metric(key, 1 if status.logged_on else 0)
+            sender.add_metric(key, status.next_sender_seq)
+            target.add_metric(key, status.next_target_seq)
+    yield from (logged_on, sender, target)
+
+
+def _venue_reconciliation(gateway: Gateway) -> Iterator[Metric]:
+    """What venues reconciled at logon: fills whose reports were missed, and orders the venue
+    shows less filled than booked (a missed bust: someone has to reconcile those by hand)."""
+    fills = CounterMetricFamily(
+        "gateway_venue_reconciled_fills",
+        "Fills booked from a venue's order status at logon because their reports were missed",
+        labels=["venue"],
+    )
+    discrepancies = CounterMetricFamily(
+        "gateway_venue_status_discrepancies",
+        "Orders a venue reports less filled than booked (a bust or correction missed while away)",
+        labels=["venue"],
+    )
+    for name, venue in gateway.venues.items():
+        filled, differs = (
+            getattr(venue, "reconciled_fills", None),
+            getattr(venue, "status_discrepancies", None),
+        )
+        if isinstance(filled, int) and isinstance(differs, int):  # venues that reconcile (FIX)
+            fills.add_metric([name], filled)
+            discrepancies.add_metric([name], differs)
+    yield from (fills, discrepancies)
 
 
 def _attr(name: str) -> Callable[[object], float | None]:

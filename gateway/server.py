@@ -15,12 +15,14 @@ import logging
 import signal
 from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from gateway.app import Gateway, build_gateway, secrets_for
 from gateway.heap import settle_heap
 from gateway.settings import Settings
-from risk_controls.venue import Venue
+
+if TYPE_CHECKING:
+    from fix.venue import FixVenue
 
 log = logging.getLogger(__name__)
 
@@ -70,7 +72,7 @@ class _StopOnClose:
         await self._venue.stop()
 
 
-def _fix_venues(settings: Settings, journal: _LateJournal) -> dict[str, Venue]:
+def _fix_venues(settings: Settings, journal: _LateJournal) -> dict[str, FixVenue]:
     """One FIX venue per initiator session of the FIX config; passwords from the secrets provider."""
     if settings.fix_config is None or not settings.fix_config.exists():
         return {}
@@ -113,8 +115,9 @@ async def _serve(settings: Settings, ready: asyncio.Event | None) -> int:
         tasks.append(asyncio.create_task(gateway.policies.watch()))
     closers.extend(await _start_adapters(gateway, tasks))
     for venue in fix_venues.values():
-        await venue.start()  # type: ignore[attr-defined]
+        await venue.start()
         closers.append(_StopOnClose(venue))
+        gateway.fix_engines.append(venue.initiator)
     # keep the start-up heap out of every later collection (measured: more than doubled the
     # FIX acceptor's rate) and collect young objects less often
     settle_heap()

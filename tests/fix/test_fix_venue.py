@@ -373,6 +373,7 @@ def test_a_bust_missed_while_away_is_reported_not_guessed(
     exchange.app.while_away(order_id, cum="6", avg="227.95", status="1", leaves="4")
     again = restarts.start()
     eventually(lambda: again.pipeline.state.orders[order_id].cum_qty == 6, "the fill was never reconciled")
+    assert (_fix_venue(again).reconciled_fills, _fix_venue(again).status_discrepancies) == (1, 0)
     restarts.stop()
     exchange.app.while_away(order_id, cum="2", avg="227.95", status="1", leaves="8")
 
@@ -396,10 +397,17 @@ def test_a_bust_missed_while_away_is_reported_not_guessed(
     )
     assert status["order_id"] == order_id and status["cum_qty"] == "6"
     assert "reports 2 filled, 6 is booked" in status["text"]
+    assert (_fix_venue(third).reconciled_fills, _fix_venue(third).status_discrepancies) == (0, 1)
     restarts.stop()
     exchange.app.while_away(order_id, cum="6", avg="227.95", status="1", leaves="4")  # settled
     fourth = restarts.start()
     assert fourth.pipeline.state.orders[order_id].cum_qty == 6
+
+
+def _fix_venue(gateway: Gateway) -> FixVenue:
+    venue = gateway.venues["XFIX"]
+    assert isinstance(venue, FixVenue)
+    return venue
 
 
 def test_status_requests_at_logon_are_paced_to_half_the_venues_throttle(restarts: Restarts) -> None:

@@ -16,6 +16,7 @@ from fix.message import FixMessage
 from fix.values import format_utc_timestamp
 from gateway.app import build_gateway
 from gateway.fix_entry import start_fix
+from gateway.metrics import GatewayMetrics
 from gateway.settings import Settings
 from risk_controls import events as ev
 
@@ -63,6 +64,17 @@ def desk_initiator(port: int, password: str, desk: Desk) -> FixInitiator:
     return FixInitiator([settings], desk, passwords={settings.session_id: password})
 
 
+def session_metrics(metrics: GatewayMetrics) -> dict[str, int]:
+    """The desk session's gauges as /metrics shows them."""
+    labels = '{role="acceptor",session="FIX.4.4:GATEWAY->DESK1"}'
+    found = {}
+    for line in metrics.render().decode().splitlines():
+        name, _, value = line.partition(labels + " ")
+        if value and name.startswith("gateway_fix_"):
+            found[name.removeprefix("gateway_fix_").removeprefix("session_")] = int(float(value))
+    return found
+
+
 def test_start_fix_serves_orders_into_the_pipeline(tmp_path: Path) -> None:
     config = tmp_path / "gateway.cfg"
     config.write_text(CONFIG.format(store=tmp_path / "fix.sqlite"))
@@ -76,6 +88,8 @@ def test_start_fix_serves_orders_into_the_pipeline(tmp_path: Path) -> None:
         watch_policy=False,
     )
     gateway = build_gateway(settings, audit=MemoryAuditLog())
+
+    metrics = GatewayMetrics(gateway)
 
     async def scenario() -> None:
         service = await start_fix(gateway, config)
@@ -109,7 +123,11 @@ def test_start_fix_serves_orders_into_the_pipeline(tmp_path: Path) -> None:
         )
         ack = await asyncio.wait_for(desk.reports.get(), 5)
         assert (ack.get(150), ack.get(11)) == (b"0", b"W1")
+        up = session_metrics(metrics)
+        assert up == {"logged_on": 1, "next_sender_seq": 3, "next_target_seq": 3}  # logon + order each way
         await client.stop()
+        await asyncio.sleep(0.1)
+        assert session_metrics(metrics)["logged_on"] == 0
         await service.close()
 
     asyncio.run(scenario())

@@ -13,6 +13,16 @@ from pathlib import Path
 
 from tests.gateway.conftest import POLICY, ROOT
 
+VENUE_SESSION = """
+[SESSION]
+ConnectionType=initiator
+TargetCompID=XVENUE
+SocketConnectHost=127.0.0.1
+SocketConnectPort=1
+Username=gw
+CredentialRef=xvenue-fix
+"""
+
 
 def _free_port() -> int:
     with socket.socket() as sock:
@@ -41,9 +51,14 @@ def test_serve_opens_rest_and_fix_and_stops_cleanly_on_sigterm(tmp_path: Path) -
         (ROOT / "deploy" / "fix" / "gateway.cfg")
         .read_text()
         .replace("SocketAcceptPort=9878", f"SocketAcceptPort={fix_port}")
+        + VENUE_SESSION
     )
     env = {k: v for k, v in os.environ.items() if not k.startswith("GATEWAY_")}
-    env.update(GATEWAY_REST_PORT=str(rest_port), GATEWAY_FIX_CONFIG=str(fix_cfg))
+    env.update(
+        GATEWAY_REST_PORT=str(rest_port),
+        GATEWAY_FIX_CONFIG=str(fix_cfg),
+        GATEWAY_SECRET_XVENUE_FIX="venue-password",
+    )
     process = subprocess.Popen(
         [
             sys.executable,
@@ -67,6 +82,16 @@ def test_serve_opens_rest_and_fix_and_stops_cleanly_on_sigterm(tmp_path: Path) -
         )
         with urllib.request.urlopen(f"http://127.0.0.1:{rest_port}/readyz", timeout=5) as response:
             assert response.status == 200
+        with urllib.request.urlopen(f"http://127.0.0.1:{rest_port}/metrics", timeout=5) as response:
+            scraped = response.read().decode()
+        # every FIX session an operator has configured, desks and venue alike, none logged on yet
+        for session, role in [
+            ("FIX.4.4:GATEWAY->DESK1", "acceptor"),
+            ("FIX.4.2:GATEWAY->DESK2", "acceptor"),
+            ("FIX.4.4:GATEWAY->XVENUE", "initiator"),
+        ]:
+            assert f'gateway_fix_session_logged_on{{role="{role}",session="{session}"}} 0.0' in scraped
+        assert 'gateway_venue_status_discrepancies_total{venue="XVENUE"} 0.0' in scraped
         process.send_signal(signal.SIGTERM)
         output, _ = process.communicate(timeout=30)
     finally:

@@ -95,6 +95,7 @@ class AppendTicket:
         "_event",
         "_kick",
         "_lock",
+        "_queued_at",
         "_raw",
         "_record",
         "_waiters",
@@ -111,6 +112,9 @@ class AppendTicket:
         self._waiters: list[_Waiter] | None = None
         self._doubt: Doubt | None = None
         self._kick: Callable[[], None] | None = None
+        self._queued_at: float | None = None
+        """When a store queued it (monotonic), if it stands first in its batch: see
+        :meth:`audit.sql_store.SqlAuditLog.append_latency_p99`."""
         """Wakes a writer that deferred its wakeup to the end of an event-loop turn: a thread
         that blocks on :meth:`result` (even the loop's own) must not wait for that turn."""
 

@@ -47,6 +47,8 @@ from audit.store_state import Reader, StoreState, load_state
 _log = logging.getLogger(__name__)
 
 _GENESIS = bytes.fromhex(GENESIS_HASH)
+_LATENCY_WINDOW = 1024
+"""Commits whose latency append_latency_p99 looks at."""
 _DEFERRED_WAKE_LIMIT = 0.05
 """Longest idle wait of the writer: bounds the delay if a loop stops before the end of the
 turn that was to wake it (see SqlAuditLog._wake_writer)."""
@@ -137,6 +139,7 @@ class SqlAuditLog:
         self._doubts: list[Doubt] = []  # failed in doubt, settled at the next connect
         self._read_only = read_only
         self.commits = 0
+        self._latencies: deque[float] = deque(maxlen=_LATENCY_WINDOW)
         """Transactions committed by the writer: records per commit is the group-commit factor."""
         self._kick_scheduled = False  # a wakeup waits for the end of an event-loop turn
         self._connect()  # fail loudly at start-up when the store is unreachable
@@ -174,6 +177,8 @@ class SqlAuditLog:
                 et_json = json_string(event_type)
                 if len(self._event_types) < 4096:
                     self._event_types[event_type] = et_json
+            if not self._queue:  # it heads the next batch, and will wait longest in it
+                ticket._queued_at = time.monotonic()
             self._queue.append((ticket, event_type, et_json, payload, pj, retention))
             if not self._wakeup.is_set():
                 self._wake_writer(ticket)
@@ -263,6 +268,22 @@ class SqlAuditLog:
     def read_only(self) -> bool:
         """Opened to read and verify only: no writer thread, every append fails."""
         return self._read_only
+
+    @property
+    def backlog(self) -> int:
+        """Appends queued or in the commit under way: not durable yet. A database that
+        falls behind shows here long before the queue limit fails appends closed."""
+        inflight = self._inflight
+        return len(self._queue) + (len(inflight[1]) if inflight is not None else 0)
+
+    def append_latency_p99(self) -> float | None:
+        """Seconds from append to durable, 99th percentile over the last 1,024 commits, each
+        counted by the record that waited longest in it (the first queued); None before
+        the first commit. Read by /metrics."""
+        recent = sorted(self._latencies)
+        if not recent:
+            return None
+        return recent[min(len(recent) - 1, len(recent) * 99 // 100)]
 
     @property
     def available(self) -> bool:
@@ -409,6 +430,8 @@ class SqlAuditLog:
         if timed_checkpoint and batch.since_checkpoint() > 0:
             batch.add_checkpoint(self._sign, None)
         if not batch.rows or self._commit(batch):
+            if appends and appends[0][0]._queued_at is not None:
+                self._latencies.append(time.monotonic() - appends[0][0]._queued_at)
             self._state = batch.committed_state()
             if timed_checkpoint and not batch.rows:  # nothing new to sign: restart the timer
                 self._state = self._state.with_checkpoint_time(time.monotonic())

@@ -151,6 +151,16 @@ def test_metrics_count_orders_by_outcome_and_code_and_show_the_kill_switch(live:
     assert "gateway_audit_available 1.0" in text
 
 
+def test_metrics_show_how_far_the_durable_audit_store_is_behind(tmp_path: Path) -> None:
+    with live_api(tmp_path) as durable:  # the embedded default: SQLite, synchronous=FULL
+        with durable.client("jsmith", "trader", accounts=("ACC-APPLE-TSY",)) as desk:
+            assert desk.post("/v1/orders", json=order_body("lat-1")).status_code == 201
+        text = durable.client().get("/metrics").text
+    assert "gateway_audit_backlog 0.0" in text  # everything answered was durable
+    p99 = next(line for line in text.splitlines() if line.startswith("gateway_audit_append_p99_seconds "))
+    assert 0 < float(p99.split()[1]) < 5
+
+
 def test_metrics_count_cancels_and_replaces_by_outcome_and_code(live: LiveApi) -> None:
     with live.client("jsmith", "trader", accounts=("ACC-APPLE-TSY",)) as desk:
         order_id = desk.post("/v1/orders", json=order_body("am-1")).json()["order_id"]

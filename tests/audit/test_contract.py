@@ -5,11 +5,13 @@ from __future__ import annotations
 import asyncio
 import threading
 import time
+from collections.abc import Sequence
 
 import pytest
 
 from audit import sql_store
 from audit.api import AuditRecord
+from audit.backends import LogRow, NodeRow
 from audit.record import GENESIS_HASH, canonical_bytes, chain_hash
 from audit.sql_store import SqlAuditLog
 from tests.audit.conftest import StoreTarget
@@ -59,10 +61,10 @@ def test_concurrent_appenders_get_gapless_seqs_and_one_valid_chain(store: SqlAud
                 results[(thread, n)] = record
 
     threads = [threading.Thread(target=worker, args=(t,)) for t in range(8)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
+    for th in threads:
+        th.start()
+    for th in threads:
+        th.join()
 
     stored = list(store.read())
     assert_chain(stored)
@@ -196,3 +198,33 @@ def test_commits_are_durable_settings_not_defaults(store: SqlAuditLog) -> None:
             assert reader.one("PRAGMA synchronous") == (2,)  # FULL
         else:
             assert reader.one("SHOW synchronous_commit") == ("on",)
+
+
+def test_backlog_and_append_latency_show_a_store_falling_behind(
+    store: SqlAuditLog, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """What /metrics reads: appends not yet durable, and how long appends wait to be durable."""
+    assert (store.backlog, store.append_latency_p99()) == (0, None)
+    store.append("warm", {}).result(10)
+    assert store.backlog == 0
+    quick = store.append_latency_p99()
+    assert quick is not None and 0 < quick < 5
+
+    stalled, real_write = threading.Event(), store._backend.write
+
+    def slow_write(raw: object, rows: Sequence[LogRow], nodes: Sequence[NodeRow]) -> None:
+        stalled.wait(10)  # a database that has stopped answering for a while
+        real_write(raw, rows, nodes)
+
+    monkeypatch.setattr(store._backend, "write", slow_write)
+    tickets = [store.append("late", {"n": n}) for n in range(10)]
+    deadline = time.monotonic() + 10
+    while store.backlog < 10 and time.monotonic() < deadline:
+        time.sleep(0.01)
+    assert store.backlog == 10  # queued, or in the commit that hangs
+    time.sleep(0.3)
+    stalled.set()
+    assert [t.seq(10) for t in tickets] == list(range(2, 12))
+    assert store.backlog == 0
+    slowest = store.append_latency_p99()
+    assert slowest is not None and slowest >= 0.3  # the stalled batch is the worst of two

@@ -34,7 +34,10 @@ def test_ids_come_out_ascending_per_account_and_merged_whatever_order_decisions_
     index = ClientOrderIndex()
     for number, account in ((2, "A"), (1, "B"), (4, "A"), (3, "B"), (5, "C")):  # 1 waited for its commit
         decided(index, number, account, accepted=number != 3)
-    ids = lambda cursor, accounts: [i[-1] for i in index.order_ids_after(cursor, accounts)]  # noqa: E731
+
+    def ids(cursor: str | None, accounts: set[str] | None) -> list[str]:
+        return [i[-1] for i in index.order_ids_after(cursor, accounts)]
+
     assert ids(None, None) == ["1", "2", "3", "4", "5"]
     assert ids("20261123-00000002", None) == ["3", "4", "5"]
     assert ids(None, {"A", "B"}) == ["1", "2", "3", "4"]
@@ -75,7 +78,7 @@ def test_listing_working_orders_reads_the_working_set_and_pages_as_the_full_scan
         pages: list[str] = []
         cursor = None
         while True:
-            params: dict[str, object] = {"status": "NEW", "limit": 1}
+            params: dict[str, str | int] = {"status": "NEW", "limit": 1}
             if cursor:
                 params["cursor"] = cursor
             page = desk.get("/v1/orders", params=params).json()

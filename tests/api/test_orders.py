@@ -198,7 +198,11 @@ def test_list_filters_and_pages_through_accepted_and_denied_orders(live: LiveApi
         client.post("/v1/orders", json=order_body("l-denied", symbol="TSLA", limit_price="350.00"))
         pages, cursor = [], None
         while True:
-            params = {"account": "ACC-APPLE-TSY", "limit": 2, **({"cursor": cursor} if cursor else {})}
+            params: dict[str, str | int] = {
+                "account": "ACC-APPLE-TSY",
+                "limit": 2,
+                **({"cursor": cursor} if cursor else {}),
+            }
             page = client.get("/v1/orders", params=params).json()
             pages.append([o["cl_ord_id"] for o in page["items"]])
             cursor = page["next_cursor"]

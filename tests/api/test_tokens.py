@@ -54,7 +54,7 @@ def test_a_valid_token_gives_its_subject_roles_and_accounts() -> None:
             {"sub": "x", "iss": ISS, "aud": AUD, "exp": time.time() + 60, "iat": time.time()}, "s" * 32
         ),
         jwt.encode(
-            {"sub": "x", "iss": ISS, "aud": AUD, "exp": time.time() + 60, "iat": 1}, None, algorithm="none"
+            {"sub": "x", "iss": ISS, "aud": AUD, "exp": time.time() + 60, "iat": 1}, "", algorithm="none"
         ),
         jwt.encode(
             {"iss": ISS, "aud": AUD, "exp": time.time() + 60, "iat": time.time()}, KEY, algorithm="EdDSA"

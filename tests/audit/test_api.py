@@ -4,10 +4,15 @@ from __future__ import annotations
 
 import asyncio
 import threading
+from collections.abc import Callable
+from contextvars import Context
+from typing import TypeVarTuple
 
 import pytest
 
 from audit.api import AppendTicket, AuditUnavailable, Doubt, complete_batch_raw, fail_batch
+
+Ts = TypeVarTuple("Ts")
 
 
 def _raw(seq: int) -> tuple[int, str, str, dict[str, object], bytes, bytes, None]:
@@ -20,12 +25,14 @@ def test_a_batch_wakes_each_event_loop_once() -> None:
         calls = 0
         original = loop.call_soon_threadsafe
 
-        def counting(*args: object, **kwargs: object) -> object:
+        def counting(
+            callback: Callable[[*Ts], object], *args: *Ts, context: Context | None = None
+        ) -> asyncio.Handle:
             nonlocal calls
             calls += 1
-            return original(*args, **kwargs)  # type: ignore[arg-type]
+            return original(callback, *args, context=context)
 
-        loop.call_soon_threadsafe = counting  # type: ignore[method-assign]
+        loop.call_soon_threadsafe = counting  # type: ignore[method-assign]  # patched to count wake-ups
         tickets = [AppendTicket() for _ in range(500)]
         waiting = asyncio.gather(*tickets)
         await asyncio.sleep(0)  # every ticket now has a waiter

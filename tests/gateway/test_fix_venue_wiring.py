@@ -9,6 +9,7 @@ import pytest
 
 from audit.factory import open_audit_log
 from audit.memory import MemoryAuditLog
+from fix.venue import FixVenue
 from gateway.app import build_gateway
 from gateway.server import _fix_venues, _LateJournal
 from gateway.settings import Settings
@@ -43,7 +44,10 @@ def test_initiator_sessions_become_venues_with_their_password_from_the_secrets_p
     venues = _fix_venues(settings, _LateJournal())
     assert list(venues) == ["XVENUE"]
     venue = venues["XVENUE"]
-    assert venue.initiator.session(venue.session_id)._password == "venue-password"  # type: ignore[attr-defined]
+    assert isinstance(venue, FixVenue)
+    session = venue.initiator.session(venue.session_id)
+    assert session is not None
+    assert session._password == "venue-password"
 
 
 def test_an_order_naming_the_fix_venue_goes_there_through_the_whole_chain(settings: Settings) -> None:

@@ -6,6 +6,7 @@ import asyncio
 from datetime import UTC, datetime
 from decimal import Decimal
 from pathlib import Path
+from typing import Any
 
 from audit.memory import MemoryAuditLog
 from gateway.app import Gateway
@@ -25,7 +26,7 @@ from risk_controls.kill_switch import KillMode, KillScope
 from tests.gateway.conftest import DESK, LaggingAuditLog, SpyVenue, fill, make_gateway, order
 
 
-def events_of(gateway: Gateway, kind: str) -> list[dict]:
+def events_of(gateway: Gateway, kind: str) -> list[dict[str, Any]]:
     return [dict(r.payload) for r in gateway.audit.read() if r.event_type == kind]
 
 
@@ -125,7 +126,7 @@ def test_fills_update_position_and_reach_listeners_only_after_durability(
         assert result.accepted
         await asyncio.sleep(0.01)
         fills = [u for u in updates if u.report is not None and u.report.last_qty]
-        assert sum(u.report.last_qty for u in fills if u.report) == Decimal(500)
+        assert sum(u.report.last_qty for u in fills if u.report and u.report.last_qty) == Decimal(500)
         assert fills[-1].status is OrderStatus.FILLED
         exposure = gateway.pipeline.state.exposure("ACC-APPLE-TSY", "MSFT")
         assert exposure.position == Decimal(500) and exposure.open_buy == 0
@@ -240,10 +241,8 @@ def test_block_mode_account_stays_blocked_while_an_abuse_alert_is_live(
                 )
             )
         assert all(o.accepted for o in outcomes[:burst])
-        assert (
-            outcomes[burst].denial is not None
-            and outcomes[burst].denial.code is DenyCode.MARKET_ABUSE_BLOCKED
-        )
+        blocked = outcomes[burst].denial
+        assert blocked is not None and blocked.code is DenyCode.MARKET_ABUSE_BLOCKED
         clock.advance(0.05)
         calm = await gateway.pipeline.submit(
             order("m-calm", symbol="KO", qty="1", price="62.00", account="ACC-MSFT-TSY")
@@ -485,7 +484,7 @@ def test_a_busted_fill_is_taken_back_from_the_order_position_and_credit_used(
 
         pipeline.on_venue_report(_trade_amendment(oid, "f-1x", ExecType.TRADE_CANCEL, "f-1"))
         working = state.orders[oid]
-        assert (working.cum_qty, working.status) == (0, OrderStatus.NEW)
+        assert (working.cum_qty, working.status) == (Decimal(0), OrderStatus.NEW)
         assert state.exposure("ACC-APPLE-TSY", "JPM").position == 0
         assert book.executed_notional == executed
         assert book.open_notional == open_before  # the open quantity is reserved again

@@ -6,6 +6,7 @@ import asyncio
 import hashlib
 import shutil
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -16,7 +17,7 @@ from risk_controls.policy import PolicyError
 from tests.gateway.conftest import POLICY
 
 
-def _records(audit: MemoryAuditLog, kind: str) -> list[dict]:
+def _records(audit: MemoryAuditLog, kind: str) -> list[dict[str, Any]]:
     return [dict(r.payload) for r in audit.read() if r.event_type == kind]
 
 

@@ -8,6 +8,7 @@ import tempfile
 from datetime import UTC, datetime
 from decimal import Decimal
 from pathlib import Path
+from typing import Literal
 
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -40,10 +41,15 @@ amend = st.tuples(
 )
 step = st.one_of(new_order, new_order, cancel, amend)
 
+NewStep = tuple[Literal["new"], str, str, Side, int, int, bool]
+CancelStep = tuple[Literal["cancel"], int]
+AmendStep = tuple[Literal["replace"], int, int]
+Step = NewStep | CancelStep | AmendStep
+
 
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(st.lists(step, min_size=1, max_size=40))
-def test_no_denied_order_reaches_a_venue_and_limits_hold(steps: list[tuple]) -> None:
+def test_no_denied_order_reaches_a_venue_and_limits_hold(steps: list[Step]) -> None:
     clock = ManualClock(datetime(2026, 11, 23, 14, 30, tzinfo=UTC))
     with tempfile.TemporaryDirectory() as tmp:
         gateway, spy = make_gateway(Path(tmp), MemoryAuditLog(), clock)
@@ -82,7 +88,7 @@ def test_no_denied_order_reaches_a_venue_and_limits_hold(steps: list[tuple]) -> 
                 elif item[0] == "replace" and sent:
                     account, cl = sent[item[1] % len(sent)]
                     working = pipeline.state.order_by_cl_ord_id(account, cl)
-                    result = await pipeline.replace(
+                    amended = await pipeline.replace(
                         ReplaceRequest(
                             f"r{index}",
                             cl,
@@ -92,7 +98,7 @@ def test_no_denied_order_reaches_a_venue_and_limits_hold(steps: list[tuple]) -> 
                             working.order.limit_price if working else None,
                         )
                     )
-                    if result.accepted:
+                    if amended.accepted:
                         sent.append((account, f"r{index}"))
                 await asyncio.sleep(0)
                 _assert_limits(pipeline, policy)

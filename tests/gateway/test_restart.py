@@ -248,7 +248,8 @@ def _stop_before_routing(audit: MemoryAuditLog, pipeline: OrderPipeline, new: Ne
             asyncio.run(pipeline.submit(new))
     finally:
         audit.append = real_append  # type: ignore[method-assign]
-    return [r.payload["order_id"] for r in audit.read() if r.event_type == ev.ORDER_ACCEPTED][-1]
+    order_id: str = [r.payload["order_id"] for r in audit.read() if r.event_type == ev.ORDER_ACCEPTED][-1]
+    return order_id
 
 
 def test_an_order_whose_routing_is_not_on_record_is_expired_at_the_simulated_venue(

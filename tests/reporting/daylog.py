@@ -19,7 +19,7 @@ from typing import Any
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
-from audit.api import AuditLog
+from audit.api import AuditLog, AuditRecord
 from audit.checkpoint import CHECKPOINT_EVENT, Ed25519Signer, sign_checkpoint
 from audit.memory import MemoryAuditLog
 from audit.merkle import leaf_hash, root_of
@@ -540,6 +540,11 @@ class SampleLog:
     log: AuditLog
     day: date
     key: Ed25519PrivateKey
+
+    def memory_records(self) -> list[AuditRecord]:
+        """The in-memory log's own list of records, for tests that tamper with the log."""
+        assert isinstance(self.log, MemoryAuditLog)
+        return self.log._records
 
 
 def build_sample_log(

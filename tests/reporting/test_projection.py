@@ -9,11 +9,11 @@ from pathlib import Path
 
 import pytest
 
-from audit.api import AuditRecord
 from reporting.auditrange import locate
 from reporting.csvout import CsvSink
 from reporting.orders import OrderTracker
 from reporting.period import Period
+from reporting.record import Record
 from reporting.registry import jobs
 from reporting.scan import Scan
 from risk_controls import events as ev
@@ -132,11 +132,12 @@ def test_chain_break_is_reported_but_the_rows_are_still_there(sample: SampleLog)
     import dataclasses
 
     rng = locate(sample.log, Period.day(sample.day))
-    target = sample.log._records[rng.first_seq + 10]
+    records = sample.memory_records()
+    target = records[rng.first_seq + 10]
     broken = dataclasses.replace(target, payload={**target.payload, "x": "1"})
-    sample.log._records[rng.first_seq + 10] = broken
+    records[rng.first_seq + 10] = broken
     scan = Scan(rng)
-    seen: list[AuditRecord] = []
+    seen: list[Record] = []
     for event_type in {r.event_type for r in sample.log.read()}:
         scan.on(event_type, seen.append)
     result = scan.run(sample.log)

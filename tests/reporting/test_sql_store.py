@@ -9,7 +9,7 @@ import uuid
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any
+from typing import TypedDict
 
 import pytest
 import sqlalchemy
@@ -17,13 +17,19 @@ import sqlalchemy
 from audit.checkpoint import Ed25519Signer
 from audit.clock import ChainClock
 from audit.factory import open_sql_audit_log
-from audit.sql_store import CheckpointPolicy
+from audit.sql_store import CheckpointPolicy, SqlAuditLog
 from reporting import generate_report, verify_report
 from tests.reporting.conftest import Generated, read_csv
 from tests.reporting.daylog import KEY, SampleLog, build_sample_log
 
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 PG_URL = os.environ.get("REPORTS_TEST_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
+
+
+class StoreOptions(TypedDict, total=False):
+    """Keyword options the store was opened with (PostgreSQL: a schema of its own)."""
+
+    schema: str
 
 
 def _pg_schema() -> Iterator[str]:
@@ -52,7 +58,8 @@ def _pg_schema() -> Iterator[str]:
     scope="module", params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)]
 )
 def stored(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
-           ) -> Iterator[tuple[SampleLog, str, dict[str, Any]]]:
+           ) -> Iterator[tuple[SampleLog, str, StoreOptions]]:
+    options: StoreOptions
     if request.param == "sqlite":
         url, options = f"sqlite:///{tmp_path_factory.mktemp('store') / 'audit.db'}", {}
         schemas: Iterator[str] | None = None
@@ -60,7 +67,7 @@ def stored(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFact
         schemas = _pg_schema()
         url, options = PG_URL, {"schema": next(schemas)}
 
-    def make(tick: Callable[[], datetime]):  # type: ignore[no-untyped-def]
+    def make(tick: Callable[[], datetime]) -> SqlAuditLog:
         clock = ChainClock(source=lambda: (tick() - EPOCH) // timedelta(microseconds=1) * 1000)
         checkpoints = CheckpointPolicy(Ed25519Signer(KEY), every=None, interval=None)
         return open_sql_audit_log(url, clock=clock, checkpoints=checkpoints, **options)
@@ -75,7 +82,7 @@ def stored(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFact
 
 
 def test_store_and_memory_log_give_the_same_reports(
-    stored: tuple[SampleLog, str, dict[str, Any]], generated: Generated, tmp_path: Path
+    stored: tuple[SampleLog, str, StoreOptions], generated: Generated, tmp_path: Path
 ) -> None:
     sample = stored[0]
     for name in ("order-blotter", "trade-blotter", "denials", "mifid-transactions"):
@@ -84,7 +91,7 @@ def test_store_and_memory_log_give_the_same_reports(
 
 
 def test_reports_from_the_store_verify_with_proofs_from_its_tree(
-    stored: tuple[SampleLog, str, dict[str, Any]], tmp_path: Path
+    stored: tuple[SampleLog, str, StoreOptions], tmp_path: Path
 ) -> None:
     sample = stored[0]
     paths = generate_report("integrity", sample.log, sample.day, sample.day, "both", tmp_path, KEY)
@@ -103,7 +110,7 @@ def test_reports_from_the_store_verify_with_proofs_from_its_tree(
 def test_a_byte_changed_in_the_store_fails_verification(tmp_path: Path) -> None:
     path = tmp_path / "audit.db"
 
-    def make(tick: Callable[[], datetime]):  # type: ignore[no-untyped-def]
+    def make(tick: Callable[[], datetime]) -> SqlAuditLog:
         clock = ChainClock(source=lambda: (tick() - EPOCH) // timedelta(microseconds=1) * 1000)
         checkpoints = CheckpointPolicy(Ed25519Signer(KEY), every=None, interval=None)
         return open_sql_audit_log(f"sqlite:///{path}", clock=clock, checkpoints=checkpoints)

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from decimal import Decimal
+from typing import Any
 
 from risk_controls import events as ev
 from tests.reporting.conftest import Generated
 
 
-def _fills(generated: Generated) -> list[dict[str, str]]:
+def _fills(generated: Generated) -> list[Mapping[str, Any]]:
     return [
         r.payload for r in generated.of(ev.EXECUTION) if r.payload["exec_type"] in ("FILL", "PARTIAL_FILL")
     ]
@@ -73,7 +75,7 @@ def test_mifid_rows_use_the_tags_and_the_firm_lei_from_the_policy(generated: Gen
     assert shorts and all(r["buyer_id"] == "" for r in shorts)
 
 
-def _amendments(generated: Generated) -> list[dict[str, str]]:
+def _amendments(generated: Generated) -> list[Mapping[str, Any]]:
     return [
         r.payload
         for r in generated.of(ev.EXECUTION)
@@ -90,7 +92,10 @@ def test_busts_and_corrections_are_listed_naming_the_fill_they_amend(generated: 
     ]
     corrected, busted = rows
     assert (corrected["symbol"], corrected["side"], corrected["account"]) == ("NVDA", "BUY", "ACC-APPLE-TSY")
-    assert (Decimal(corrected["last_qty"]), Decimal(corrected["last_px"])) == (400, Decimal("140.30"))
+    assert (Decimal(corrected["last_qty"]), Decimal(corrected["last_px"])) == (
+        Decimal(400),
+        Decimal("140.30"),
+    )
     assert busted["last_qty"] == "" and busted["order_received_before_period"] == "N"
     assert "Fills busted by a venue" in generated.pdf_text("trade-blotter")
 
@@ -108,7 +113,7 @@ def test_mifid_cancels_a_busted_transaction_and_reports_a_correction_as_cancel_a
     standing = new - set(cancelled)  # what the ARM holds once the cancellations apply
     assert standing == {f"{f['order_id']}-{f['exec_id']}" for f in _fills(generated)} - {f"{order_id}-{fill}"}
     corrected = next(r for r in rows if r["transaction_reference_number"] == f"{order_id}-{correction}")
-    assert (Decimal(corrected["quantity"]), Decimal(corrected["price"])) == (400, Decimal("140.30"))
+    assert (Decimal(corrected["quantity"]), Decimal(corrected["price"])) == (Decimal(400), Decimal("140.30"))
     # the order had closed at its fill, but it was among the recently filled: its tags are known
     tags = next(
         r.payload["tags"] for r in generated.of(ev.ORDER_ACCEPTED) if r.payload["order_id"] == order_id

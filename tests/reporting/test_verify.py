@@ -69,7 +69,7 @@ def test_untouched_report_verifies(generated: Generated) -> None:
 
 def _tamper(sample: SampleLog, seq: int, rechain: bool) -> None:
     """Change one record's payload; with ``rechain`` recompute every hash after it."""
-    records = sample.log._records
+    records = sample.memory_records()
     target = records[seq - 1]
     payload = dict(target.payload)
     payload["denial"] = {**payload["denial"], "code": "PRICE_OUTSIDE_COLLAR"}
@@ -149,7 +149,7 @@ def test_checkpoint_signatures_are_checked_with_trusted_keys(
 def test_a_forged_checkpoint_fails_the_chain_check(sample: SampleLog, tmp_path: Path) -> None:
     from audit.verify import keyring
 
-    records = sample.log._records
+    records = sample.memory_records()
     index = next(i for i, r in enumerate(records)
                  if r.event_type == "audit.checkpoint" and r.ts.startswith("2026-11-20"))
     forged = {**records[index].payload, "root": "00" * 32}

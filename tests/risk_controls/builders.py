@@ -321,7 +321,9 @@ class Harness:
 
     # ---- venue reports --------------------------------------------------------
 
-    def report(self, order_id: str, kind: ExecType, qty: Decimal | None = None, px: Decimal | None = None):
+    def report(
+        self, order_id: str, kind: ExecType, qty: Decimal | None = None, px: Decimal | None = None
+    ) -> WorkingOrder | None:
         working = self.state.orders[order_id]
         instrument = self.book.get(working.order.symbol)
         assert instrument is not None

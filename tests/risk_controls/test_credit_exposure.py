@@ -3,6 +3,7 @@ exposure per account and firm, counting open orders, valued at the reference pri
 
 from __future__ import annotations
 
+from decimal import Decimal
 from typing import Any
 
 import pytest
@@ -18,7 +19,7 @@ QUIET: dict[str, Any] = {
 }
 
 
-def harness(firm: dict | None = None, **accounts: dict) -> Harness:
+def harness(firm: dict[str, Any] | None = None, **accounts: dict[str, Any]) -> Harness:
     """AAPL at 200.00, KO at 50.00, throttles and per-instrument limits out of the way."""
     h = Harness(
         policy=minimal_policy(
@@ -36,8 +37,17 @@ def harness(firm: dict | None = None, **accounts: dict) -> Harness:
     return h
 
 
-def accept(h: Harness, *args, **kwargs) -> str:
-    outcome = h.submit(order(*args, **kwargs))
+def accept(
+    h: Harness,
+    symbol: str,
+    side: Side,
+    quantity: str | int | Decimal,
+    price: str | Decimal | None,
+    *,
+    account: str = "A1",
+    locate: str | None = None,
+) -> str:
+    outcome = h.submit(order(symbol, side, quantity, price, account=account, locate=locate))
     assert outcome.denial is None, outcome.denial
     assert outcome.order_id is not None
     h.clock.advance(0.01)

@@ -8,7 +8,7 @@ import pytest
 from pydantic import ValidationError
 
 from risk_controls.checks import access, hours, kill
-from risk_controls.domain import Channel, DenyCode, Side
+from risk_controls.domain import Channel, Denial, DenyCode, NewOrder, Side
 from risk_controls.kill_switch import KillMode, KillScope
 from risk_controls.policy.schema import TradingHours
 from tests.risk_controls.builders import Harness, kill_entry, minimal_policy, order, replace_request
@@ -32,7 +32,9 @@ from tests.risk_controls.builders import Harness, kill_entry, minimal_policy, or
         (KillScope.SESSION, "S1", order(account="A2", session="S1"), order(account="A2", session="S2")),
     ],
 )
-def test_kill_switch_halts_orders_in_its_scope_only(scope, target, hit, miss) -> None:
+def test_kill_switch_halts_orders_in_its_scope_only(
+    scope: KillScope, target: str, hit: NewOrder, miss: NewOrder | None
+) -> None:
     h = Harness()
     h.kill.engage(kill_entry(scope, target))
     denial = kill.check(h.ctx(hit))
@@ -183,7 +185,7 @@ def test_venue_not_on_the_accounts_list_is_denied() -> None:
 # ---- 2. trading hours (minimal policy: 08:00-16:30 UTC, Monday-Friday) ------------------
 
 
-def at(h: Harness, when: datetime):
+def at(h: Harness, when: datetime) -> Denial | None:
     h.clock.set(when)
     return hours.check(h.ctx(order()))
 

@@ -4,18 +4,28 @@ from __future__ import annotations
 
 import copy
 from datetime import timedelta
+from decimal import Decimal
 
 import pytest
 
 from risk_controls.checks import collar, restricted, sanity, size
-from risk_controls.domain import DenyCode, Instrument, InstrumentBook, OrdType, Side, TimeInForce
+from risk_controls.domain import (
+    Denial,
+    DenyCode,
+    Instrument,
+    InstrumentBook,
+    NewOrder,
+    OrdType,
+    Side,
+    TimeInForce,
+)
 from risk_controls.policy import Policy
 from tests.risk_controls.builders import MINIMAL_POLICY, D, Harness, instrument_book, minimal_policy, order
 
 # ---- 3. order sanity -------------------------------------------------------------
 
 
-def sanity_of(new, h: Harness | None = None):
+def sanity_of(new: NewOrder, h: Harness | None = None) -> Denial | None:
     h = h or Harness()
     return sanity.check(h.ctx(new))
 
@@ -53,7 +63,9 @@ def test_quantity_must_be_a_lot_multiple() -> None:
         (OrdType.STOP_LIMIT, None, "228.50", "limit_price"),
     ],
 )
-def test_a_price_the_order_type_needs_must_be_present(ord_type, price, stop, field) -> None:
+def test_a_price_the_order_type_needs_must_be_present(
+    ord_type: OrdType, price: str | None, stop: str | None, field: str
+) -> None:
     denial = sanity_of(order(price=price, stop=stop, ord_type=ord_type))
     assert denial is not None and denial.code is DenyCode.PRICE_MISSING
     assert denial.context_dict() == {"field": field}
@@ -68,7 +80,7 @@ def test_market_and_stop_orders_need_no_limit_price() -> None:
 @pytest.mark.parametrize(
     ("price", "stop", "field"), [("0", None, "limit_price"), ("-1.00", None, "limit_price")]
 )
-def test_limit_price_must_be_positive(price, stop, field) -> None:
+def test_limit_price_must_be_positive(price: str, stop: str | None, field: str) -> None:
     denial = sanity_of(order(price=price, stop=stop))
     assert denial is not None and denial.code is DenyCode.PRICE_NOT_POSITIVE
     assert denial.context_dict()["field"] == field
@@ -88,7 +100,9 @@ def test_stop_price_must_be_positive() -> None:
         ("SAP", "232.44", "232.45", "0.02"),
     ],
 )
-def test_limit_price_must_be_on_the_instruments_tick(symbol, on_tick, off_tick, tick) -> None:
+def test_limit_price_must_be_on_the_instruments_tick(
+    symbol: str, on_tick: str, off_tick: str, tick: str
+) -> None:
     assert sanity_of(order(symbol, price=on_tick)) is None
     denial = sanity_of(order(symbol, price=off_tick))
     assert denial is not None and denial.code is DenyCode.PRICE_NOT_ON_TICK
@@ -309,7 +323,7 @@ def test_a_market_order_only_needs_a_reference_price() -> None:
 
 
 @pytest.mark.parametrize("reference", [None, D(0)])
-def test_no_reference_price_denies_every_order(reference) -> None:
+def test_no_reference_price_denies_every_order(reference: Decimal | None) -> None:
     h = Harness()
     h.book.set_reference_price("AAPL", reference)
     for new in (order(price="228.50"), order(price=None)):

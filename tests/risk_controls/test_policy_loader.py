@@ -213,5 +213,5 @@ x = 2                      # 20
         (("nothing", "here"), None),
     ],
 )
-def test_line_of_follows_nested_and_array_tables(path: tuple, line: int | None) -> None:
+def test_line_of_follows_nested_and_array_tables(path: tuple[str | int, ...], line: int | None) -> None:
     assert line_of(NESTED, path) == line

@@ -4,9 +4,10 @@ throttle and the daily order-count cap."""
 from __future__ import annotations
 
 from datetime import timedelta
+from typing import Any
 
 from risk_controls.checks import duplicate, throttle
-from risk_controls.domain import Channel, DenyCode, Side
+from risk_controls.domain import Channel, Denial, DenyCode, NewOrder, Side
 from tests.risk_controls.builders import D, Harness, minimal_policy, order, replace_request
 
 LOOSE_THROTTLES = {
@@ -16,7 +17,7 @@ LOOSE_THROTTLES = {
 LOOSE_ACCOUNT = {"throttle": {"max_messages": 1000, "per_seconds": "1"}, "max_daily_orders": 1000}
 
 
-def loose(firm: dict | None = None, **accounts: dict) -> Harness:
+def loose(firm: dict[str, Any] | None = None, **accounts: dict[str, Any]) -> Harness:
     """Throttles out of the way, so a test sees only the control it is about."""
     return Harness(
         policy=minimal_policy(
@@ -26,7 +27,7 @@ def loose(firm: dict | None = None, **accounts: dict) -> Harness:
     )
 
 
-def accept(h: Harness, new) -> str:
+def accept(h: Harness, new: NewOrder) -> str:
     outcome = h.submit(new)
     assert outcome.denial is None, outcome.denial
     assert outcome.order_id is not None
@@ -95,9 +96,9 @@ def test_a_replace_is_not_a_duplicate_of_the_order_it_amends() -> None:
 # ---- 9. session throttle (firm default 5 per 1 s; session S2 has its own, 2 per 1 s) ------
 
 
-def burst(h: Harness, count: int, **kwargs) -> list:
+def burst(h: Harness, count: int, account: str = "A1") -> list[Denial | None]:
     """``count`` distinct orders at the same instant; their denials (None = accepted)."""
-    return [h.submit(order(quantity=1 + i, **kwargs)).denial for i in range(count)]
+    return [h.submit(order(quantity=1 + i, account=account)).denial for i in range(count)]
 
 
 def test_session_throttle_counts_the_current_message() -> None:

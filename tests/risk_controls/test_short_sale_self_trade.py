@@ -3,6 +3,7 @@ across accounts of one beneficial owner, with the actions it asks the pipeline t
 
 from __future__ import annotations
 
+from decimal import Decimal
 from typing import Any
 
 import pytest
@@ -15,7 +16,7 @@ from tests.risk_controls.builders import D, Harness, minimal_policy, order, repl
 QUIET: dict[str, Any] = {"throttle": {"max_messages": 1000, "per_seconds": "1"}, "max_daily_orders": 1000}
 
 
-def harness(**accounts: dict) -> Harness:
+def harness(**accounts: dict[str, Any]) -> Harness:
     h = Harness(
         policy=minimal_policy(
             firm={
@@ -29,8 +30,17 @@ def harness(**accounts: dict) -> Harness:
     return h
 
 
-def accept(h: Harness, *args, **kwargs) -> str:
-    outcome = h.submit(order(*args, **kwargs))
+def accept(
+    h: Harness,
+    symbol: str,
+    side: Side,
+    quantity: str | int | Decimal,
+    price: str | Decimal | None,
+    *,
+    account: str = "A1",
+    locate: str | None = None,
+) -> str:
+    outcome = h.submit(order(symbol, side, quantity, price, account=account, locate=locate))
     assert outcome.denial is None, outcome.denial
     assert outcome.order_id is not None
     h.clock.advance(0.01)

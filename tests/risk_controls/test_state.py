@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import timedelta
+from decimal import Decimal
 
 from risk_controls.domain import ExecType, ExecutionReport, OrderStatus, Side
 from tests.risk_controls.builders import D, Harness, minimal_policy, order, replace_request
@@ -19,8 +20,17 @@ def harness() -> Harness:
     return h
 
 
-def accepted(h: Harness, *args, **kwargs) -> str:
-    outcome = h.submit(order(*args, **kwargs))
+def accepted(
+    h: Harness,
+    symbol: str,
+    side: Side,
+    quantity: str | int | Decimal,
+    price: str | Decimal | None,
+    *,
+    account: str = "A1",
+    locate: str | None = None,
+) -> str:
+    outcome = h.submit(order(symbol, side, quantity, price, account=account, locate=locate))
     assert outcome.denial is None, outcome.denial
     assert outcome.order_id is not None
     h.clock.advance(0.01)
@@ -61,13 +71,13 @@ def test_partial_fills_move_reservation_into_position_and_traded_notional() -> N
     h.fill(oid, 40, "200.50")  # price improvement: traded at 200.50
     book = h.state.book("A1")
     line = h.state.exposure("A1", "AAPL")
-    assert (line.position, line.open_buy) == (40, 60)
+    assert (line.position, line.open_buy) == (D(40), D(60))
     assert book.executed_notional == D("40") * D("200.50")
     assert book.open_notional == D("60") * D("201.00")
     assert h.state.orders[oid].status is OrderStatus.PARTIALLY_FILLED
     assert h.state.orders[oid].leaves_qty == 60
     h.fill(oid, 60, "201.00")
-    assert (line.position, line.open_buy) == (100, 0)
+    assert (line.position, line.open_buy) == (D(100), D(0))
     assert book.executed_notional == D("40") * D("200.50") + D("60") * D("201.00")
     assert book.open_notional == 0
     assert h.state.orders[oid].status is OrderStatus.FILLED

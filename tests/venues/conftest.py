@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from datetime import UTC, datetime
 from decimal import Decimal
 from pathlib import Path
+from typing import Protocol
 
 import pytest
 
@@ -30,7 +30,7 @@ START = datetime(2025, 3, 3, 14, 30, tzinfo=UTC)
 ORIGIN = OrderOrigin(Channel.CLI, "test-session", "tester")
 
 
-def D(text: str | int) -> Decimal:
+def D(text: Decimal | str | int) -> Decimal:
     return Decimal(str(text))
 
 
@@ -108,7 +108,12 @@ class Reports:
         return [(r.last_qty, r.last_px) for r in self.for_order(order_id) if r.trade_id]
 
 
-VenueFactory = Callable[..., tuple[SimulatedVenue, Reports]]
+class VenueFactory(Protocol):
+    """The ``make_venue`` fixture: a connected venue and its report sink."""
+
+    def __call__(
+        self, liquidity: LiquidityConfig | None = None, instruments: InstrumentBook | None = None
+    ) -> tuple[SimulatedVenue, Reports]: ...
 
 
 @pytest.fixture

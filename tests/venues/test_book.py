@@ -17,7 +17,7 @@ def rest(book: OrderBook, order_id: str, is_buy: bool, price: str, qty: str) -> 
     return order
 
 
-def test_match_when_incoming_equals_resting_quantity_then_both_complete_and_level_goes():
+def test_match_when_incoming_equals_resting_quantity_then_both_complete_and_level_goes() -> None:
     book = OrderBook("X")
     resting = rest(book, "s1", False, "10.00", "5")
     incoming = BookOrder("b1", True, D("10.00"), D(5))
@@ -30,7 +30,7 @@ def test_match_when_incoming_equals_resting_quantity_then_both_complete_and_leve
     assert book.last_price == D("10.00")
 
 
-def test_match_fills_best_price_first_then_oldest_first_at_the_resting_price():
+def test_match_fills_best_price_first_then_oldest_first_at_the_resting_price() -> None:
     book = OrderBook("X")
     rest(book, "far", False, "10.02", "5")
     rest(book, "first", False, "10.01", "3")
@@ -48,7 +48,7 @@ def test_match_fills_best_price_first_then_oldest_first_at_the_resting_price():
     assert book.last_price == D("10.02")
 
 
-def test_match_stops_at_the_limit_price():
+def test_match_stops_at_the_limit_price() -> None:
     book = OrderBook("X")
     rest(book, "in", True, "9.99", "2")
     rest(book, "out", True, "9.98", "2")
@@ -61,7 +61,7 @@ def test_match_stops_at_the_limit_price():
     assert book.best_bid() == D("9.98")
 
 
-def test_market_match_walks_all_levels_until_the_side_is_empty():
+def test_market_match_walks_all_levels_until_the_side_is_empty() -> None:
     book = OrderBook("X")
     rest(book, "a", True, "9.99", "2")
     rest(book, "b", True, "9.50", "2")
@@ -74,7 +74,7 @@ def test_market_match_walks_all_levels_until_the_side_is_empty():
     assert book.best_bid() is None and len(book) == 0
 
 
-def test_available_counts_only_prices_within_the_limit():
+def test_available_counts_only_prices_within_the_limit() -> None:
     book = OrderBook("X")
     rest(book, "a", False, "10.00", "2")
     rest(book, "b", False, "10.01", "3")
@@ -85,7 +85,7 @@ def test_available_counts_only_prices_within_the_limit():
     assert book.available(True, D("9.99"), D(1)) == 0
 
 
-def test_add_refuses_an_order_that_would_cross():
+def test_add_refuses_an_order_that_would_cross() -> None:
     book = OrderBook("X")
     rest(book, "ask", False, "10.00", "1")
     with pytest.raises(ValueError, match="cross"):
@@ -94,7 +94,7 @@ def test_add_refuses_an_order_that_would_cross():
     assert not book.is_crossed()
 
 
-def test_remove_from_the_middle_keeps_the_others_in_order_and_drops_empty_levels():
+def test_remove_from_the_middle_keeps_the_others_in_order_and_drops_empty_levels() -> None:
     book = OrderBook("X")
     for oid in ("a", "b", "c"):
         rest(book, oid, True, "9.00", "1")
@@ -107,7 +107,7 @@ def test_remove_from_the_middle_keeps_the_others_in_order_and_drops_empty_levels
     assert [lvl.price for lvl in book.depth(True, 5)] == [D("9.00")]
 
 
-def test_reduce_keeps_priority_and_reducing_to_filled_takes_the_order_out():
+def test_reduce_keeps_priority_and_reducing_to_filled_takes_the_order_out() -> None:
     book = OrderBook("X")
     first = rest(book, "first", False, "10.00", "5")
     rest(book, "second", False, "10.00", "5")
@@ -122,7 +122,7 @@ def test_reduce_keeps_priority_and_reducing_to_filled_takes_the_order_out():
     assert "first" not in book and book.queue_at(False, D("10.00")) == ["second"]
 
 
-def test_depth_aggregates_quantity_and_order_count_best_first():
+def test_depth_aggregates_quantity_and_order_count_best_first() -> None:
     book = OrderBook("X")
     rest(book, "a", False, "10.01", "2")
     rest(book, "b", False, "10.00", "3")
@@ -136,7 +136,7 @@ def test_depth_aggregates_quantity_and_order_count_best_first():
     assert len(book.depth(False, 1)) == 1
 
 
-def test_prices_with_different_exponents_share_one_level():
+def test_prices_with_different_exponents_share_one_level() -> None:
     book = OrderBook("X")
     rest(book, "a", True, "9.5", "1")
     rest(book, "b", True, "9.50", "1")

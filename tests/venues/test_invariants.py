@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from decimal import Decimal
+from typing import Literal
 
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -52,6 +53,11 @@ replaces = st.tuples(
 )
 operations = st.lists(st.one_of(new_orders, new_orders, cancels, replaces), max_size=40)
 
+NewOp = tuple[Literal["new"], str, OrdType, TimeInForce, int, int, int]
+CancelOp = tuple[Literal["cancel"], int]
+ReplaceOp = tuple[Literal["replace"], int, int, int, TimeInForce]
+Op = NewOp | CancelOp | ReplaceOp
+
 
 def price(offset: int) -> Decimal:
     return D(100) + offset * TICK
@@ -74,7 +80,7 @@ class Harness:
         self.provider_start = self.resting_size()
 
     # ------------------------------------------------------------- driving
-    def run(self, op: tuple) -> None:  # type: ignore[type-arg]
+    def run(self, op: Op) -> None:
         seen = len(self.reports.all)
         tape_before = len(self.sim.trades())
         asked: NewOrder | None = None
@@ -194,7 +200,7 @@ class Harness:
 
 @settings(max_examples=200, deadline=None)
 @given(ops=operations, provider=st.sampled_from(sorted(PROVIDERS)))
-def test_book_never_crosses_and_quantities_are_conserved(ops, provider):
+def test_book_never_crosses_and_quantities_are_conserved(ops: list[Op], provider: str) -> None:
     harness = Harness(provider)
     for op in ops:
         harness.run(op)

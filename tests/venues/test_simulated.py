@@ -10,7 +10,7 @@ import pytest
 from gateway.venues import SimulatedVenue
 from risk_controls.domain import ExecType, ExecutionReport, OrdType, TimeInForce
 from risk_controls.domain.clock import ManualClock
-from risk_controls.venue import Venue
+from risk_controls.venue import RoutedOrder, Venue
 from tests.venues.conftest import START, Reports, VenueFactory, order
 
 D = Decimal
@@ -18,13 +18,13 @@ E = ExecType
 Pair = tuple[SimulatedVenue, Reports]
 
 
-def test_simulated_venue_satisfies_the_venue_protocol(venue: Pair):
+def test_simulated_venue_satisfies_the_venue_protocol(venue: Pair) -> None:
     sim, _ = venue
     as_venue: Venue = sim
     assert as_venue.name == "SIM"
 
 
-def test_submit_before_connect_is_a_programming_error(clock: ManualClock):
+def test_submit_before_connect_is_a_programming_error(clock: ManualClock) -> None:
     from tests.venues.conftest import make_instruments
 
     sim = SimulatedVenue(make_instruments(), clock=clock, liquidity=None)
@@ -32,7 +32,7 @@ def test_submit_before_connect_is_a_programming_error(clock: ManualClock):
         sim.submit(order("o1", "BUY", 1, "100"))
 
 
-def test_resting_limit_gets_new_with_ids_time_and_venue(venue: Pair):
+def test_resting_limit_gets_new_with_ids_time_and_venue(venue: Pair) -> None:
     sim, reports = venue
     sim.submit(order("o1", "BUY", 10, "99.50"))
 
@@ -44,7 +44,7 @@ def test_resting_limit_gets_new_with_ids_time_and_venue(venue: Pair):
     assert sim.is_working("o1")
 
 
-def test_exact_quantity_cross_fills_both_orders_with_one_trade_id(venue: Pair):
+def test_exact_quantity_cross_fills_both_orders_with_one_trade_id(venue: Pair) -> None:
     sim, reports = venue
     sim.submit(order("s", "SELL", 10, "100.00", account="A"))
     sim.submit(order("b", "BUY", 10, "100.00", account="B"))
@@ -60,14 +60,14 @@ def test_exact_quantity_cross_fills_both_orders_with_one_trade_id(venue: Pair):
     assert sim.top_of_book("AAPL").ask is None
 
 
-def test_aggressor_gets_the_resting_price_not_its_limit(venue: Pair):
+def test_aggressor_gets_the_resting_price_not_its_limit(venue: Pair) -> None:
     sim, reports = venue
     sim.submit(order("s", "SELL", 5, "100.00"))
     sim.submit(order("b", "BUY", 5, "101.00"))
     assert reports.fills("b") == [(D(5), D("100.00"))]
 
 
-def test_partial_fill_across_levels_then_rest_of_incoming_rests(venue: Pair):
+def test_partial_fill_across_levels_then_rest_of_incoming_rests(venue: Pair) -> None:
     sim, reports = venue
     sim.submit(order("s1", "SELL", 3, "100.00"))
     sim.submit(order("s2", "SELL", 4, "100.01"))
@@ -80,10 +80,10 @@ def test_partial_fill_across_levels_then_rest_of_incoming_rests(venue: Pair):
     assert reports.fills("b") == [(D(3), D("100.00")), (D(4), D("100.01"))]
     assert reports.kinds("s1") == [E.FILL] and reports.kinds("s2") == [E.FILL]
     top = sim.top_of_book("AAPL")
-    assert (top.bid, top.bid_qty, top.ask, top.ask_qty) == (D("100.02"), 3, D("100.03"), 5)
+    assert (top.bid, top.bid_qty, top.ask, top.ask_qty) == (D("100.02"), D(3), D("100.03"), D(5))
 
 
-def test_resting_order_partially_filled_reports_partial_then_fill(venue: Pair):
+def test_resting_order_partially_filled_reports_partial_then_fill(venue: Pair) -> None:
     sim, reports = venue
     sim.submit(order("s", "SELL", 10, "100.00"))
     sim.submit(order("b1", "BUY", 4, "100.00"))
@@ -92,7 +92,7 @@ def test_resting_order_partially_filled_reports_partial_then_fill(venue: Pair):
     assert reports.filled("s") == 10
 
 
-def test_price_time_priority_older_order_at_same_price_fills_first(venue: Pair):
+def test_price_time_priority_older_order_at_same_price_fills_first(venue: Pair) -> None:
     sim, reports = venue
     sim.submit(order("late_better", "SELL", 5, "100.01"))
     sim.submit(order("first", "SELL", 5, "100.00"))
@@ -106,14 +106,14 @@ def test_price_time_priority_older_order_at_same_price_fills_first(venue: Pair):
     assert sim.queue_at("AAPL", False, D("100.00")) == ["second"]
 
 
-def test_two_of_our_accounts_crossing_trade_like_any_orders(venue: Pair):
+def test_two_of_our_accounts_crossing_trade_like_any_orders(venue: Pair) -> None:
     sim, reports = venue
     sim.submit(order("a", "BUY", 5, "100.00", account="ACC_A"))
     sim.submit(order("b", "SELL", 5, "100.00", account="ACC_B"))
     assert reports.filled("a") == 5 and reports.filled("b") == 5
 
 
-def test_ioc_fills_what_it_can_and_cancels_the_rest(venue: Pair):
+def test_ioc_fills_what_it_can_and_cancels_the_rest(venue: Pair) -> None:
     sim, reports = venue
     sim.submit(order("s", "SELL", 3, "100.00"))
     sim.submit(order("ioc", "BUY", 5, "100.00", tif=TimeInForce.IOC))
@@ -124,13 +124,13 @@ def test_ioc_fills_what_it_can_and_cancels_the_rest(venue: Pair):
     assert not sim.is_working("ioc")
 
 
-def test_ioc_with_nothing_to_fill_is_cancelled_whole(venue: Pair):
+def test_ioc_with_nothing_to_fill_is_cancelled_whole(venue: Pair) -> None:
     sim, reports = venue
     sim.submit(order("ioc", "BUY", 5, "100.00", tif=TimeInForce.IOC))
     assert reports.kinds("ioc") == [E.NEW, E.CANCELED]
 
 
-def test_fok_that_cannot_fill_fully_leaves_the_book_unchanged(venue: Pair):
+def test_fok_that_cannot_fill_fully_leaves_the_book_unchanged(venue: Pair) -> None:
     sim, reports = venue
     sim.submit(order("s1", "SELL", 3, "100.00"))
     sim.submit(order("s2", "SELL", 3, "100.02"))
@@ -145,7 +145,7 @@ def test_fok_that_cannot_fill_fully_leaves_the_book_unchanged(venue: Pair):
     assert sim.last_price("AAPL") is None
 
 
-def test_fok_that_can_fill_fully_fills_across_levels(venue: Pair):
+def test_fok_that_can_fill_fully_fills_across_levels(venue: Pair) -> None:
     sim, reports = venue
     sim.submit(order("s1", "SELL", 3, "100.00"))
     sim.submit(order("s2", "SELL", 3, "100.02"))
@@ -154,7 +154,7 @@ def test_fok_that_can_fill_fully_fills_across_levels(venue: Pair):
     assert sim.top_of_book("AAPL").ask is None
 
 
-def test_market_order_on_an_empty_side_is_cancelled(venue: Pair):
+def test_market_order_on_an_empty_side_is_cancelled(venue: Pair) -> None:
     sim, reports = venue
     sim.submit(order("bid", "BUY", 5, "99.00"))  # our own bid does not help a market buy
     sim.submit(order("mkt", "BUY", 5))
@@ -162,7 +162,7 @@ def test_market_order_on_an_empty_side_is_cancelled(venue: Pair):
     assert reports.for_order("mkt")[-1].text == "MARKET_REMAINDER_NO_LIQUIDITY"
 
 
-def test_market_order_walks_the_book_and_cancels_the_unfilled_rest(venue: Pair):
+def test_market_order_walks_the_book_and_cancels_the_unfilled_rest(venue: Pair) -> None:
     sim, reports = venue
     sim.submit(order("b1", "BUY", 2, "99.00"))
     sim.submit(order("b2", "BUY", 2, "95.00"))
@@ -172,7 +172,7 @@ def test_market_order_walks_the_book_and_cancels_the_unfilled_rest(venue: Pair):
     assert sim.top_of_book("AAPL").bid is None
 
 
-def test_cancel_resting_order_removes_it(venue: Pair):
+def test_cancel_resting_order_removes_it(venue: Pair) -> None:
     sim, reports = venue
     sim.submit(order("o", "BUY", 5, "99.00"))
     sim.cancel("o")
@@ -180,7 +180,7 @@ def test_cancel_resting_order_removes_it(venue: Pair):
     assert sim.top_of_book("AAPL").bid is None
 
 
-def test_cancel_partially_filled_order_cancels_only_the_rest(venue: Pair):
+def test_cancel_partially_filled_order_cancels_only_the_rest(venue: Pair) -> None:
     sim, reports = venue
     sim.submit(order("o", "BUY", 5, "99.00"))
     sim.submit(order("s", "SELL", 2, "99.00"))
@@ -196,7 +196,9 @@ def test_cancel_partially_filled_order_cancels_only_the_rest(venue: Pair):
     ],
     ids=["unknown", "already-filled"],
 )
-def test_cancel_of_unknown_or_filled_order_is_rejected(venue: Pair, setup, code):
+def test_cancel_of_unknown_or_filled_order_is_rejected(
+    venue: Pair, setup: list[RoutedOrder], code: str
+) -> None:
     sim, reports = venue
     for routed in setup:
         sim.submit(routed)
@@ -209,7 +211,7 @@ def test_cancel_of_unknown_or_filled_order_is_rejected(venue: Pair, setup, code)
     assert reject.text is not None and reject.text.split()[0] == code
 
 
-def test_cancel_twice_second_is_rejected_as_not_working(venue: Pair):
+def test_cancel_twice_second_is_rejected_as_not_working(venue: Pair) -> None:
     sim, reports = venue
     sim.submit(order("o", "BUY", 5, "99.00"))
     sim.cancel("o")
@@ -234,8 +236,8 @@ def test_cancel_twice_second_is_rejected_as_not_working(venue: Pair):
     ],
 )
 def test_invalid_order_is_rejected_with_its_code_and_never_reaches_the_book(
-    venue: Pair, routed, code
-):
+    venue: Pair, routed: RoutedOrder, code: str
+) -> None:
     sim, reports = venue
     sim.submit(routed)
     [reject] = reports.all
@@ -245,13 +247,13 @@ def test_invalid_order_is_rejected_with_its_code_and_never_reaches_the_book(
     assert sim.top_of_book(routed.order.symbol).bid is None
 
 
-def test_lot_and_tick_boundaries_accept_exact_multiples(venue: Pair):
+def test_lot_and_tick_boundaries_accept_exact_multiples(venue: Pair) -> None:
     sim, reports = venue
     sim.submit(order("x", "BUY", 20, "5.05", symbol="LOTS"))
     assert reports.kinds("x") == [E.NEW]
 
 
-def test_duplicate_order_id_is_rejected_and_the_first_order_is_untouched(venue: Pair):
+def test_duplicate_order_id_is_rejected_and_the_first_order_is_untouched(venue: Pair) -> None:
     sim, reports = venue
     sim.submit(order("o", "BUY", 5, "99.00"))
     sim.submit(order("o", "BUY", 7, "98.00"))
@@ -260,7 +262,7 @@ def test_duplicate_order_id_is_rejected_and_the_first_order_is_untouched(venue: 
 
 
 # --------------------------------------------------------------------- replace
-def test_replace_quantity_decrease_keeps_time_priority(venue: Pair):
+def test_replace_quantity_decrease_keeps_time_priority(venue: Pair) -> None:
     sim, reports = venue
     sim.submit(order("first", "SELL", 10, "100.00"))
     sim.submit(order("second", "SELL", 10, "100.00"))
@@ -273,7 +275,7 @@ def test_replace_quantity_decrease_keeps_time_priority(venue: Pair):
     assert reports.fills("second") == [(D(1), D("100.00"))]
 
 
-def test_replace_quantity_increase_loses_time_priority(venue: Pair):
+def test_replace_quantity_increase_loses_time_priority(venue: Pair) -> None:
     sim, _reports = venue
     sim.submit(order("first", "SELL", 5, "100.00"))
     sim.submit(order("second", "SELL", 5, "100.00"))
@@ -281,7 +283,7 @@ def test_replace_quantity_increase_loses_time_priority(venue: Pair):
     assert sim.queue_at("AAPL", False, D("100.00")) == ["second", "first"]
 
 
-def test_replace_price_change_loses_priority_even_when_moved_back(venue: Pair):
+def test_replace_price_change_loses_priority_even_when_moved_back(venue: Pair) -> None:
     sim, reports = venue
     sim.submit(order("first", "BUY", 5, "99.00"))
     sim.submit(order("second", "BUY", 5, "99.00"))
@@ -291,7 +293,7 @@ def test_replace_price_change_loses_priority_even_when_moved_back(venue: Pair):
     assert reports.kinds("first") == [E.NEW, E.REPLACED, E.REPLACED]
 
 
-def test_replace_to_a_crossing_price_trades_immediately(venue: Pair):
+def test_replace_to_a_crossing_price_trades_immediately(venue: Pair) -> None:
     sim, reports = venue
     sim.submit(order("s", "SELL", 5, "100.00"))
     sim.submit(order("b", "BUY", 5, "99.00"))
@@ -300,7 +302,7 @@ def test_replace_to_a_crossing_price_trades_immediately(venue: Pair):
     assert reports.fills("b") == [(D(5), D("100.00"))]
 
 
-def test_replace_below_filled_quantity_is_rejected_and_order_keeps_working(venue: Pair):
+def test_replace_below_filled_quantity_is_rejected_and_order_keeps_working(venue: Pair) -> None:
     sim, reports = venue
     sim.submit(order("o", "SELL", 10, "100.00"))
     sim.submit(order("b", "BUY", 6, "100.00"))
@@ -313,7 +315,7 @@ def test_replace_below_filled_quantity_is_rejected_and_order_keeps_working(venue
     assert sim.is_working("o") and sim.depth("AAPL").asks[0].quantity == 4
 
 
-def test_replace_down_to_exactly_filled_completes_the_order(venue: Pair):
+def test_replace_down_to_exactly_filled_completes_the_order(venue: Pair) -> None:
     sim, reports = venue
     sim.submit(order("o", "SELL", 10, "100.00"))
     sim.submit(order("b", "BUY", 6, "100.00"))
@@ -331,7 +333,7 @@ def test_replace_down_to_exactly_filled_completes_the_order(venue: Pair):
     ],
     ids=["side", "symbol", "off-tick"],
 )
-def test_replace_that_changes_what_the_order_is_is_rejected(venue: Pair, new):
+def test_replace_that_changes_what_the_order_is_is_rejected(venue: Pair, new: RoutedOrder) -> None:
     sim, reports = venue
     sim.submit(order("o", "BUY", 5, "99.00"))
     sim.replace(new)
@@ -340,7 +342,7 @@ def test_replace_that_changes_what_the_order_is_is_rejected(venue: Pair, new):
     assert sim.depth("AAPL").bids[0].price == D("99.00")
 
 
-def test_replace_of_unknown_order_is_rejected(venue: Pair):
+def test_replace_of_unknown_order_is_rejected(venue: Pair) -> None:
     sim, reports = venue
     sim.replace(order("ghost", "BUY", 5, "99.00"))
     [reject] = reports.all
@@ -348,7 +350,7 @@ def test_replace_of_unknown_order_is_rejected(venue: Pair):
     assert reject.text is not None and reject.text.startswith("UNKNOWN_ORDER")
 
 
-def test_replace_to_ioc_trades_what_it_can_then_cancels_the_rest(venue: Pair):
+def test_replace_to_ioc_trades_what_it_can_then_cancels_the_rest(venue: Pair) -> None:
     sim, reports = venue
     sim.submit(order("s", "SELL", 2, "99.50"))
     sim.submit(order("o", "BUY", 5, "99.00"))
@@ -357,7 +359,7 @@ def test_replace_to_ioc_trades_what_it_can_then_cancels_the_rest(venue: Pair):
     assert not sim.is_working("o") and sim.top_of_book("AAPL").bid is None
 
 
-def test_replace_to_fok_that_cannot_fill_cancels_without_trading(venue: Pair):
+def test_replace_to_fok_that_cannot_fill_cancels_without_trading(venue: Pair) -> None:
     sim, reports = venue
     sim.submit(order("s", "SELL", 2, "99.00"))
     sim.submit(order("o", "BUY", 5, "98.00"))
@@ -372,7 +374,7 @@ def _trade_at(sim: SimulatedVenue, price: str, tag: str) -> None:
     sim.submit(order(f"{tag}-b", "BUY", 1, price, account="MM"))
 
 
-def test_buy_stop_triggers_when_last_trade_reaches_the_stop_and_walks_as_market(venue: Pair):
+def test_buy_stop_triggers_when_last_trade_reaches_the_stop_and_walks_as_market(venue: Pair) -> None:
     sim, reports = venue
     sim.submit(order("stop", "BUY", 3, None, ord_type=OrdType.STOP, stop="100.05"))
     sim.submit(order("ask", "SELL", 10, "100.10"))
@@ -386,7 +388,7 @@ def test_buy_stop_triggers_when_last_trade_reaches_the_stop_and_walks_as_market(
     assert sim.last_price("AAPL") == D("100.10")
 
 
-def test_sell_stop_limit_triggers_below_and_rests_at_its_limit(venue: Pair):
+def test_sell_stop_limit_triggers_below_and_rests_at_its_limit(venue: Pair) -> None:
     sim, reports = venue
     sim.submit(
         order("sl", "SELL", 5, "99.50", ord_type=OrdType.STOP_LIMIT, stop="99.80")
@@ -397,7 +399,7 @@ def test_sell_stop_limit_triggers_below_and_rests_at_its_limit(venue: Pair):
     assert sim.top_of_book("AAPL").ask == D("99.50")
 
 
-def test_stop_already_crossed_by_last_trade_fires_on_arrival(venue: Pair):
+def test_stop_already_crossed_by_last_trade_fires_on_arrival(venue: Pair) -> None:
     sim, reports = venue
     _trade_at(sim, "100.00", "t")
     sim.submit(order("bid", "BUY", 5, "99.90"))
@@ -405,7 +407,7 @@ def test_stop_already_crossed_by_last_trade_fires_on_arrival(venue: Pair):
     assert reports.fills("stop") == [(D(2), D("99.90"))]
 
 
-def test_triggered_stop_can_trigger_the_next_stop(venue: Pair):
+def test_triggered_stop_can_trigger_the_next_stop(venue: Pair) -> None:
     sim, reports = venue
     sim.submit(order("s1", "SELL", 1, None, ord_type=OrdType.STOP, stop="99.90"))
     sim.submit(order("s2", "SELL", 1, None, ord_type=OrdType.STOP, stop="99.80"))
@@ -416,7 +418,7 @@ def test_triggered_stop_can_trigger_the_next_stop(venue: Pair):
     assert reports.fills("s2") == [(D(1), D("99.70"))]
 
 
-def test_cancel_of_a_parked_stop_means_it_never_fires(venue: Pair):
+def test_cancel_of_a_parked_stop_means_it_never_fires(venue: Pair) -> None:
     sim, reports = venue
     sim.submit(order("stop", "BUY", 1, None, ord_type=OrdType.STOP, stop="100.00"))
     sim.cancel("stop")
@@ -426,7 +428,7 @@ def test_cancel_of_a_parked_stop_means_it_never_fires(venue: Pair):
     assert sim.depth("AAPL").asks[0].quantity == 5
 
 
-def test_replace_of_a_parked_stop_moves_its_trigger(venue: Pair):
+def test_replace_of_a_parked_stop_moves_its_trigger(venue: Pair) -> None:
     sim, reports = venue
     sim.submit(order("stop", "BUY", 1, None, ord_type=OrdType.STOP, stop="100.00"))
     sim.replace(order("stop", "BUY", 1, None, ord_type=OrdType.STOP, stop="100.20"))
@@ -440,7 +442,7 @@ def test_replace_of_a_parked_stop_moves_its_trigger(venue: Pair):
 # ---------------------------------------------------------------------- expiry
 def test_gtd_expires_at_its_time_and_day_orders_at_end_of_day(
     venue: Pair, clock: ManualClock
-):
+) -> None:
     sim, reports = venue
     expire = START + timedelta(minutes=5)
     sim.submit(order("gtd", "BUY", 1, "99.00", tif=TimeInForce.GTD, expire_at=expire))
@@ -463,7 +465,7 @@ def test_gtd_expires_at_its_time_and_day_orders_at_end_of_day(
 
 def test_gtd_due_is_expired_before_the_next_order_can_trade_with_it(
     venue: Pair, clock: ManualClock
-):
+) -> None:
     sim, reports = venue
     expire = START + timedelta(seconds=1)
     sim.submit(order("gtd", "SELL", 1, "100.00", tif=TimeInForce.GTD, expire_at=expire))
@@ -473,7 +475,7 @@ def test_gtd_due_is_expired_before_the_next_order_can_trade_with_it(
 
 
 # --------------------------------------------------------------- ids and order
-def test_exec_and_trade_ids_are_unique_and_the_same_on_every_run(make_venue: VenueFactory):
+def test_exec_and_trade_ids_are_unique_and_the_same_on_every_run(make_venue: VenueFactory) -> None:
     def run() -> list[ExecutionReport]:
         sim, reports = make_venue()
         for i in range(5):
@@ -489,7 +491,7 @@ def test_exec_and_trade_ids_are_unique_and_the_same_on_every_run(make_venue: Ven
     assert len(set(trade_ids)) == len(trade_ids) == 4
 
 
-def test_callback_that_calls_back_into_the_venue_sees_reports_in_order(make_venue: VenueFactory):
+def test_callback_that_calls_back_into_the_venue_sees_reports_in_order(make_venue: VenueFactory) -> None:
     sim, _reports = make_venue()
     seen: list[tuple[str, ExecType]] = []
 
@@ -510,7 +512,7 @@ def test_callback_that_calls_back_into_the_venue_sees_reports_in_order(make_venu
     ]
 
 
-def test_stop_fires_on_any_print_of_a_sweep_not_only_the_last_one(venue: Pair):
+def test_stop_fires_on_any_print_of_a_sweep_not_only_the_last_one(venue: Pair) -> None:
     sim, reports = venue
     _trade_at(sim, "100.00", "t")
     sim.submit(order("stop", "SELL", 1, None, ord_type=OrdType.STOP, stop="99.97"))
@@ -524,7 +526,7 @@ def test_stop_fires_on_any_print_of_a_sweep_not_only_the_last_one(venue: Pair):
     assert reports.fills("stop") == [(D(1), D("99.90"))]
 
 
-def test_id_prefix_keeps_ids_apart_between_runs(make_venue: VenueFactory, clock: ManualClock):
+def test_id_prefix_keeps_ids_apart_between_runs(make_venue: VenueFactory, clock: ManualClock) -> None:
     from tests.venues.conftest import make_instruments
 
     ids = []

@@ -17,6 +17,7 @@ from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metri
 from prometheus_client.registry import Collector
 
 from gateway.app import Gateway
+from risk_controls.chain import CheckTimings
 from risk_controls.domain import Channel, NewOrder
 from risk_controls.entry import AmendResult, SubmitResult
 
@@ -54,6 +55,14 @@ class GatewayMetrics:
             buckets=CHAIN_BUCKETS,
             registry=self.registry,
         )
+        self.check_seconds = Histogram(
+            "gateway_check_seconds",
+            "Time one pre-trade control took, by control (one order in 64 is timed)",
+            ["check"],
+            buckets=CHAIN_BUCKETS,
+            registry=self.registry,
+        )
+        self._check_children: dict[str, Any] = {}
         self.amends = Counter(
             "gateway_amends",
             "Cancel and replace requests decided, by kind, entry channel, outcome and denial code",
@@ -69,6 +78,7 @@ class GatewayMetrics:
         self._children: dict[tuple[str, str, str], Any] = {}
         self._amend_children: dict[tuple[str, str, str, str], Any] = {}
         self.registry.register(_StateCollector(gateway))
+        gateway.pipeline.chain.on_sample = self.checks_timed
 
     # ---- PipelineObserver ----------------------------------------------------------
 
@@ -81,6 +91,15 @@ class GatewayMetrics:
         child.inc()
         if chain_seconds > 0:
             self.chain_seconds.observe(chain_seconds)
+
+    def checks_timed(self, timings: CheckTimings) -> None:
+        """The control chain's sampled per-check timings (see ControlChain.sample_every)."""
+        children = self._check_children
+        for name, seconds in timings:
+            child = children.get(name)
+            if child is None:
+                child = children[name] = self.check_seconds.labels(name)
+            child.observe(seconds)
 
     def amend_decided(self, kind: str, channel: Channel, result: AmendResult) -> None:
         code = result.denial.code.value if result.denial is not None else ""

@@ -148,6 +148,9 @@ def test_metrics_count_orders_by_outcome_and_code_and_show_the_kill_switch(live:
     assert 'gateway_http_access_denied_total{status="403"} 1.0' in text
     assert 'gateway_kill_switch_engaged{mode="HALT",scope="strategy",target="twap-1"} 1.0' in text
     assert "gateway_chain_seconds_count 2.0" in text
+    # one order in 64 is timed check by check, starting with the first
+    assert 'gateway_check_seconds_count{check="kill_switch"} 1.0' in text
+    assert 'gateway_check_seconds_count{check="self_trade"} 1.0' in text
     assert "gateway_audit_available 1.0" in text
 
 

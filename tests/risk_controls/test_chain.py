@@ -3,9 +3,10 @@ the sample policy end to end, and a replace checked as the order it would become
 
 from __future__ import annotations
 
-from risk_controls.chain import ControlChain, default_chain
+from risk_controls.chain import CheckTimings, ControlChain, default_chain
 from risk_controls.checks.context import CheckContext
-from risk_controls.domain import CheckOutcome, DenyCode, Side
+from risk_controls.domain import CheckOutcome, Denial, DenyCode, Side
+from risk_controls.domain.decisions import deny
 from risk_controls.kill_switch import KillScope
 from tests.risk_controls.builders import D, Harness, default_policy, kill_entry, order, replace_request
 
@@ -75,6 +76,39 @@ def test_a_check_that_raises_denies_and_the_chain_stops() -> None:
         ("broken", CheckOutcome.DENY),
     ]
     assert calls == ["fine"]
+
+
+def test_one_evaluation_in_n_times_each_check_it_ran_without_changing_any_decision() -> None:
+    sampled: list[CheckTimings] = []
+
+    def allow(ctx: CheckContext) -> Denial | None:
+        return None
+
+    def refuse_tsla(ctx: CheckContext) -> Denial | None:
+        return deny(DenyCode.RESTRICTED_INSTRUMENT, "second") if ctx.order.symbol == "TSLA" else None
+
+    chain = ControlChain([("first", allow), ("second", refuse_tsla), ("third", allow)], sample_every=3)
+    ctx, tsla = Harness().ctx(order()), Harness().ctx(order("TSLA", price="338.90"))
+    assert chain.evaluate(ctx)[0] is None and not sampled  # no sink: nothing timed
+    chain.on_sample = sampled.append
+    decisions = [chain.evaluate(c)[0] for c in (ctx, ctx, ctx, tsla, ctx, ctx, ctx)]
+
+    assert [d.code if d else None for d in decisions] == [None] * 3 + [DenyCode.RESTRICTED_INSTRUMENT] + [
+        None
+    ] * 3
+    # evaluations 1, 4 and 7 were timed; the denied one stopped timing where it stopped checking
+    assert [[name for name, _ in timings] for timings in sampled] == [
+        ["first", "second", "third"],
+        ["first", "second"],
+        ["first", "second", "third"],
+    ]
+    assert all(0 <= seconds < 1 for timings in sampled for _, seconds in timings)
+
+    def broken_sink(timings: CheckTimings) -> None:
+        raise RuntimeError("metrics bug")
+
+    chain.on_sample, chain.sample_every = broken_sink, 1
+    assert chain.evaluate(tsla)[0] is not None and chain.evaluate(ctx)[0] is None
 
 
 def test_missing_data_denies_rather_than_passes() -> None:

@@ -351,6 +351,11 @@ def _exec_type_42(exec_type: bytes, status_code: bytes, status: OrderStatus) -> 
     return exec_type
 
 
+NOT_APPLICABLE = b"[N/A]"
+"""Symbol (55) where the request named none: the FIX convention for "no symbol" (an empty
+value is a malformed field the counterparty would reject)."""
+
+
 def execution_report(
     view: OrderView,
     exec_type: bytes,
@@ -390,16 +395,7 @@ def execution_report(
     body.append((t.ORD_STATUS, status_code))
     if ord_rej_reason is not None:
         body.append((t.ORD_REJ_REASON, b"%d" % ord_rej_reason))
-    body.append((t.ACCOUNT, order.account.encode()))
-    body.append((t.SYMBOL, order.symbol.encode()))
-    body.append((t.SIDE, SIDE_CODES[order.side]))
-    body.append((t.ORDER_QTY, to_bytes(order.quantity)))
-    body.append((t.ORD_TYPE, ORD_TYPE_CODES[order.ord_type]))
-    if order.limit_price is not None:
-        body.append((t.PRICE, to_bytes(order.limit_price)))
-    if order.stop_price is not None:
-        body.append((t.STOP_PX, to_bytes(order.stop_price)))
-    body.append((t.TIME_IN_FORCE, TIF_CODES[order.tif]))
+    body.extend(_order_fields(order))
     if fill is not None:
         body.append((t.LAST_QTY, to_bytes(fill.last_qty)))
         body.append((t.LAST_PX, to_bytes(fill.last_px)))
@@ -413,6 +409,23 @@ def execution_report(
     body.append((t.TRANSACT_TIME, format_utc_timestamp(transact_time, 6 if not is_42 else 3)))
     if text:
         body.append((t.TEXT, text.encode()))
+    return body
+
+
+def _order_fields(order: NewOrder) -> list[Field]:
+    """The order as an ExecutionReport restates it, Account (1) through TimeInForce (59)."""
+    body: list[Field] = []
+    if order.account:  # optional; a request refused for lacking one has none to echo
+        body.append((t.ACCOUNT, order.account.encode()))
+    body.append((t.SYMBOL, order.symbol.encode() if order.symbol else NOT_APPLICABLE))
+    body.append((t.SIDE, SIDE_CODES[order.side]))
+    body.append((t.ORDER_QTY, to_bytes(order.quantity)))
+    body.append((t.ORD_TYPE, ORD_TYPE_CODES[order.ord_type]))
+    if order.limit_price is not None:
+        body.append((t.PRICE, to_bytes(order.limit_price)))
+    if order.stop_price is not None:
+        body.append((t.STOP_PX, to_bytes(order.stop_price)))
+    body.append((t.TIME_IN_FORCE, TIF_CODES[order.tif]))
     return body
 
 
@@ -500,7 +513,7 @@ def unknown_order_status(
         (t.EXEC_TYPE, b"8" if is_42 else ExecType.ORDER_STATUS),
         (t.ORD_STATUS, b"8"),
         (t.ORD_REJ_REASON, b"5"),
-        (t.SYMBOL, symbol.encode()),
+        (t.SYMBOL, symbol.encode() if symbol else NOT_APPLICABLE),
         (t.SIDE, side),
         (t.LEAVES_QTY, b"0"),
         (t.CUM_QTY, b"0"),

@@ -258,6 +258,24 @@ def test_status_request_for_unknown_order() -> None:
     run(scenario)
 
 
+def test_replies_to_requests_that_named_no_symbol_or_account_are_still_well_formed() -> None:
+    """A status request without Symbol and an order refused for having no Account: the reply
+    says Symbol "[N/A]" and leaves Account out, rather than sending empty fields (which the
+    desk's engine would reject). RecordingSender checks each reply against the dictionary."""
+
+    async def scenario() -> None:
+        rig = Rig(allowed_accounts=frozenset({"ACC1", "ACC2"}), default_account=None)
+        await rig.send("H", "11=GHOST|54=1")
+        [status] = rig.sender.take(DESK)
+        assert (status.get(150), status.get(55), status.get(1)) == ("I", "[N/A]", None)
+        await rig.send("D", "11=NOACC|55=AAPL|54=1|38=100|40=2|44=101.25|59=0|60=20261123-10:00:00")
+        [refused] = rig.sender.take(DESK)
+        assert (refused.get(150), refused.get(1), refused.get(55)) == ("8", None, "AAPL")
+        assert "ACCOUNT_UNKNOWN" in (refused.get(58) or "")
+
+    run(scenario)
+
+
 def test_after_a_restart_the_sessions_restored_orders_answer_status_and_cancel() -> None:
     """The pipeline restores working orders from the audit log; a new adapter (a new process)
     has never seen them, yet the desk's status request and cancel by ClOrdID must work."""

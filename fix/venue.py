@@ -23,6 +23,7 @@ from decimal import Decimal
 from fix import tags as t
 from fix.application import UnsupportedMessageType
 from fix.config import FixConfig, SessionSettings
+from fix.errors import MissingTag, ValueIncorrect
 from fix.ids import SessionID
 from fix.initiator import FixInitiator
 from fix.journal import Journal, null_journal
@@ -116,6 +117,10 @@ class FixVenue:
         """Orders whose status at logon showed less filled than booked (a missed bust or
         correction): each needs someone to reconcile it with the venue (exported on /metrics)."""
         self.reconciled_fills = 0
+        """Fills booked from the venue's status at logon because their reports were missed."""
+        self.refused_reports = 0
+        """Fills or corrections refused as impossible (see _check_fill): trades the venue may
+        believe done that are not booked until the status at the next logon reconciles them."""
         """Fills booked from the venue's status at logon because their reports were missed."""
         passwords = {settings.session_id: password} if password else None
         self.initiator = FixInitiator(
@@ -270,6 +275,8 @@ class FixVenue:
             entry.cl_ord_id = message.require_str(t.CL_ORD_ID)
             entry.before_replace = None
         priced = exec_type in _FILLS or exec_type is ExecType.TRADE_CORRECT
+        if priced:
+            self._check_fill(message, entry)
         confirms = exec_type is ExecType.NEW or exec_type is ExecType.REPLACED
         report = ExecutionReport(
             order_id=order_id,
@@ -291,6 +298,28 @@ class FixVenue:
                 self._forget(entry)
         if self._on_report is not None:
             self._on_report(report)
+
+    def _check_fill(self, message: FixMessage, entry: _Routed | None) -> None:
+        """Refuse, with a session Reject the venue sees, a fill or correction no venue can
+        mean: no quantity or price, a quantity not above zero or above the order's, a price
+        not above zero or beyond any instrument's. Booked, one would poison the account's
+        positions and limits for every order after it; refused, it is in the wire journal,
+        counted on /metrics, and the order's status at the next logon reconciles what was
+        really done."""
+        qty, px = message.get_decimal(t.LAST_QTY), message.get_decimal(t.LAST_PX)
+        problem: MissingTag | ValueIncorrect | None = None
+        if qty is None:
+            problem = MissingTag(t.LAST_QTY)
+        elif px is None:
+            problem = MissingTag(t.LAST_PX)
+        elif qty <= 0 or (entry is not None and qty > entry.order.quantity):
+            problem = ValueIncorrect(t.LAST_QTY, f"LastQty (32) {qty} is not a fill of this order")
+        elif not 0 < px < _MAX_FILL_PRICE:
+            problem = ValueIncorrect(t.LAST_PX, f"LastPx (31) {px} is not a price")
+        if problem is not None:
+            self.refused_reports += 1
+            log.error("%s: report %s refused: %s", self.name, message.get_str(t.EXEC_ID), problem.text)
+            raise problem
 
     def _booked_already(self, entry: _Routed, message: FixMessage) -> bool:
         """A fill whose CumQty is not above what is booked was booked already: resent after a
@@ -514,6 +543,8 @@ _FILLS = frozenset({ExecType.PARTIAL_FILL, ExecType.FILL})
 _ENDED_STATUS = {b"4": ExecType.CANCELED, b"C": ExecType.EXPIRED, b"8": ExecType.REJECTED}
 """OrdStatus (39) values that end an order without a fill, as a status answer shows them."""
 _RECONCILED_PX = Decimal("0.00000001")
+_MAX_FILL_PRICE = Decimal("1e12")
+"""No instrument trades at a trillion a unit; a price beyond it is a venue's garbage."""
 _DONE = frozenset({ExecType.FILL, ExecType.CANCELED, ExecType.REJECTED, ExecType.EXPIRED})
 
 

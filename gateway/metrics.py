@@ -213,15 +213,20 @@ def _venue_reconciliation(gateway: Gateway) -> Iterator[Metric]:
         "Orders a venue reports less filled than booked (a bust or correction missed while away)",
         labels=["venue"],
     )
+    refused = CounterMetricFamily(
+        "gateway_venue_refused_reports",
+        "Fills or corrections a venue sent that no order could have (refused with a session Reject)",
+        labels=["venue"],
+    )
     for name, venue in gateway.venues.items():
-        filled, differs = (
-            getattr(venue, "reconciled_fills", None),
-            getattr(venue, "status_discrepancies", None),
-        )
-        if isinstance(filled, int) and isinstance(differs, int):  # venues that reconcile (FIX)
-            fills.add_metric([name], filled)
-            discrepancies.add_metric([name], differs)
-    yield from (fills, discrepancies)
+        counts = [n for attr in _VENUE_COUNTS if isinstance(n := getattr(venue, attr, None), int)]
+        if len(counts) == len(_VENUE_COUNTS):  # venues that check and reconcile (FIX)
+            for family, count in zip((fills, discrepancies, refused), counts, strict=True):
+                family.add_metric([name], count)
+    yield from (fills, discrepancies, refused)
+
+
+_VENUE_COUNTS = ("reconciled_fills", "status_discrepancies", "refused_reports")
 
 
 def _attr(name: str) -> Callable[[object], float | None]:

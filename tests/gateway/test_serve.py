@@ -92,6 +92,7 @@ def test_serve_opens_rest_and_fix_and_stops_cleanly_on_sigterm(tmp_path: Path) -
         ]:
             assert f'gateway_fix_session_logged_on{{role="{role}",session="{session}"}} 0.0' in scraped
         assert 'gateway_venue_status_discrepancies_total{venue="XVENUE"} 0.0' in scraped
+        assert 'gateway_venue_refused_reports_total{venue="XVENUE"} 0.0' in scraped
         process.send_signal(signal.SIGTERM)
         output, _ = process.communicate(timeout=30)
     finally:

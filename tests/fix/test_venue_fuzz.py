@@ -33,19 +33,26 @@ from gateway.settings import Settings
 from risk_controls.domain.clock import ManualClock
 from tests.gateway.conftest import POLICY, order
 
-VENUE = SessionID("FIX.4.4", "GW", "XFIX")
 ODD_QTY = ["0", "-5", "9" * 30, "0.0000001", ""]
 ODD_PX = ["0", "-1", "9" * 30, ""]
 
 Report = dict[int, str]
 
 
+EXEC_TYPES = {
+    "FIX.4.4": ["0", "F", "F", "F", "4", "5", "8", "C", "H", "G", "D", "6"],
+    "FIX.4.2": ["0", "1", "2", "2", "4", "5", "8", "C", "6"],  # busts and corrections by 20 below
+}
+PRICED = {"F", "G", "1", "2"}
+
+
 @st.composite
-def reports(draw: st.DrawFn) -> list[Report]:
+def reports(draw: st.DrawFn, version: str) -> list[Report]:
     """Reports on the orders routed so far: "ORDER" is replaced by one of their ClOrdIDs."""
     made: list[Report] = []
     for _ in range(draw(st.integers(1, 6))):
-        exec_type = draw(st.sampled_from(["0", "F", "F", "F", "4", "5", "8", "C", "H", "G", "D", "6"]))
+        exec_type = draw(st.sampled_from(EXEC_TYPES[version]))
+        trans = draw(st.sampled_from(["0", "0", "0", "1", "2"])) if version == "FIX.4.2" else None
         odd = draw(st.sampled_from([False, False, True]))
         report: Report = {
             11: draw(st.sampled_from(["ORDER", "ORDER", "NOSUCH"])),
@@ -59,10 +66,12 @@ def reports(draw: st.DrawFn) -> list[Report]:
             14: draw(st.sampled_from(["0", "10", "50", "100", "150"])),
             6: "228.50",
         }
-        if exec_type in ("F", "G"):
+        if trans is not None:
+            report[20] = trans  # ExecTransType: 1 cancels (busts), 2 corrects an earlier fill
+        if exec_type in PRICED or trans == "2":
             report[32] = draw(st.sampled_from(ODD_QTY)) if odd else draw(st.sampled_from(["1", "10", "50"]))
             report[31] = draw(st.sampled_from(ODD_PX)) if odd else "228.50"
-        if exec_type in ("H", "G"):
+        if exec_type in ("H", "G") or trans in ("1", "2"):
             report[19] = draw(st.sampled_from(["E1", "E2", "NOPE"]))
         made.append({tag: value for tag, value in report.items() if value != ""})
     return made
@@ -73,8 +82,9 @@ class Exchange:
 
     def __init__(self, gateway: Gateway, venue: FixVenue, clock: ManualClock) -> None:
         self.gateway, self.venue, self.clock = gateway, venue, clock
+        self.version = venue.session_id.begin_string
         self.loop = asyncio.new_event_loop()
-        self.dictionary = dictionary("FIX.4.4")
+        self.dictionary = dictionary(self.version)
         self.routed: list[str] = []
         self.made = 0
 
@@ -101,12 +111,12 @@ class Exchange:
             (52, b"20261123-10:00:00"),
         ]
         fields += [(tag, value.encode()) for tag, value in report.items()]
-        message = parse(encode(b"FIX.4.4", fields))
+        message = parse(encode(self.version.encode(), fields))
 
         async def run() -> str:
             try:
                 self.dictionary.validate(message)
-                self.venue.from_app(VENUE, message)
+                self.venue.from_app(self.venue.session_id, message)
             except FieldError:
                 return "session reject"
             except (BusinessReject, UnsupportedMessageType):
@@ -117,9 +127,10 @@ class Exchange:
         return self.loop.run_until_complete(run())
 
 
-@pytest.fixture(scope="module")
-def exchange(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Exchange]:
-    settings = SessionSettings(VENUE, ConnectionType.INITIATOR, connect_host="127.0.0.1", connect_port=1)
+@pytest.fixture(scope="module", params=["FIX.4.4", "FIX.4.2"])
+def exchange(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Exchange]:
+    session = SessionID(request.param, "GW", "XFIX")
+    settings = SessionSettings(session, ConnectionType.INITIATOR, connect_host="127.0.0.1", connect_port=1)
     venue = FixVenue("XFIX", settings)
     data = tmp_path_factory.mktemp("venue-fuzz")
     clock = ManualClock(datetime(2026, 11, 23, 15, 0, tzinfo=UTC))  # a Monday, markets open
@@ -138,10 +149,11 @@ def exchange(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Exchange]:
 
 
 @settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
-@given(batch=reports())
+@given(data=st.data())
 def test_no_venue_report_breaks_the_books(
-    exchange: Exchange, batch: list[Report], caplog: pytest.LogCaptureFixture
+    exchange: Exchange, data: st.DataObject, caplog: pytest.LogCaptureFixture
 ) -> None:
+    batch = data.draw(reports(exchange.version))
     exchange.route()
     for report in batch:
         caplog.clear()
@@ -160,6 +172,8 @@ def test_an_impossible_fill_is_refused_at_the_session_and_nothing_is_booked(exch
     order_id = exchange.route()
     before = exchange.venue.refused_reports
     fill = {11: "ORDER", 37: "V9", 17: "X1", 150: "F", 39: "2", 55: "AAPL", 54: "1", 151: "0", 14: "1"}
+    if exchange.version == "FIX.4.2":
+        fill |= {20: "0", 150: "2"}
     fill |= {6: "228.50", 31: "228.50"}
     for qty, px in [("100000", "228.50"), ("-1", "228.50"), ("1", "0"), ("1", "1" + "0" * 15)]:
         assert exchange.deliver({**fill, 32: qty, 31: px}) == "session reject"

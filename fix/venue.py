@@ -19,6 +19,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
+from typing import NoReturn
 
 from fix import tags as t
 from fix.application import UnsupportedMessageType
@@ -119,8 +120,9 @@ class FixVenue:
         self.reconciled_fills = 0
         """Fills booked from the venue's status at logon because their reports were missed."""
         self.refused_reports = 0
-        """Fills or corrections refused as impossible (see _check_fill): trades the venue may
-        believe done that are not booked until the status at the next logon reconciles them."""
+        """Fills, corrections and status answers refused as impossible (see _check_fill and
+        _reconcile): trades the venue may believe done that are not booked until a sane
+        status answer at a later logon reconciles them."""
         """Fills booked from the venue's status at logon because their reports were missed."""
         passwords = {settings.session_id: password} if password else None
         self.initiator = FixInitiator(
@@ -317,9 +319,12 @@ class FixVenue:
         elif not 0 < px < _MAX_FILL_PRICE:
             problem = ValueIncorrect(t.LAST_PX, f"LastPx (31) {px} is not a price")
         if problem is not None:
-            self.refused_reports += 1
-            log.error("%s: report %s refused: %s", self.name, message.get_str(t.EXEC_ID), problem.text)
-            raise problem
+            self._refuse(message, problem)
+
+    def _refuse(self, message: FixMessage, problem: MissingTag | ValueIncorrect) -> NoReturn:
+        self.refused_reports += 1
+        log.error("%s: report %s refused: %s", self.name, message.get_str(t.EXEC_ID), problem.text)
+        raise problem
 
     def _booked_already(self, entry: _Routed, message: FixMessage) -> bool:
         """A fill whose CumQty is not above what is booked was booked already: resent after a
@@ -359,6 +364,8 @@ class FixVenue:
         status = message.get(t.ORD_STATUS)
         now = self._clock.now()
         cum = message.get_decimal(t.CUM_QTY) or ZERO
+        if not 0 <= cum <= entry.order.quantity:
+            self._refuse(message, ValueIncorrect(t.CUM_QTY, f"CumQty (14) {cum} is not a fill of this order"))
         missed = cum - entry.cum_qty
         reports: list[ExecutionReport] = []
         if missed < 0:  # a bust or correction while away: the status cannot say of which fill
@@ -381,8 +388,12 @@ class FixVenue:
                 )
             )
         if missed > 0:
-            notional = cum * (message.get_decimal(t.AVG_PX) or ZERO) - entry.cum_notional
-            price = (notional / missed).quantize(_RECONCILED_PX)
+            average = message.get_decimal(t.AVG_PX) or ZERO
+            price = (cum * average - entry.cum_notional) / missed
+            if not 0 < price < _MAX_FILL_PRICE:
+                problem = f"AvgPx (6) {average} puts the {missed} missed at {price}, not a price"
+                self._refuse(message, ValueIncorrect(t.AVG_PX, problem))
+            price = price.quantize(_RECONCILED_PX)
             done = status == b"2" or cum >= entry.order.quantity
             self.reconciled_fills += 1
             reports.append(

@@ -215,7 +215,7 @@ def _venue_reconciliation(gateway: Gateway) -> Iterator[Metric]:
     )
     refused = CounterMetricFamily(
         "gateway_venue_refused_reports",
-        "Fills or corrections a venue sent that no order could have (refused with a session Reject)",
+        "Fills, corrections or status answers a venue sent that no order could have (refused)",
         labels=["venue"],
     )
     for name, venue in gateway.venues.items():

@@ -3,9 +3,10 @@
 Hypothesis plays a faulty venue: execution reports for orders the gateway routed there,
 with each field usually right and sometimes not (fills with no, zero, negative or huge
 quantities and prices, repeated ExecIDs, unknown ClOrdIDs, corrections of fills that never
-were, reports after the order ended). Each report either reaches the pipeline or is
-refused at the session level (a Reject the venue sees); nothing raises anything else or
-logs an error, and no order ever shows a negative filled or leaves quantity.
+were, reports after the order ended, status answers with impossible CumQty or AvgPx).
+Each report either reaches the pipeline or is refused at the session level (a Reject the
+venue sees); nothing raises anything else or logs an error, and no order ever shows a
+negative filled or leaves quantity.
 """
 
 from __future__ import annotations
@@ -40,8 +41,8 @@ Report = dict[int, str]
 
 
 EXEC_TYPES = {
-    "FIX.4.4": ["0", "F", "F", "F", "4", "5", "8", "C", "H", "G", "D", "6"],
-    "FIX.4.2": ["0", "1", "2", "2", "4", "5", "8", "C", "6"],  # busts and corrections by 20 below
+    "FIX.4.4": ["0", "F", "F", "F", "4", "5", "8", "C", "H", "G", "D", "6", "I"],
+    "FIX.4.2": ["0", "1", "2", "2", "4", "5", "8", "C", "6"],  # busts, corrections, status by 20
 }
 PRICED = {"F", "G", "1", "2"}
 
@@ -52,7 +53,7 @@ def reports(draw: st.DrawFn, version: str) -> list[Report]:
     made: list[Report] = []
     for _ in range(draw(st.integers(1, 6))):
         exec_type = draw(st.sampled_from(EXEC_TYPES[version]))
-        trans = draw(st.sampled_from(["0", "0", "0", "1", "2"])) if version == "FIX.4.2" else None
+        trans = draw(st.sampled_from(["0", "0", "0", "1", "2", "3"])) if version == "FIX.4.2" else None
         odd = draw(st.sampled_from([False, False, True]))
         report: Report = {
             11: draw(st.sampled_from(["ORDER", "ORDER", "NOSUCH"])),
@@ -63,8 +64,8 @@ def reports(draw: st.DrawFn, version: str) -> list[Report]:
             55: "AAPL",
             54: "1",
             151: draw(st.sampled_from(["50", "0", "100"])),
-            14: draw(st.sampled_from(["0", "10", "50", "100", "150"])),
-            6: "228.50",
+            14: draw(st.sampled_from(["0", "10", "50", "100", "150", *(ODD_QTY[2:4] if odd else [])])),
+            6: draw(st.sampled_from(ODD_PX)) if odd else "228.50",
         }
         if trans is not None:
             report[20] = trans  # ExecTransType: 1 cancels (busts), 2 corrects an earlier fill

@@ -84,7 +84,7 @@ def parse_policy(raw: bytes, source: str) -> LoadedPolicy:
     ]
     issues += [
         PolicyIssue(source, line_of(text, path), _dotted(path), message)
-        for path, message in _duplicate_ids(data)
+        for path, message in (*_duplicate_ids(data), *_missing_base_rate(data))
     ]
     if issues:
         raise PolicyError(issues)
@@ -139,6 +139,23 @@ def _duplicate_ids(data: dict[str, Any]) -> Iterator[tuple[tuple[str | int, ...]
             if value in seen:
                 yield (label, index, key), f"duplicate id {value!r} in {label}"
             seen.add(value)
+
+
+def _missing_base_rate(data: dict[str, Any]) -> Iterator[tuple[tuple[str | int, ...], str]]:
+    """The firm's base currency without an FX rate, located at base_currency (or, when the
+    currency is the default, at the fx_rates table or the firm's); the schema refuses it
+    too, without a location."""
+    firm = data.get("firm")
+    rates = data.get("fx_rates", {})
+    if not isinstance(firm, dict) or not isinstance(rates, dict):
+        return
+    base = firm.get("base_currency", "USD")
+    if isinstance(base, str) and base not in rates:
+        if "base_currency" in firm:
+            path: tuple[str, ...] = ("firm", "base_currency")
+        else:
+            path = ("fx_rates",) if "fx_rates" in data else ("firm",)
+        yield path, f"fx_rates has no rate for base currency {base}"
 
 
 def _float_paths(value: object, path: tuple[str | int, ...] = ()) -> Iterator[tuple[str | int, ...]]:

@@ -22,8 +22,17 @@ def _money(value: object) -> Decimal:
     return to_decimal(value)
 
 
-Amount = Annotated[Decimal, BeforeValidator(_money), Field(ge=0)]
-PositiveAmount = Annotated[Decimal, BeforeValidator(_money), Field(gt=0)]
+MAX_AMOUNT = Decimal("1e15")
+"""No limit, rate or ratio in a policy reaches a quadrillion: a larger value is a typo, and
+would overflow the 28-digit decimal arithmetic of the controls, which would then fail every
+order (fail closed, but for no reason a risk officer could read)."""
+MAX_WINDOW_SECONDS = 86_400
+"""Rate windows (throttles, monitors) are at most a day; daily caps have fields of their own."""
+
+Amount = Annotated[Decimal, BeforeValidator(_money), Field(ge=0, le=MAX_AMOUNT)]
+PositiveAmount = Annotated[Decimal, BeforeValidator(_money), Field(gt=0, le=MAX_AMOUNT)]
+Seconds = Annotated[Decimal, BeforeValidator(_money), Field(gt=0, le=MAX_WINDOW_SECONDS)]
+Milliseconds = Annotated[int, Field(gt=0, le=MAX_WINDOW_SECONDS * 1000)]
 
 SelfTradeMode = Literal["cancel-resting", "cancel-incoming", "cancel-both", "decrement"]
 AbuseAction = Literal["alert", "block"]
@@ -85,7 +94,7 @@ class Collar(Strict):
 class DuplicateRule(Strict):
     """At most ``max_count`` identical orders (account/instrument/side/qty/price) per window."""
 
-    window_ms: Annotated[int, Field(gt=0)] = 1000
+    window_ms: Milliseconds = 1000
     max_count: Annotated[int, Field(ge=1)] = 1
 
     @cached_property
@@ -95,7 +104,7 @@ class DuplicateRule(Strict):
 
 class Throttle(Strict):
     max_messages: Annotated[int, Field(gt=0)]
-    per_seconds: PositiveAmount = Decimal(1)
+    per_seconds: Seconds = Decimal(1)
 
     @cached_property
     def span(self) -> timedelta:
@@ -107,7 +116,7 @@ class ExecutionThrottle(Strict):
     """RTS 6 15(3): after ``max_fills`` fills within the window, block until a person re-enables."""
 
     max_fills: Annotated[int, Field(gt=0)]
-    window_seconds: PositiveAmount
+    window_seconds: Seconds
 
 
 class MifidDefaults(Strict):
@@ -129,7 +138,7 @@ class MifidDefaults(Strict):
 class LayeringMonitor(Strict):
     """Spoofing/layering: many one-sided orders at several levels, mostly cancelled, few trades."""
 
-    window_seconds: PositiveAmount = Decimal(10)
+    window_seconds: Seconds = Decimal(10)
     min_orders: Annotated[int, Field(gt=0)] = 10
     min_levels: Annotated[int, Field(gt=0)] = 3
     max_order_to_trade_ratio: PositiveAmount = Decimal(20)
@@ -139,7 +148,7 @@ class LayeringMonitor(Strict):
 class MomentumMonitor(Strict):
     """Momentum ignition: a burst of aggressive (marketable) orders on one side."""
 
-    window_ms: Annotated[int, Field(gt=0)] = 1000
+    window_ms: Milliseconds = 1000
     max_aggressive_orders: Annotated[int, Field(gt=0)] = 20
 
 

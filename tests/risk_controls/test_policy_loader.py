@@ -215,3 +215,29 @@ x = 2                      # 20
 )
 def test_line_of_follows_nested_and_array_tables(path: tuple[str | int, ...], line: int | None) -> None:
     assert line_of(NESTED, path) == line
+
+
+def test_a_base_currency_without_an_fx_rate_is_located(tmp_path: Path) -> None:
+    path, error = refused(tmp_path, edit('base_currency = "USD"', 'base_currency = "JPY"'))
+    [issue] = error.issues
+    assert (issue.file, issue.field) == (str(path), "firm.base_currency")
+    assert issue.line == line_number(SAMPLE, "base_currency")
+    assert issue.message == "fx_rates has no rate for base currency JPY"
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "field"),
+    [
+        ('USD = "1"', 'USD = "99999999999999999999999999999999999"', "fx_rates.USD"),
+        ('max_order_notional = "5000000"', 'max_order_notional = "1e20"', "accounts[0].max_order_notional"),
+        ('per_seconds = "1"', 'per_seconds = "864000"', "firm.session_throttle.per_seconds"),
+    ],
+)
+def test_values_the_controls_cannot_compute_with_are_refused_at_load(
+    tmp_path: Path, old: str, new: str, field: str
+) -> None:
+    """Accepted, a 35-digit FX rate or a ten-day throttle window made every order fail its
+    checks (CHECK_FAILED); refused, the risk officer learns which line to fix."""
+    _, error = refused(tmp_path, edit(old, new))
+    assert [issue.field for issue in error.issues] == [field]
+    assert error.issues[0].line == line_number(edit(old, new), new)

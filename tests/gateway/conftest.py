@@ -34,6 +34,17 @@ from risk_controls.venue import ReportSink, RestoredOrder, RoutedOrder
 
 ROOT = Path(__file__).resolve().parents[2]
 POLICY = ROOT / "policies" / "default.toml"
+XVENUE_SESSION = """
+[SESSION]
+ConnectionType=initiator
+TargetCompID=XVENUE
+SocketConnectHost=127.0.0.1
+SocketConnectPort=1
+Username=gw
+CredentialRef=xvenue-fix
+"""
+"""A FIX venue session for the sample config: nothing listens on port 1, so it never logs
+on; its password is GATEWAY_SECRET_XVENUE_FIX."""
 DESK = OrderOrigin(Channel.FIX, "DESK1", "jsmith")
 
 

@@ -14,20 +14,9 @@ from gateway.app import build_gateway
 from gateway.server import _fix_venues, _LateJournal
 from gateway.settings import Settings
 from risk_controls import events as ev
-from tests.gateway.conftest import POLICY, ROOT, order
+from tests.gateway.conftest import POLICY, ROOT, XVENUE_SESSION, order
 
-CONFIG = (
-    (ROOT / "deploy" / "fix" / "gateway.cfg").read_text()
-    + """
-[SESSION]
-ConnectionType=initiator
-TargetCompID=XVENUE
-SocketConnectHost=127.0.0.1
-SocketConnectPort=1
-Username=gw
-CredentialRef=xvenue-fix
-"""
-)
+CONFIG = (ROOT / "deploy" / "fix" / "gateway.cfg").read_text() + XVENUE_SESSION
 
 
 @pytest.fixture

@@ -11,17 +11,7 @@ import time
 import urllib.request
 from pathlib import Path
 
-from tests.gateway.conftest import POLICY, ROOT
-
-VENUE_SESSION = """
-[SESSION]
-ConnectionType=initiator
-TargetCompID=XVENUE
-SocketConnectHost=127.0.0.1
-SocketConnectPort=1
-Username=gw
-CredentialRef=xvenue-fix
-"""
+from tests.gateway.conftest import POLICY, ROOT, XVENUE_SESSION
 
 
 def _free_port() -> int:
@@ -51,7 +41,7 @@ def test_serve_opens_rest_and_fix_and_stops_cleanly_on_sigterm(tmp_path: Path) -
         (ROOT / "deploy" / "fix" / "gateway.cfg")
         .read_text()
         .replace("SocketAcceptPort=9878", f"SocketAcceptPort={fix_port}")
-        + VENUE_SESSION
+        + XVENUE_SESSION
     )
     env = {k: v for k, v in os.environ.items() if not k.startswith("GATEWAY_")}
     env.update(

@@ -3,14 +3,13 @@ exposure per account and firm, counting open orders, valued at the reference pri
 
 from __future__ import annotations
 
-from decimal import Decimal
 from typing import Any
 
 import pytest
 
 from risk_controls.checks import credit, exposure
 from risk_controls.domain import DenyCode, Side
-from tests.risk_controls.builders import D, Harness, minimal_policy, order, replace_request
+from tests.risk_controls.builders import D, Harness, accept, minimal_policy, order, replace_request
 
 QUIET: dict[str, Any] = {
     "throttle": {"max_messages": 1000, "per_seconds": "1"},
@@ -35,23 +34,6 @@ def harness(firm: dict[str, Any] | None = None, **accounts: dict[str, Any]) -> H
     h.book.set_reference_price("AAPL", D("200.00"))
     h.book.set_reference_price("KO", D("50.00"))
     return h
-
-
-def accept(
-    h: Harness,
-    symbol: str,
-    side: Side,
-    quantity: str | int | Decimal,
-    price: str | Decimal | None,
-    *,
-    account: str = "A1",
-    locate: str | None = None,
-) -> str:
-    outcome = h.submit(order(symbol, side, quantity, price, account=account, locate=locate))
-    assert outcome.denial is None, outcome.denial
-    assert outcome.order_id is not None
-    h.clock.advance(0.01)
-    return outcome.order_id
 
 
 # ---- 10. credit (A1: 250000 a day; firm 1000000) ----------------------------------

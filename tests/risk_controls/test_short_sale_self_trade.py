@@ -3,7 +3,6 @@ across accounts of one beneficial owner, with the actions it asks the pipeline t
 
 from __future__ import annotations
 
-from decimal import Decimal
 from typing import Any
 
 import pytest
@@ -11,7 +10,7 @@ import pytest
 from risk_controls.checks import self_trade, short_sale
 from risk_controls.checks.context import SelfTradeAction
 from risk_controls.domain import DenyCode, OrderStatus, OrdType, Side
-from tests.risk_controls.builders import D, Harness, minimal_policy, order, replace_request
+from tests.risk_controls.builders import D, Harness, accept, minimal_policy, order, replace_request
 
 QUIET: dict[str, Any] = {"throttle": {"max_messages": 1000, "per_seconds": "1"}, "max_daily_orders": 1000}
 
@@ -28,23 +27,6 @@ def harness(**accounts: dict[str, Any]) -> Harness:
     )
     h.book.set_reference_price("AAPL", D("200.00"))
     return h
-
-
-def accept(
-    h: Harness,
-    symbol: str,
-    side: Side,
-    quantity: str | int | Decimal,
-    price: str | Decimal | None,
-    *,
-    account: str = "A1",
-    locate: str | None = None,
-) -> str:
-    outcome = h.submit(order(symbol, side, quantity, price, account=account, locate=locate))
-    assert outcome.denial is None, outcome.denial
-    assert outcome.order_id is not None
-    h.clock.advance(0.01)
-    return outcome.order_id
 
 
 def long(h: Harness, quantity: int, account: str = "A1") -> None:

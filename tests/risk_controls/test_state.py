@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 from datetime import timedelta
-from decimal import Decimal
 
 from risk_controls.domain import ExecType, ExecutionReport, OrderStatus, Side
 from tests.risk_controls.builders import D, Harness, minimal_policy, order, replace_request
+from tests.risk_controls.builders import accept as accepted
 
 WIDE = minimal_policy(
     firm={"trading_hours": {"start": "00:00:00", "end": "23:59:59.999999", "weekdays": list(range(7))}},
@@ -18,23 +18,6 @@ def harness() -> Harness:
     h = Harness(policy=WIDE)
     h.book.set_reference_price("AAPL", D("200.00"))
     return h
-
-
-def accepted(
-    h: Harness,
-    symbol: str,
-    side: Side,
-    quantity: str | int | Decimal,
-    price: str | Decimal | None,
-    *,
-    account: str = "A1",
-    locate: str | None = None,
-) -> str:
-    outcome = h.submit(order(symbol, side, quantity, price, account=account, locate=locate))
-    assert outcome.denial is None, outcome.denial
-    assert outcome.order_id is not None
-    h.clock.advance(0.01)
-    return outcome.order_id
 
 
 def test_acceptance_reserves_quantity_times_price_base() -> None:

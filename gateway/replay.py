@@ -240,7 +240,9 @@ def _bump_sequence(state: RiskState, order_id: str) -> None:
 
 
 def snapshot(state: RiskState, kill_switch: KillSwitch) -> dict[str, Any]:
-    """A comparable picture of everything a restart must restore."""
+    """A comparable picture of everything a restart must restore. Books and position lines
+    that hold nothing are left out: the controls create them on first look, so a restart
+    need not (a zero position is no position)."""
     return {
         "orders": {
             oid: (
@@ -266,9 +268,15 @@ def snapshot(state: RiskState, kill_switch: KillSwitch) -> dict[str, Any]:
                 "positions": {
                     s: (str(e.position), str(e.open_buy), str(e.open_sell))
                     for s, e in sorted(book.symbols.items())
+                    if e.position or e.open_buy or e.open_sell
                 },
             }
             for name, book in sorted(state.accounts.items())
+            if book.executed_notional
+            or book.open_notional
+            or book.gross_exposure
+            or book.orders_today
+            or any(e.position or e.open_buy or e.open_sell for e in book.symbols.values())
         },
         "firm": (
             str(state.firm_executed_notional),

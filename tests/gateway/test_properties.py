@@ -1,5 +1,6 @@
 """Property: under random orders, fills, cancels and replaces, no denied order ever
-reaches a venue, and credit and exposure never exceed their limits."""
+reaches a venue, credit and exposure never exceed their limits, and the state rebuilt
+from the audit log (as on a restart) is the live state."""
 
 from __future__ import annotations
 
@@ -14,8 +15,10 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from audit.memory import MemoryAuditLog
+from gateway.replay import replay, snapshot
 from risk_controls.domain import CancelRequest, ReplaceRequest, Side
 from risk_controls.domain.clock import ManualClock
+from risk_controls.kill_switch import KillMode, KillScope
 from tests.gateway.conftest import DESK, make_gateway, order
 
 SYMBOLS = {
@@ -39,12 +42,21 @@ cancel = st.tuples(st.just("cancel"), st.integers(min_value=0, max_value=50))
 amend = st.tuples(
     st.just("replace"), st.integers(min_value=0, max_value=50), st.integers(min_value=1, max_value=60000)
 )
-step = st.one_of(new_order, new_order, cancel, amend)
+kill = st.tuples(
+    st.just("kill"),
+    st.sampled_from(
+        [(KillScope.ACCOUNT, a) for a in ACCOUNTS] + [(KillScope.INSTRUMENT, s) for s in SYMBOLS]
+    ),
+    st.sampled_from([KillMode.HALT, KillMode.REDUCING]),
+    st.booleans(),  # engage (or release, when engaged)
+)
+step = st.one_of(new_order, new_order, cancel, amend, kill)
 
 NewStep = tuple[Literal["new"], str, str, Side, int, int, bool]
 CancelStep = tuple[Literal["cancel"], int]
 AmendStep = tuple[Literal["replace"], int, int]
-Step = NewStep | CancelStep | AmendStep
+KillStep = tuple[Literal["kill"], tuple[KillScope, str], KillMode, bool]
+Step = NewStep | CancelStep | AmendStep | KillStep
 
 
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -100,12 +112,21 @@ def test_no_denied_order_reaches_a_venue_and_limits_hold(steps: list[Step]) -> N
                     )
                     if amended.accepted:
                         sent.append((account, f"r{index}"))
+                elif item[0] == "kill":
+                    (scope, target), mode, engage = item[1], item[2], item[3]
+                    if (scope, target) in pipeline.kill_switch.entries and not engage:
+                        await gateway.kill.release(scope, target, "property", "ro1", approved_by="ro2")
+                    elif engage:
+                        await gateway.kill.engage(scope, target, "property", "ro1", mode)
                 await asyncio.sleep(0)
                 _assert_limits(pipeline, policy)
 
         asyncio.run(run())
         assert spy.violations == []
         assert not denied_ids & {r.order_id for r in spy.received}
+        # the audit log is the source of truth: what a restart rebuilds from it is the live state
+        rebuilt = replay(gateway.audit.read())
+        assert snapshot(rebuilt.state, rebuilt.kill_switch) == snapshot(pipeline.state, pipeline.kill_switch)
 
 
 def _assert_limits(pipeline, policy) -> None:  # type: ignore[no-untyped-def]

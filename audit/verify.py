@@ -15,7 +15,10 @@ names its sequence number and kind:
 - ``inconsistent_checkpoint``: a checkpoint's tree size, head hash, log id or
   Merkle root disagrees with the records before it;
 - ``malformed``: (``deep`` mode) the stored bytes are not the canonical form
-  of the record they claim to be.
+  of the record they claim to be;
+- ``column_mismatch``: (stores) the ``ts``, ``event_type`` or ``retention``
+  column kept for queries differs from the hashed record (see
+  :mod:`audit.columns`).
 
 :func:`verify_store` runs it over a store: the whole log, a range, or from a
 signed checkpoint.
@@ -65,6 +68,7 @@ class FaultKind(StrEnum):
     BAD_SIGNATURE = "bad_signature"
     INCONSISTENT_CHECKPOINT = "inconsistent_checkpoint"
     MALFORMED = "malformed"
+    COLUMN_MISMATCH = "column_mismatch"
 
 
 @dataclass(frozen=True, slots=True)

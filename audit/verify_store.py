@@ -9,6 +9,7 @@ from typing import Any, Literal
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
 from audit.checkpoint import CHECKPOINT_EVENT, Checkpoint, signature_valid
+from audit.columns import first_mismatch, mismatch_query
 from audit.merkle import ProofError
 from audit.record import GENESIS_HASH
 from audit.sql_store import SqlAuditLog
@@ -56,6 +57,11 @@ def verify_store(
             if row is None:
                 return _failed(start_seq, Fault(start_seq, FaultKind.GAP, "no such record"))
             prev = bytes(row[0]).hex()
+        # the query columns first (one scan in the database): the chain is then verified up
+        # to the first record whose columns lie, and that record is the fault
+        column_fault = first_mismatch(reader.all(mismatch_query(store.dialect), start_seq, end))
+        if column_fault is not None:
+            end = column_fault.seq - 1
         verifier = ChainVerifier(
             start_seq,
             prev,
@@ -70,6 +76,9 @@ def verify_store(
     result = verifier.result()
     if result.ok and result.last_seq < end:
         verifier.fault = Fault(result.last_seq + 1, FaultKind.GAP, f"records missing up to {end}")
+        result = verifier.result()
+    if result.ok and column_fault is not None:
+        verifier.fault = column_fault
         result = verifier.result()
     return result
 

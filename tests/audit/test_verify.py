@@ -209,3 +209,40 @@ def _column(target: StoreTarget, seq: int, column: str) -> bytes:
     finally:
         engine.dispose()
     return bytes(value)
+
+
+@pytest.mark.parametrize(
+    ("column", "value"),
+    [
+        ("ts", "2020-01-01T00:00:00.000000Z"),  # out of the day a report selects
+        ("event_type", "audit.checkpoint"),  # hides a record from, or plants one in, a query by type
+        ("retention", "10y"),  # a record kept under another retention class than it says
+    ],
+)
+def test_a_query_column_that_disagrees_with_the_hashed_record_is_named(
+    target: StoreTarget, column: str, value: str
+) -> None:
+    """Only the body is hashed; the columns kept beside it for queries must say the same."""
+    store = filled(target, records=300)
+    tamper(target, f"UPDATE audit_log SET {column} = :v WHERE seq = 123", {"v": value})
+
+    for merkle in MODES:
+        result = verify_store(store, keys=KEYS, merkle=merkle)  # type: ignore[arg-type]
+        assert result.fault is not None, merkle
+        assert (result.fault.seq, result.fault.kind) == (123, FaultKind.COLUMN_MISMATCH)
+        assert result.last_seq == 122
+    ranged = verify_store(store, 100, 200, keys=KEYS)
+    assert ranged.fault is not None and ranged.fault.seq == 123
+    assert verify_store(store, 124, keys=KEYS).ok  # a range after it holds together
+
+
+def test_a_retention_column_cleared_on_a_record_that_has_one_is_named(target: StoreTarget) -> None:
+    store = target.open()
+    for n in range(20):
+        store.append("order.accepted", {"n": n}, retention="10y" if n == 9 else None)
+    store.flush(10)
+    tamper(target, "UPDATE audit_log SET retention = NULL WHERE seq = 10")
+
+    result = verify_store(store)
+    assert result.fault is not None
+    assert (result.fault.seq, result.fault.kind) == (10, FaultKind.COLUMN_MISMATCH)

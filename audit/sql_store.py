@@ -139,8 +139,8 @@ class SqlAuditLog:
         self._doubts: list[Doubt] = []  # failed in doubt, settled at the next connect
         self._read_only = read_only
         self.commits = 0
-        self._latencies: deque[float] = deque(maxlen=_LATENCY_WINDOW)
         """Transactions committed by the writer: records per commit is the group-commit factor."""
+        self._latencies: deque[float] = deque(maxlen=_LATENCY_WINDOW)  # see append_latency_p99
         self._kick_scheduled = False  # a wakeup waits for the end of an event-loop turn
         self._connect()  # fail loudly at start-up when the store is unreachable
         self._writer = threading.Thread(target=self._run, name="audit-writer", daemon=True)

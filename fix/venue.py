@@ -123,7 +123,6 @@ class FixVenue:
         """Fills, corrections and status answers refused as impossible (see _check_fill and
         _reconcile): trades the venue may believe done that are not booked until a sane
         status answer at a later logon reconciles them."""
-        """Fills booked from the venue's status at logon because their reports were missed."""
         passwords = {settings.session_id: password} if password else None
         self.initiator = FixInitiator(
             [settings], self, store=store, journal=journal, clock=clock, passwords=passwords

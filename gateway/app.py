@@ -64,7 +64,7 @@ class Gateway:
     replayed: Replayed
     secrets: SecretsProvider | None = None
     fix_engines: list[FixSessions] = field(default_factory=list)
-    """The FIX engines started beside the pipeline, for /metrics (filled in by ``serve``)."""
+    """The FIX engines started beside the pipeline, for /metrics (added as each one starts)."""
 
     def checkpoint_keys(self) -> dict[str, Ed25519PublicKey]:
         """The public key(s) that sign this gateway's audit checkpoints, by key id."""

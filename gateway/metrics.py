@@ -201,8 +201,9 @@ def _fix_sessions(gateway: Gateway) -> Iterator[Metric]:
 
 
 def _venue_reconciliation(gateway: Gateway) -> Iterator[Metric]:
-    """What venues reconciled at logon: fills whose reports were missed, and orders the venue
-    shows less filled than booked (a missed bust: someone has to reconcile those by hand)."""
+    """What FIX venues reconciled at logon (fills whose reports were missed; orders shown less
+    filled than booked, a missed bust someone has to reconcile by hand) and what they sent
+    that was refused as impossible."""
     fills = CounterMetricFamily(
         "gateway_venue_reconciled_fills",
         "Fills booked from a venue's order status at logon because their reports were missed",

@@ -13,6 +13,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Iterator
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -30,10 +31,10 @@ from fix.spec import dictionary
 from gateway.app import Gateway, build_gateway
 from gateway.fix_entry import FixOrderEntry
 from gateway.settings import Settings
+from risk_controls.domain.clock import ManualClock
 from tests.fix.fakes import RecordingSender
 
 ROOT = Path(__file__).resolve().parents[2]
-DESK = SessionID("FIX.4.4", "GATEWAY", "DESK1")
 
 ODD_DECIMALS = ["0", "-5", "1.5", "0." + "0" * 29 + "1", "9" * 40, "1" + "0" * 27, "00012", "228.5000000001"]
 GOOD: dict[int, list[str]] = {
@@ -121,15 +122,18 @@ class CheckingSender(RecordingSender):
 class Desk:
     """The real pipeline behind the FIX adapter, on one event loop kept for every example."""
 
-    def __init__(self, gateway: Gateway) -> None:
+    def __init__(self, gateway: Gateway, version: str, clock: ManualClock) -> None:
         self.loop = asyncio.new_event_loop()
         self.sender = CheckingSender()
+        self.session_id, self.clock = SessionID(version, "GATEWAY", "DESK1"), clock
         session = SessionSettings(
-            DESK, origin_session="DESK1", allowed_accounts=frozenset({"ACC-APPLE-TSY", "ACC-HOUSE"})
+            self.session_id,
+            origin_session="DESK1",
+            allowed_accounts=frozenset({"ACC-APPLE-TSY", "ACC-HOUSE"}),
         )
         self.adapter = FixOrderEntry(gateway.pipeline, [session], working_orders=gateway.pipeline)
         self.adapter.attach(self.sender)
-        self.dictionary = dictionary(DESK.begin_string)
+        self.dictionary = dictionary(version)
         self.made = 0
 
     def message(self, msg_type: bytes, fields: list[Field]) -> FixMessage:
@@ -139,7 +143,8 @@ class Desk:
         header: list[Field] = [(35, msg_type), (49, b"DESK1"), (56, b"GATEWAY"), (34, b"2")]
         header += [f for f in fields if f[0] == 50]
         body = [(tag, self._cl_ord_id(value)) for tag, value in fields if tag != 50]
-        return parse(encode(b"FIX.4.4", [*header, (52, b"20261123-10:00:00"), *body]))
+        begin = self.session_id.begin_string.encode()
+        return parse(encode(begin, [*header, (52, b"20261123-10:00:00"), *body]))
 
     def _cl_ord_id(self, value: bytes) -> bytes:
         if value == b"NEW":
@@ -150,10 +155,12 @@ class Desk:
     def handle(self, message: FixMessage) -> str:
         """What the session would do with the application's answer."""
 
+        self.clock.advance(0.01)  # messages 10 ms apart: under the throttles
+
         async def run() -> str:
             try:
                 self.dictionary.validate(message)  # as the session does before the application
-                self.adapter.from_app(DESK, message)
+                self.adapter.from_app(self.session_id, message)
             except FieldError as exc:
                 assert exc.tag is not None or exc.reason is not None
                 return "session reject"
@@ -165,14 +172,16 @@ class Desk:
         return self.loop.run_until_complete(run())
 
 
-@pytest.fixture(scope="module")
-def desk(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Desk]:
+@pytest.fixture(scope="module", params=["FIX.4.4", "FIX.4.2"])
+def desk(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Desk]:
     data = tmp_path_factory.mktemp("entry-fuzz")
+    clock = ManualClock(datetime(2026, 11, 23, 15, 0, tzinfo=UTC))  # a Monday, markets open
     gateway = build_gateway(
         Settings(data_dir=data, policy_path=ROOT / "policies" / "default.toml", fix_config=None),
         audit=MemoryAuditLog(),
+        clock=clock,
     )
-    made = Desk(gateway)
+    made = Desk(gateway, request.param, clock)
     yield made
     made.loop.close()
     gateway.close()

@@ -70,6 +70,13 @@ class _Routed:
         self.amendments += 1
         return f"{self.order_id}.{self.amendments}{self.tag}"
 
+    def most_quantity(self) -> Decimal:
+        """The most the venue can fill: with a replace in flight, either version may be the
+        one working there."""
+        before = self.before_replace
+        quantity = self.order.quantity
+        return quantity if before is None else max(quantity, before.quantity)
+
 
 @dataclass(frozen=True, slots=True)
 class StatusPacing:
@@ -313,7 +320,7 @@ class FixVenue:
             problem = MissingTag(t.LAST_QTY)
         elif px is None:
             problem = MissingTag(t.LAST_PX)
-        elif qty <= 0 or (entry is not None and qty > entry.order.quantity):
+        elif qty <= 0 or (entry is not None and qty > entry.most_quantity()):
             problem = ValueIncorrect(t.LAST_QTY, f"LastQty (32) {qty} is not a fill of this order")
         elif not 0 < px < _MAX_FILL_PRICE:
             problem = ValueIncorrect(t.LAST_PX, f"LastPx (31) {px} is not a price")
@@ -363,7 +370,7 @@ class FixVenue:
         status = message.get(t.ORD_STATUS)
         now = self._clock.now()
         cum = message.get_decimal(t.CUM_QTY) or ZERO
-        if not 0 <= cum <= entry.order.quantity:
+        if not 0 <= cum <= entry.most_quantity():
             self._refuse(message, ValueIncorrect(t.CUM_QTY, f"CumQty (14) {cum} is not a fill of this order"))
         missed = cum - entry.cum_qty
         reports: list[ExecutionReport] = []

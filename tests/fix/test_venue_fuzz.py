@@ -15,6 +15,7 @@ import asyncio
 import logging
 from collections.abc import Iterator
 from datetime import UTC, datetime
+from decimal import Decimal
 
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -31,8 +32,9 @@ from fix.spec import dictionary
 from fix.venue import FixVenue
 from gateway.app import Gateway, build_gateway
 from gateway.settings import Settings
+from risk_controls.domain import ReplaceRequest
 from risk_controls.domain.clock import ManualClock
-from tests.gateway.conftest import POLICY, order
+from tests.gateway.conftest import DESK, POLICY, order
 
 ODD_QTY = ["0", "-5", "9" * 30, "0.0000001", ""]
 ODD_PX = ["0", "-1", "9" * 30, ""]
@@ -183,3 +185,29 @@ def test_an_impossible_fill_is_refused_at_the_session_and_nothing_is_booked(exch
     assert exchange.venue.refused_reports == before + 4
     assert exchange.deliver({**fill, 32: "1", 39: "1", 151: "99"}) == "delivered"  # a real one still books
     assert working.cum_qty == 1
+
+
+def test_a_fill_of_the_old_version_while_a_smaller_replace_is_in_flight_is_booked(
+    exchange: Exchange,
+) -> None:
+    """The venue may fill the version it still has: with a replace down to 50 in flight, a
+    fill of 90 on the order of 100+ is a real trade, not an impossible one."""
+    order_id = exchange.route()
+    pipeline = exchange.gateway.pipeline
+    working = pipeline.state.orders[order_id]
+    request = ReplaceRequest(
+        f"{working.order.cl_ord_id}-R",
+        working.order.cl_ord_id,
+        working.order.account,
+        DESK,
+        Decimal(50),
+        working.order.limit_price,
+    )
+    assert exchange.loop.run_until_complete(pipeline.replace(request)).accepted
+    before = exchange.venue.refused_reports
+    fill = {11: "ORDER", 37: "V7", 17: "R1", 150: "F", 39: "1", 55: "AAPL", 54: "1", 151: "10", 14: "90"}
+    if exchange.version == "FIX.4.2":
+        fill |= {20: "0", 150: "1"}
+    assert exchange.deliver({**fill, 6: "228.50", 31: "228.50", 32: "90"}) == "delivered"
+    assert exchange.venue.refused_reports == before
+    assert pipeline.state.orders[order_id].cum_qty == 90

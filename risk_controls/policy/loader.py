@@ -18,7 +18,7 @@ from typing import Any
 from pydantic import ValidationError
 
 from risk_controls.policy.locate import line_of
-from risk_controls.policy.schema import Policy
+from risk_controls.policy.schema import FirmPolicy, Policy
 
 
 @dataclass(frozen=True, slots=True)
@@ -149,7 +149,7 @@ def _missing_base_rate(data: dict[str, Any]) -> Iterator[tuple[tuple[str | int, 
     rates = data.get("fx_rates", {})
     if not isinstance(firm, dict) or not isinstance(rates, dict):
         return
-    base = firm.get("base_currency", "USD")
+    base = firm.get("base_currency", FirmPolicy.model_fields["base_currency"].default)
     if isinstance(base, str) and base not in rates:
         if "base_currency" in firm:
             path: tuple[str, ...] = ("firm", "base_currency")

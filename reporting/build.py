@@ -27,7 +27,11 @@ from reporting.registry import REPORTS
 from reporting.scan import Scan, ScanResult
 from reporting.stamps import cover_stamps, footer
 
-GENERATOR = "compliance-gateway reporting 1"
+GENERATOR = "compliance-gateway reporting 2"
+"""Named in every manifest. A new number whenever the same records would render to other
+bytes, so that verification can rebuild an older report the way it was built."""
+GENERATORS = frozenset({"compliance-gateway reporting 1", GENERATOR})
+"""Every generator verification can rebuild for. 1: CSV cells unguarded against formulas."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -41,6 +45,8 @@ class BuildSpec:
     paper: str = "A4"
     checkpoint_keys: Mapping[str, Ed25519PublicKey] | None = None
     """Trusted checkpoint keys by key id: the chain check then verifies signatures too."""
+    generator: str = GENERATOR
+    """How to render (one of :data:`GENERATORS`): a manifest's, when verifying."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -68,6 +74,9 @@ def file_name(name: str, period: Period, fmt: str, paper: str) -> str:
 
 def build(log: AuditLog, spec: BuildSpec, out_dir: Path) -> BuildResult:
     """Write the requested files into ``out_dir`` (atomically renamed into place)."""
+    if spec.generator not in GENERATORS:
+        raise ValueError(f"cannot render as {spec.generator!r}: this build knows {sorted(GENERATORS)}")
+    guard = spec.generator != "compliance-gateway reporting 1"
     out_dir.mkdir(parents=True, exist_ok=True)
     scan = Scan(spec.audit_range)
     cp = checkpoints.load(log, spec.checkpoint_seq) if spec.checkpoint_seq else None
@@ -80,7 +89,9 @@ def build(log: AuditLog, spec: BuildSpec, out_dir: Path) -> BuildResult:
         wants_csv = (name, "csv") in spec.jobs
         final = out_dir / file_name(name, spec.period, "csv", spec.paper)
         cls = REPORTS[name]
-        sinks[name] = CsvSink(_partial(final), cls.csv_header) if wants_csv else NullSink()
+        sinks[name] = (
+            CsvSink(_partial(final), cls.csv_header, guard_formulas=guard) if wants_csv else NullSink()
+        )
         projections[name] = cls(ctx, sinks[name])
     try:
         result = scan.run(log, spec.checkpoint_keys)

@@ -3,11 +3,17 @@
 Rows are written as they are produced (never held in memory). Cells are text:
 decimals in plain notation, times as the ISO 8601 UTC strings the log holds,
 booleans as ``Y``/``N`` and missing values as empty cells.
+
+Text a spreadsheet would run as a formula (a client order id or free text such
+as ``=HYPERLINK(...)``, sent by a desk) gets an apostrophe in front, so the
+compliance officer who opens the file sees text and runs nothing (CWE-1236).
+Signed numbers stay as they are. The audit log keeps the value as sent.
 """
 
 from __future__ import annotations
 
 import csv
+import re
 from collections.abc import Sequence
 from decimal import Decimal
 from pathlib import Path
@@ -36,6 +42,18 @@ def decimal_text(value: Decimal) -> str:
     return format(value.normalize(), "f")
 
 
+_FORMULA_LEADS = frozenset("=+-@\t\r")
+_FORMULA_IN_LINE = re.compile(r"(?:^|,)[=+\-@\t\r]")
+_SIGNED_NUMBER = re.compile(r"-?[0-9]+(?:\.[0-9]+)?\Z")
+
+
+def guard_formula(text: str) -> str:
+    """``text``, with an apostrophe in front if a spreadsheet would take it for a formula."""
+    if text[:1] in _FORMULA_LEADS and not _SIGNED_NUMBER.match(text):
+        return "'" + text
+    return text
+
+
 def cell(value: object) -> str:
     if value.__class__ is str:
         return value
@@ -49,27 +67,39 @@ def cell(value: object) -> str:
 
 
 class CsvSink:
-    """Writes a header and rows to ``path`` with csv.writer; counts the rows it wrote."""
+    """Writes a header and rows to ``path`` with csv.writer; counts the rows it wrote.
+
+    ``guard_formulas`` is off only to rebuild, byte for byte, a report made before the
+    guard existed (see :data:`reporting.build.GENERATOR`)."""
 
     enabled = True
 
-    def __init__(self, path: Path, header: Sequence[str]) -> None:
+    def __init__(self, path: Path, header: Sequence[str], guard_formulas: bool = True) -> None:
         self.path = path
         self.rows = 0
+        self._guard = guard_formulas
         self._handle = open(path, "w", encoding="utf-8", newline="", buffering=1 << 20)  # noqa: SIM115
         self._writer = csv.writer(self._handle, lineterminator="\r\n")
         self._writer.writerow(header)
 
     def write(self, row: Sequence[object]) -> None:
         """Any cells: decimals, booleans and None are rendered by :func:`cell`."""
-        self._writer.writerow([cell(v) for v in row])
+        cells = [cell(v) for v in row]
+        if self._guard:
+            cells = [guard_formula(c) for c in cells]
+        self._writer.writerow(cells)
         self.rows += 1
 
     def write_text(self, row: Sequence[str | None]) -> None:
         """Cells that are already text (None for empty). A row with no comma, quote or line
         break in any cell is joined directly: the bytes csv.writer would write, in a third
-        of the time; any other row goes through csv.writer for RFC 4180 quoting."""
-        line = ",".join(["" if v is None else v for v in row])
+        of the time; any other row goes through csv.writer for RFC 4180 quoting. Only a row
+        with a cell that starts like a formula pays for the per-cell guard."""
+        cells = ["" if v is None else v for v in row]
+        line = ",".join(cells)
+        if self._guard and _FORMULA_IN_LINE.search(line):
+            cells = [guard_formula(c) for c in cells]
+            line = ",".join(cells)
         if (
             len(row) > 1
             and line.count(",") == len(row) - 1
@@ -79,7 +109,7 @@ class CsvSink:
         ):
             self._handle.write(line + "\r\n")
         else:
-            self._writer.writerow(row)
+            self._writer.writerow(cells)
         self.rows += 1
 
     def close(self) -> None:

@@ -48,6 +48,7 @@ def generate_report(
     *,
     paper: str = "A4",
     checkpoint_keys: Mapping[str, Ed25519PublicKey] | None = None,
+    generator: str = GENERATOR,
 ) -> list[Path]:
     """Generate report ``name`` (or "all") for ``[period_start, period_end)``.
 
@@ -55,6 +56,8 @@ def generate_report(
     end date included. ``fmt`` is ``csv``, ``pdf`` or ``both``; ``paper`` is
     ``A4`` or ``LETTER``. ``checkpoint_keys`` (key id to public key, see
     audit.verify.keyring) makes the chain check verify checkpoint signatures.
+    ``generator`` renders as an earlier release did (one of reporting.build.GENERATORS),
+    to reproduce a report it made.
     Returns every file written: each report, then its ``.sig`` and ``.manifest.json``.
     """
     if paper.upper() not in ("A4", "LETTER"):
@@ -64,7 +67,7 @@ def generate_report(
     covering = find_covering(log, audit_range.last_seq) if audit_range.count else None
     spec = BuildSpec(
         tuple(jobs(name, fmt)), period, audit_range, covering.seq if covering else None,
-        paper.upper(), checkpoint_keys,
+        paper.upper(), checkpoint_keys, generator,
     )
     result = build(log, spec, Path(out_dir))
     proofs = proof_bundle(log, result)
@@ -101,7 +104,7 @@ def manifest_body(
     scan, rng = result.scan, result.scan.audit_range
     return {
         "manifest_version": MANIFEST_VERSION,
-        "generator": GENERATOR,
+        "generator": spec.generator,
         "report": built.name,
         "title": built.title,
         "format": built.fmt,

@@ -21,7 +21,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
 from audit.api import AuditLog
 from reporting.auditrange import AuditRange, anchor_of, record_at
-from reporting.build import BuildSpec, build
+from reporting.build import GENERATORS, BuildSpec, build
 from reporting.manifest import (
     manifest_path,
     manifest_signature_valid,
@@ -128,6 +128,11 @@ def _check_rebuild(
         f"checkpoint keys {', '.join(wanted)} supplied (the report was built with them)",
     ):
         return
+    generator = str(body.get("generator"))
+    if not result.check(
+        generator in GENERATORS, f"the report's generator ({generator!r}) is one this build can rebuild"
+    ):
+        return
     keys = {k: keys[k] for k in wanted} if wanted and keys is not None else None
     period = Period(_parse(body["period"]["start"]), _parse(body["period"]["end"]))
     first = rng["first_seq"]
@@ -138,6 +143,7 @@ def _check_rebuild(
         body["checkpoint"]["seq"] if body.get("checkpoint") else None,
         body.get("paper") or "A4",
         keys,
+        generator,
     )
     with tempfile.TemporaryDirectory(prefix="report-verify-") as tmp:
         rebuilt = build(log, spec, Path(tmp))

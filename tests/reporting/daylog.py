@@ -138,6 +138,7 @@ class DayLog:
         price: str | None,
         tif: TimeInForce = TimeInForce.DAY,
         strategy: str | None = None,
+        cl_ord_id: str | None = None,
     ) -> Order:
         self._seq += 1
         _, _, user, session = ACCOUNTS.get(account, ("", "", "jsmith", "DESK1"))
@@ -145,7 +146,7 @@ class DayLog:
             Channel.STRATEGY if strategy else Channel.FIX, session, user, strategy
         )
         order = NewOrder(
-            cl_ord_id=f"C{self._seq:05d}",
+            cl_ord_id=cl_ord_id or f"C{self._seq:05d}",
             account=account,
             symbol=symbol,
             side=side,

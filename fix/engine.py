@@ -34,14 +34,15 @@ log = logging.getLogger(__name__)
 
 @dataclass(frozen=True, slots=True)
 class SessionStatus:
-    """One configured session as an operator watches it: is it up, and where are its
-    sequence numbers (a counterparty's support desk asks for both)."""
+    """One configured session as an operator watches it: is it up, should it be (inside its
+    schedule), and where are its sequence numbers (a counterparty's support desk asks)."""
 
     session: str
     role: str
     logged_on: bool
     next_sender_seq: int
     next_target_seq: int
+    in_schedule: bool
 
 
 class Engine:
@@ -110,6 +111,7 @@ class Engine:
 
     def status(self) -> list[SessionStatus]:
         """Every configured session, logged on or not (read at scrape time, off the order path)."""
+        now = self.clock.now()
         return [
             SessionStatus(
                 session.id_text,
@@ -117,6 +119,7 @@ class Engine:
                 session.logged_on,
                 session.store.next_sender_seq,
                 session.store.next_target_seq,
+                session.settings.schedule.is_active(now),
             )
             for session in self._sessions.values()
         ]

@@ -178,12 +178,18 @@ def _audit(gateway: Gateway) -> Iterator[Metric]:
 
 
 def _fix_sessions(gateway: Gateway) -> Iterator[Metric]:
-    """Each configured FIX session (acceptor and venue initiators): up or not, and its next
+    """Each configured FIX session (acceptor and venue initiators): up or not, inside its
+    schedule or not (a session down outside its hours is down on purpose), and its next
     sequence numbers, which a counterparty's support desk asks for when a session will not
     come back."""
     labels = ["session", "role"]
     logged_on = GaugeMetricFamily(
         "gateway_fix_session_logged_on", "1 while the FIX session is logged on", labels=labels
+    )
+    in_schedule = GaugeMetricFamily(
+        "gateway_fix_session_in_schedule",
+        "1 while the FIX session's schedule says it should be logged on",
+        labels=labels,
     )
     sender = GaugeMetricFamily(
         "gateway_fix_next_sender_seq", "Sequence number of the next message the gateway sends", labels=labels
@@ -195,9 +201,10 @@ def _fix_sessions(gateway: Gateway) -> Iterator[Metric]:
         for status in engine.status():
             key = [status.session, status.role]
             logged_on.add_metric(key, 1 if status.logged_on else 0)
+            in_schedule.add_metric(key, 1 if status.in_schedule else 0)
             sender.add_metric(key, status.next_sender_seq)
             target.add_metric(key, status.next_target_seq)
-    yield from (logged_on, sender, target)
+    yield from (logged_on, in_schedule, sender, target)
 
 
 def _venue_reconciliation(gateway: Gateway) -> Iterator[Metric]:

@@ -5,15 +5,18 @@ from __future__ import annotations
 import asyncio
 import threading
 from collections.abc import Callable
-from datetime import UTC, datetime
+from datetime import UTC, datetime, time
 
 import pytest
 
 from fix.acceptor import FixAcceptor
 from fix.codec import FixParser, encode
 from fix.ids import SessionID
+from fix.schedule import SessionSchedule
+from fix.session import deny_all
 from fix.store import MemoryStore, MemoryStoreFile
 from fix.values import format_utc_timestamp
+from risk_controls.domain.clock import ManualClock
 from tests.fix.wire_harness import RecordingApp, default_settings
 
 
@@ -157,3 +160,22 @@ def test_the_acceptor_serves_on_uvloop_too() -> None:
             await acceptor.stop()
 
     uvloop.run(scenario())
+
+
+def test_status_says_whether_each_session_should_be_up_now() -> None:
+    """What /metrics and the session-down alert read: a desk down on a Saturday is no alarm."""
+    weekdays = SessionSchedule(time(8, 0), time(17, 0), frozenset(range(5)), "America/New_York")
+    scheduled = default_settings(session_id=SessionID("FIX.4.4", "GW", "DAYDESK"), schedule=weekdays)
+    clock = ManualClock(datetime(2026, 12, 8, 15, 0, tzinfo=UTC))  # Tuesday 10:00 in New York
+    sessions = [default_settings(), scheduled]
+    acceptor = FixAcceptor(sessions, RecordingApp(), authenticator=deny_all, clock=clock)
+
+    def in_schedule() -> dict[str, bool]:
+        return {s.session.split("->")[1]: s.in_schedule for s in acceptor.status()}
+
+    assert in_schedule() == {"DESK": True, "DAYDESK": True}
+    clock.set(datetime(2026, 12, 8, 23, 0, tzinfo=UTC))  # Tuesday 18:00 in New York
+    assert in_schedule() == {"DESK": True, "DAYDESK": False}
+    clock.set(datetime(2026, 12, 12, 15, 0, tzinfo=UTC))  # Saturday
+    assert in_schedule() == {"DESK": True, "DAYDESK": False}
+    assert not any(s.logged_on for s in acceptor.status())

@@ -124,7 +124,8 @@ def test_start_fix_serves_orders_into_the_pipeline(tmp_path: Path) -> None:
         ack = await asyncio.wait_for(desk.reports.get(), 5)
         assert (ack.get(150), ack.get(11)) == (b"0", b"W1")
         up = session_metrics(metrics)
-        assert up == {"logged_on": 1, "next_sender_seq": 3, "next_target_seq": 3}  # logon + order each way
+        assert up == {"logged_on": 1, "in_schedule": 1, "next_sender_seq": 3, "next_target_seq": 3}
+        # logon + order each way; the session is non-stop
         await client.stop()
         await asyncio.sleep(0.1)
         assert session_metrics(metrics)["logged_on"] == 0

@@ -467,6 +467,7 @@ class FixOrderEntry:
             )
             self._send(sid, MsgType.ORDER_MASS_CANCEL_REPORT, body)
             return
+        self._adopt_restored(sid, state)
         targets = [
             o
             for o in self.orders.working(sid)
@@ -643,6 +644,15 @@ class FixOrderEntry:
             if working.order.cl_ord_id == cl_ord_id:
                 return self._adopt(sid, working)
         return None
+
+    def _adopt_restored(self, sid: SessionID, state: _SessionState) -> None:
+        """Track every working order of the session entered before this process started, so a
+        request for all of them (mass cancel) reaches those too."""
+        if self._working_source is None:
+            return
+        for working in self._working_source.working_orders(session=state.settings.origin_name):
+            if self.orders.by_id(working.order_id) is None:
+                self._adopt(sid, working)
 
     def _adopt(self, sid: SessionID, known: WorkingOrder | OrderUpdate) -> TrackedOrder:
         """Track an order this adapter never saw entered (its New went out before a restart)."""

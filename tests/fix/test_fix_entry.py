@@ -309,6 +309,36 @@ def test_after_a_restart_the_sessions_restored_orders_answer_status_and_cancel()
     run(scenario)
 
 
+def test_after_a_restart_a_mass_cancel_reaches_the_orders_entered_before_it() -> None:
+    """A desk's "cancel all" after a gateway restart must cancel its orders that were working
+    before it, not only those entered since: the adapter of the new process never saw them."""
+
+    async def scenario() -> None:
+        before = Rig()
+        await before.order("C1")
+        await before.order("C2")
+        await before.order("Z1", sid=DESK2)
+        before.entry.listeners.clear()  # that process is gone
+        after = FixOrderEntry(
+            before.entry,
+            [settings(DESK), settings(DESK2), settings(DROP, drop_copy=True), settings(OLD)],
+            working_orders=before.entry,
+        )
+        sender = RecordingSender()
+        after.attach(sender)
+
+        after.from_app(DESK, before.msg("q", "11=M1|530=7|60=20261123-10:00:00"))
+        await after.drain()
+        [report] = sender.take(DESK)
+        assert (report.msg_type, report.get(531), report.get(533)) == (b"r", "7", "2")
+        assert sorted(c.orig_cl_ord_id for c in before.entry.cancels) == ["C1", "C2"]  # not Z1
+        before.entry.report("O2", ExecType.CANCELED)
+        [canceled] = sender.take(DESK)
+        assert (canceled.get(150), canceled.get(11), canceled.get(41)) == ("4", "M1", "C2")
+
+    run(scenario)
+
+
 def test_mass_cancel_cancels_the_sessions_working_orders() -> None:
     async def scenario() -> None:
         rig = Rig()

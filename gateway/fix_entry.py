@@ -24,8 +24,8 @@ import logging
 import threading
 import time
 from collections.abc import Coroutine, Iterable
-from dataclasses import dataclass
-from datetime import datetime
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
 from typing import Any, Protocol
@@ -97,6 +97,10 @@ class _SessionState:
     settings: SessionSettings
     context: EntryContext
     throttle: SlidingWindowThrottle | None
+    ids_today: set[str] = field(default_factory=set)
+    """ClOrdIDs of the orders accepted on the session in its trading day (see _ids_today)."""
+    ids_until: datetime = field(default_factory=lambda: datetime.min.replace(tzinfo=UTC))
+    """When that trading day ends."""
 
 
 class FixOrderEntry:
@@ -209,6 +213,10 @@ class FixOrderEntry:
         order = parsed.order
         if self._is_replay(message) and self.orders.by_cl(sid, order.cl_ord_id) is not None:
             return  # a resent order we already have (session test case 19)
+        if order.cl_ord_id in self._ids_today(state):  # done orders too: it would execute twice
+            text = f"{DenyCode.DUPLICATE_CL_ORD_ID.value} cl_ord_id={order.cl_ord_id}"
+            self._refuse_raw(sid, message, OrderRefused(DenyCode.DUPLICATE_CL_ORD_ID, text))
+            return
         key = (state.context.session, order.cl_ord_id)
         self._pending.setdefault(key, [])
         self._in_flight[key] = self._in_flight.get(key, 0) + 1
@@ -252,6 +260,7 @@ class FixOrderEntry:
                 acknowledged=True,
             )
         )
+        self._ids_today(self._sessions[sid]).add(order.cl_ord_id)
         self._report(sid, Report(tracked.view(), ExecType.NEW))
         for update in self._pending.pop(key, []):
             self._apply(tracked, update)
@@ -334,6 +343,7 @@ class FixOrderEntry:
     ) -> None:
         result = await self._amend(self._entry.replace(request))
         if result.accepted:
+            self._ids_today(self._sessions[sid]).add(request.cl_ord_id)
             if tracked is not None and tracked.pending_replace is not None:
                 view = tracked.view(request.cl_ord_id, tracked.cl_ord_id)
                 self._report(sid, Report(view, ExecType.PENDING_REPLACE, ord_status=b"E"))
@@ -633,6 +643,24 @@ class FixOrderEntry:
         return f"{self._exec_prefix}{self._exec_counter}"
 
     # ------------------------------------------------------------------ helpers
+
+    def _ids_today(self, state: _SessionState) -> set[str]:
+        """ClOrdIDs accepted on the session in its trading day: the period of its schedule, or
+        the UTC date for a non-stop session. FIX wants them unique for that day, and a desk
+        may start its numbering again the next, so the set starts empty with each day.
+        It lives in this process only: after a restart, the pipeline still refuses the id of
+        an order that is working."""
+        now = self._clock.now()
+        if now >= state.ids_until:
+            schedule = state.settings.schedule
+            if schedule.non_stop:
+                start = datetime(now.year, now.month, now.day, tzinfo=UTC)
+                bounds: tuple[datetime, datetime] | None = (start, start + timedelta(days=1))
+            else:
+                bounds = schedule.period(now)  # None outside hours: keep the day that ended
+            if bounds is not None:
+                state.ids_today, state.ids_until = set(), bounds[1]
+        return state.ids_today
 
     def _tracked(self, sid: SessionID, state: _SessionState, cl_ord_id: str) -> TrackedOrder | None:
         """The session's order by ClOrdID; one entered before this process started (restored

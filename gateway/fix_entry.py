@@ -325,6 +325,14 @@ class FixOrderEntry:
             self._cancel_reject_raw(sid, message, refused, replace=True)
             return
         tracked = self._tracked(sid, state, request.orig_cl_ord_id)
+        if request.cl_ord_id in self._ids_today(state):
+            if self._is_replay(message):
+                return  # a resent replace we already have
+            text = f"{DenyCode.DUPLICATE_CL_ORD_ID.value} cl_ord_id={request.cl_ord_id}"
+            duplicate = OrderRefused(DenyCode.DUPLICATE_CL_ORD_ID, text)
+            reason = 2 if sid.begin_string == "FIX.4.2" else 6  # 6: duplicate ClOrdID, from FIX 4.3
+            self._cancel_reject_raw(sid, message, duplicate, replace=True, tracked=tracked, reason=reason)
+            return
         if tracked is not None:
             symbol = message.get_str(t.SYMBOL)
             side = SIDES.get(message.get(t.SIDE) or b"")
@@ -404,6 +412,7 @@ class FixOrderEntry:
         *,
         replace: bool,
         tracked: TrackedOrder | None = None,
+        reason: int = 2,
     ) -> None:
         from fix.messages import ORD_STATUS_CODES
 
@@ -413,7 +422,7 @@ class FixOrderEntry:
             orig_cl_ord_id=message.require_str(t.ORIG_CL_ORD_ID),
             ord_status=ORD_STATUS_CODES[tracked.status] if tracked else b"8",
             response_to_replace=replace,
-            reason=2,
+            reason=reason,
             text=refused.text,
         )
         self._send(sid, MsgType.ORDER_CANCEL_REJECT, body)

@@ -355,6 +355,11 @@ def test_client_order_ids_are_unique_for_the_sessions_trading_day_only(
         clock.set(at(same_day))
         assert await send("D", f"11=C1|{order}") == "8"
         assert await send("D", f"11=C2|{order}") == "8"  # a replacement's id is taken too
+        adapter.from_app(DESK, rig.msg("G", f"11=C1|41=C2|{order}"))  # so is a replace's
+        await adapter.drain()
+        [refused] = sender.take(DESK)
+        assert (refused.msg_type, refused.get(102), refused.get(41)) == (b"9", "6", "C2")
+        assert "DUPLICATE_CL_ORD_ID" in (refused.get(58) or "")
         clock.set(at(next_day))
         assert await send("D", f"11=C1|{order}") == "0"
 

@@ -81,6 +81,20 @@ class Rig:
         )
 
 
+def restarted(before: Rig) -> tuple[FixOrderEntry, RecordingSender]:
+    """The adapter of a new process over the same pipeline: it never saw the orders entered
+    through ``before``, which the pipeline restored from the audit log."""
+    before.entry.listeners.clear()  # that process is gone
+    after = FixOrderEntry(
+        before.entry,
+        [settings(DESK), settings(DESK2), settings(DROP, drop_copy=True), settings(OLD)],
+        working_orders=before.entry,
+    )
+    sender = RecordingSender()
+    after.attach(sender)
+    return after, sender
+
+
 def run(test: Callable[[], Coroutine[Any, Any, None]]) -> None:
     asyncio.run(test())
 
@@ -373,15 +387,8 @@ def test_after_a_restart_the_sessions_restored_orders_answer_status_and_cancel()
     async def scenario() -> None:
         before = Rig()
         await before.order("C1")
-        before.entry.listeners.clear()  # that process is gone
         before.entry.report("O1", ExecType.PARTIAL_FILL, "40", "101.25")
-        after = FixOrderEntry(
-            before.entry,
-            [settings(DESK), settings(DESK2), settings(DROP, drop_copy=True), settings(OLD)],
-            working_orders=before.entry,
-        )
-        sender = RecordingSender()
-        after.attach(sender)
+        after, sender = restarted(before)
 
         after.from_app(DESK, before.msg("H", "11=C1|55=AAPL|54=1|790=R1"))
         await after.drain()
@@ -408,14 +415,7 @@ def test_after_a_restart_a_mass_cancel_reaches_the_orders_entered_before_it() ->
         await before.order("C1")
         await before.order("C2")
         await before.order("Z1", sid=DESK2)
-        before.entry.listeners.clear()  # that process is gone
-        after = FixOrderEntry(
-            before.entry,
-            [settings(DESK), settings(DESK2), settings(DROP, drop_copy=True), settings(OLD)],
-            working_orders=before.entry,
-        )
-        sender = RecordingSender()
-        after.attach(sender)
+        after, sender = restarted(before)
 
         after.from_app(DESK, before.msg("q", "11=M1|530=7|60=20261123-10:00:00"))
         await after.drain()

@@ -35,12 +35,6 @@ class SessionSchedule:
 
     def period_start(self, now: datetime) -> datetime | None:
         """Start (UTC) of the period ``now`` falls in, or None when outside every period."""
-        bounds = self.period(now)
-        return None if bounds is None else bounds[0]
-
-    def period(self, now: datetime) -> tuple[datetime, datetime] | None:
-        """Start and end (UTC) of the period ``now`` falls in, or None when outside every
-        period (and always for a non-stop schedule, which has no periods)."""
         if self.non_stop:
             return None
         zone = ZoneInfo(self.timezone)
@@ -52,7 +46,7 @@ class SessionSchedule:
                 continue
             start = datetime.combine(day, self.start, tzinfo=zone)
             if start <= local < start + length:
-                return start.astimezone(UTC), (start + length).astimezone(UTC)
+                return start.astimezone(UTC)
         return None
 
     def is_active(self, now: datetime) -> bool:

@@ -24,8 +24,8 @@ import logging
 import threading
 import time
 from collections.abc import Coroutine, Iterable
-from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from dataclasses import dataclass
+from datetime import datetime
 from decimal import Decimal
 from pathlib import Path
 from typing import Any, Protocol
@@ -97,10 +97,6 @@ class _SessionState:
     settings: SessionSettings
     context: EntryContext
     throttle: SlidingWindowThrottle | None
-    ids_today: set[str] = field(default_factory=set)
-    """ClOrdIDs of the orders accepted on the session in its trading day (see _ids_today)."""
-    ids_until: datetime = field(default_factory=lambda: datetime.min.replace(tzinfo=UTC))
-    """When that trading day ends."""
 
 
 class FixOrderEntry:
@@ -213,10 +209,6 @@ class FixOrderEntry:
         order = parsed.order
         if self._is_replay(message) and self.orders.by_cl(sid, order.cl_ord_id) is not None:
             return  # a resent order we already have (session test case 19)
-        if order.cl_ord_id in self._ids_today(state):  # done orders too: it would execute twice
-            text = f"{DenyCode.DUPLICATE_CL_ORD_ID.value} cl_ord_id={order.cl_ord_id}"
-            self._refuse_raw(sid, message, OrderRefused(DenyCode.DUPLICATE_CL_ORD_ID, text))
-            return
         key = (state.context.session, order.cl_ord_id)
         self._pending.setdefault(key, [])
         self._in_flight[key] = self._in_flight.get(key, 0) + 1
@@ -260,7 +252,6 @@ class FixOrderEntry:
                 acknowledged=True,
             )
         )
-        self._ids_today(self._sessions[sid]).add(order.cl_ord_id)
         self._report(sid, Report(tracked.view(), ExecType.NEW))
         for update in self._pending.pop(key, []):
             self._apply(tracked, update)
@@ -325,14 +316,6 @@ class FixOrderEntry:
             self._cancel_reject_raw(sid, message, refused, replace=True)
             return
         tracked = self._tracked(sid, state, request.orig_cl_ord_id)
-        if request.cl_ord_id in self._ids_today(state):
-            if self._is_replay(message):
-                return  # a resent replace we already have
-            text = f"{DenyCode.DUPLICATE_CL_ORD_ID.value} cl_ord_id={request.cl_ord_id}"
-            duplicate = OrderRefused(DenyCode.DUPLICATE_CL_ORD_ID, text)
-            reason = 2 if sid.begin_string == "FIX.4.2" else 6  # 6: duplicate ClOrdID, from FIX 4.3
-            self._cancel_reject_raw(sid, message, duplicate, replace=True, tracked=tracked, reason=reason)
-            return
         if tracked is not None:
             symbol = message.get_str(t.SYMBOL)
             side = SIDES.get(message.get(t.SIDE) or b"")
@@ -351,7 +334,6 @@ class FixOrderEntry:
     ) -> None:
         result = await self._amend(self._entry.replace(request))
         if result.accepted:
-            self._ids_today(self._sessions[sid]).add(request.cl_ord_id)
             if tracked is not None and tracked.pending_replace is not None:
                 view = tracked.view(request.cl_ord_id, tracked.cl_ord_id)
                 self._report(sid, Report(view, ExecType.PENDING_REPLACE, ord_status=b"E"))
@@ -412,7 +394,6 @@ class FixOrderEntry:
         *,
         replace: bool,
         tracked: TrackedOrder | None = None,
-        reason: int = 2,
     ) -> None:
         from fix.messages import ORD_STATUS_CODES
 
@@ -422,7 +403,7 @@ class FixOrderEntry:
             orig_cl_ord_id=message.require_str(t.ORIG_CL_ORD_ID),
             ord_status=ORD_STATUS_CODES[tracked.status] if tracked else b"8",
             response_to_replace=replace,
-            reason=reason,
+            reason=2,
             text=refused.text,
         )
         self._send(sid, MsgType.ORDER_CANCEL_REJECT, body)
@@ -652,24 +633,6 @@ class FixOrderEntry:
         return f"{self._exec_prefix}{self._exec_counter}"
 
     # ------------------------------------------------------------------ helpers
-
-    def _ids_today(self, state: _SessionState) -> set[str]:
-        """ClOrdIDs accepted on the session in its trading day: the period of its schedule, or
-        the UTC date for a non-stop session. FIX wants them unique for that day, and a desk
-        may start its numbering again the next, so the set starts empty with each day.
-        It lives in this process only: after a restart, the pipeline still refuses the id of
-        an order that is working."""
-        now = self._clock.now()
-        if now >= state.ids_until:
-            schedule = state.settings.schedule
-            if schedule.non_stop:
-                start = datetime(now.year, now.month, now.day, tzinfo=UTC)
-                bounds: tuple[datetime, datetime] | None = (start, start + timedelta(days=1))
-            else:
-                bounds = schedule.period(now)  # None outside hours: keep the day that ended
-            if bounds is not None:
-                state.ids_today, state.ids_until = set(), bounds[1]
-        return state.ids_today
 
     def _tracked(self, sid: SessionID, state: _SessionState, cl_ord_id: str) -> TrackedOrder | None:
         """The session's order by ClOrdID; one entered before this process started (restored

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Callable, Coroutine
-from datetime import UTC, datetime, time
 from decimal import Decimal
 from typing import Any
 
@@ -16,7 +15,6 @@ from fix.config import SessionSettings, Throttle
 from fix.errors import MissingTag
 from fix.ids import SessionID
 from fix.message import FixMessage
-from fix.schedule import SessionSchedule
 from gateway.fix_entry import FixOrderEntry
 from risk_controls.domain import (
     Capacity,
@@ -28,7 +26,6 @@ from risk_controls.domain import (
     OrderStatus,
     Side,
 )
-from risk_controls.domain.clock import ManualClock
 from risk_controls.domain.decisions import deny
 from risk_controls.entry import OrderUpdate
 from tests.fix.fakes import FakeEntry, RecordingSender
@@ -289,93 +286,6 @@ def test_replies_to_requests_that_named_no_symbol_or_account_are_still_well_form
         [refused] = rig.sender.take(DESK)
         assert (refused.get(150), refused.get(1), refused.get(55)) == ("8", None, "AAPL")
         assert "ACCOUNT_UNKNOWN" in (refused.get(58) or "")
-
-    run(scenario)
-
-
-def test_a_client_order_id_used_today_is_refused_even_once_its_order_is_done() -> None:
-    """ClOrdID is unique per session and day: a desk that sends a filled order's ClOrdID again
-    (its own restart lost track, say) is refused as a duplicate, not executed a second time.
-    A resend (PossDupFlag) of it stays silent, and a new ClOrdID is a new order."""
-
-    async def scenario() -> None:
-        rig = Rig()
-        await rig.order("C1")
-        rig.entry.report("O1", ExecType.FILL, "100", "101.25")
-        rig.sender.take()
-        await rig.order("C1")
-        [refused] = rig.sender.take(DESK)
-        assert (refused.get(150), refused.get(39), refused.get(103)) == ("8", "8", "6")
-        assert "DUPLICATE_CL_ORD_ID" in (refused.get(58) or "")
-        assert len(rig.entry.submitted) == 1  # the pipeline never saw it
-        await rig.order("C1", extra="|43=Y")
-        assert rig.sender.take(DESK) == []
-        await rig.order("C2", sid=DESK2)
-        await rig.order("C1", sid=DESK2)  # another session's ids are its own
-        assert [r.get(150) for r in rig.sender.take(DESK2)] == ["0", "0"]
-
-    run(scenario)
-
-
-@pytest.mark.parametrize(
-    ("schedule", "first", "same_day", "next_day"),
-    [
-        # non-stop: the UTC date
-        (SessionSchedule(non_stop=True), (12, 8, 10), (12, 8, 23), (12, 9, 0)),
-        # weekdays 08:00-17:00 in New York: the period, though it spans two UTC dates
-        (
-            SessionSchedule(time(8), time(17), frozenset(range(5)), "America/New_York"),
-            (12, 8, 14),  # Tuesday 09:00 in New York
-            (12, 8, 21),  # 16:00
-            (12, 9, 13),  # Wednesday 08:00
-        ),
-        # Sunday 17:00 to Friday 17:00 in New York style, one period a day from 17:00: the
-        # UTC date changes inside every period
-        (
-            SessionSchedule(time(17), time(16, 30), frozenset(range(7)), "America/New_York"),
-            (12, 8, 23),  # Tuesday 18:00 in New York
-            (12, 9, 2),  # 21:00, and already Wednesday in UTC
-            (12, 9, 22),  # Wednesday 17:00
-        ),
-    ],
-)
-def test_client_order_ids_are_unique_for_the_sessions_trading_day_only(
-    schedule: SessionSchedule,
-    first: tuple[int, int, int],
-    same_day: tuple[int, int, int],
-    next_day: tuple[int, int, int],
-) -> None:
-    """Desks commonly number their orders afresh each trading day: yesterday's ClOrdID is free."""
-
-    def at(when: tuple[int, int, int]) -> datetime:
-        return datetime(2026, when[0], when[1], when[2], tzinfo=UTC)
-
-    async def scenario() -> None:
-        rig = Rig()
-        clock = ManualClock(at(first))
-        adapter = FixOrderEntry(rig.entry, [settings(DESK, schedule=schedule)], clock=clock)
-        sender = RecordingSender()
-        adapter.attach(sender)
-
-        async def send(msg_type: str, fields: str) -> str | None:
-            adapter.from_app(DESK, rig.msg(msg_type, fields))
-            await adapter.drain()
-            [reply] = sender.take(DESK)
-            return reply.get(150)
-
-        order = "1=ACC1|55=AAPL|54=1|38=100|40=2|44=101.25|59=0|60=20261123-10:00:00"
-        assert await send("D", f"11=C1|{order}") == "0"
-        assert await send("G", f"11=C2|41=C1|{order}") == "E"  # pending replace
-        clock.set(at(same_day))
-        assert await send("D", f"11=C1|{order}") == "8"
-        assert await send("D", f"11=C2|{order}") == "8"  # a replacement's id is taken too
-        adapter.from_app(DESK, rig.msg("G", f"11=C1|41=C2|{order}"))  # so is a replace's
-        await adapter.drain()
-        [refused] = sender.take(DESK)
-        assert (refused.msg_type, refused.get(102), refused.get(41)) == (b"9", "6", "C2")
-        assert "DUPLICATE_CL_ORD_ID" in (refused.get(58) or "")
-        clock.set(at(next_day))
-        assert await send("D", f"11=C1|{order}") == "0"
 
     run(scenario)
 

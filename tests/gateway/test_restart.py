@@ -12,7 +12,11 @@ import pytest
 
 from audit.factory import open_audit_log
 from audit.memory import MemoryAuditLog
+from fix.codec import encode, parse
+from fix.config import SessionSettings
+from fix.ids import SessionID
 from gateway.app import build_gateway
+from gateway.fix_entry import FixOrderEntry
 from gateway.pipeline import OrderPipeline
 from gateway.replay import replay, snapshot
 from gateway.settings import Settings
@@ -29,6 +33,7 @@ from risk_controls.domain import (
 )
 from risk_controls.domain.clock import ManualClock
 from risk_controls.kill_switch import KillScope
+from tests.fix.fakes import RecordingSender
 from tests.gateway.conftest import DESK, POLICY, make_gateway, order
 
 
@@ -286,3 +291,55 @@ def test_an_order_whose_routing_is_not_on_record_is_handed_back_to_an_external_v
     assert [r.order_id for r in spy.restored] == [stranded]
     assert again.pipeline.router.is_placed(stranded)
     assert again.pipeline.state.orders[stranded].status.is_working
+
+
+def test_a_fix_desk_cannot_reuse_a_client_order_id_after_a_restart(
+    tmp_path: Path, clock: ManualClock
+) -> None:
+    """A ClOrdID stays taken on its account once its order was accepted, done or not, and a
+    restart does not free it: a desk resending a filled order's ClOrdID (its own state lost)
+    gets DUPLICATE_CL_ORD_ID, on the record, instead of a second execution."""
+    url = f"sqlite:///{tmp_path / 'audit.db'}"
+    gateway, _ = make_gateway(tmp_path, open_audit_log(url), clock)
+
+    async def before() -> None:
+        accepted = await gateway.pipeline.submit(order("f-1", qty="10", price="228.50"))
+        assert accepted.accepted
+        fill = ExecutionReport(
+            accepted.order_id, "F1", ExecType.FILL, "SIM", clock.now(), Decimal(10), Decimal("228.50")
+        )
+        gateway.pipeline.on_venue_report(fill)
+        await asyncio.sleep(0.05)
+
+    asyncio.run(before())
+    gateway.close()
+    clock.advance(3600)
+    restarted, spy = make_gateway(tmp_path, open_audit_log(url), clock)
+    sid = SessionID("FIX.4.4", "GW", "DESK1")
+    session = SessionSettings(
+        session_id=sid, origin_session="DESK1", allowed_accounts=frozenset({"ACC-APPLE-TSY"})
+    )
+    adapter = FixOrderEntry(restarted.pipeline, [session], working_orders=restarted.pipeline, clock=clock)
+    sender = RecordingSender()
+    adapter.attach(sender)
+
+    async def answer(cl_ord_id: str, qty: int = 10) -> tuple[str | None, str | None]:
+        order = f"1=ACC-APPLE-TSY|55=AAPL|54=1|38={qty}|40=2|44=228.50|59=0|60=20261123-15:30:00"
+        fields = f"50=jsmith|11={cl_ord_id}|{order}"
+        body = [(35, b"D"), (49, b"DESK1"), (56, b"GW"), (34, b"2"), (52, b"20261123-15:30:00.000")]
+        body += [(int(tag), value.encode()) for tag, value in (p.split("=", 1) for p in fields.split("|"))]
+        adapter.from_app(sid, parse(encode(b"FIX.4.4", body)))
+        await adapter.drain()
+        reply = sender.take(sid)[0]
+        return reply.get(150), reply.get(58)
+
+    async def after() -> None:
+        status, text = await answer("f-1")
+        assert status == "8" and text is not None and text.startswith("DUPLICATE_CL_ORD_ID"), text
+        assert await answer("f-2", qty=20) == ("0", None)  # another order (the duplicate check aside)
+
+    asyncio.run(after())
+    denied = [r.payload for r in restarted.audit.read() if r.event_type == ev.ORDER_DENIED]
+    assert [(d["cl_ord_id"], d["denial"]["code"]) for d in denied] == [("f-1", "DUPLICATE_CL_ORD_ID")]
+    assert [r.order.cl_ord_id for r in spy.received] == ["f-2"]
+    restarted.close()

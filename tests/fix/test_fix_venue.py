@@ -15,10 +15,12 @@ import pytest
 
 from audit.api import AppendTicket
 from audit.memory import MemoryAuditLog
+from fix.codec import encode, parse
 from fix.config import ConnectionType, SessionSettings, Throttle
 from fix.ids import SessionID
 from fix.venue import FixVenue, _Routed
 from gateway.app import Gateway, build_gateway
+from gateway.fix_entry import FixOrderEntry
 from gateway.settings import Settings
 from risk_controls import events as ev
 from risk_controls.domain import (
@@ -37,6 +39,7 @@ from risk_controls.domain import (
 )
 from risk_controls.entry import OrderUpdate
 from risk_controls.venue import RoutedOrder
+from tests.fix.fakes import RecordingSender
 from tests.fix.qf import LoopThread, QfVenue, drain, fields, wait_for
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -330,6 +333,38 @@ def test_an_order_working_at_the_fix_venue_is_amended_and_reported_after_a_gatew
     assert sent[41] == f"{order_id}.1" and sent[11] not in (order_id, f"{order_id}.1", f"{order_id}.2")
     restored = again.pipeline.state.orders[order_id]
     eventually(lambda: restored.status is OrderStatus.CANCELED, "the venue's cancel never reached the order")
+
+
+def test_a_desks_mass_cancel_after_a_gateway_restart_reaches_its_orders_at_the_venue(
+    restarts: Restarts,
+) -> None:
+    """The desk's OrderMassCancelRequest to a restarted gateway cancels the orders it entered
+    before the restart, which work on at the FIX venue, and reports how many."""
+    gateway, loop = restarts.start(), restarts.loop
+    ids = [loop.run(gateway.pipeline.submit(desk_buy(f"MC-{i}", 10 + i))).order_id for i in range(3)]
+    wait_for(restarts.exchange.app.app, lambda raw: fields(raw).get(11) == ids[-1])
+
+    again = restarts.start()
+    desk = SessionID("FIX.4.4", "GW", "DESK1")
+    session = SessionSettings(desk, origin_session="DESK1", allowed_accounts=frozenset({"ACC-APPLE-TSY"}))
+    adapter = FixOrderEntry(again.pipeline, [session], working_orders=again.pipeline)
+    sender = RecordingSender()
+    adapter.attach(sender)
+    request = [(35, b"q"), (49, b"DESK1"), (56, b"GW"), (34, b"2"), (52, b"20261123-10:00:00.000")]
+    request += [(11, b"MC-ALL"), (530, b"7"), (60, b"20261123-10:00:00")]
+
+    async def mass_cancel() -> None:
+        adapter.from_app(desk, parse(encode(b"FIX.4.4", request)))
+        await adapter.drain()
+
+    loop.run(mass_cancel())
+    [report] = [m for m in sender.take(desk) if m.msg_type == b"r"]
+    assert (report.get(531), report.get(533)) == ("7", "3")
+    orders = again.pipeline.state.orders
+    eventually(
+        lambda: all(orders[i].status is OrderStatus.CANCELED for i in ids),
+        "the venue never cancelled the orders entered before the restart",
+    )
 
 
 @pytest.mark.parametrize("restarts", ["FIX.4.4", "FIX.4.2"], indirect=True)

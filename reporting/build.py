@@ -30,8 +30,10 @@ from reporting.stamps import cover_stamps, footer
 GENERATOR = "compliance-gateway reporting 2"
 """Named in every manifest. A new number whenever the same records would render to other
 bytes, so that verification can rebuild an older report the way it was built."""
-GENERATORS = frozenset({"compliance-gateway reporting 1", GENERATOR})
-"""Every generator verification can rebuild for. 1: CSV cells unguarded against formulas."""
+UNGUARDED_CSV = "compliance-gateway reporting 1"
+"""The generator whose CSV cells were not guarded against spreadsheet formulas."""
+GENERATORS = frozenset({UNGUARDED_CSV, GENERATOR})
+"""Every generator verification can rebuild for."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -76,7 +78,7 @@ def build(log: AuditLog, spec: BuildSpec, out_dir: Path) -> BuildResult:
     """Write the requested files into ``out_dir`` (atomically renamed into place)."""
     if spec.generator not in GENERATORS:
         raise ValueError(f"cannot render as {spec.generator!r}: this build knows {sorted(GENERATORS)}")
-    guard = spec.generator != "compliance-gateway reporting 1"
+    guard = spec.generator != UNGUARDED_CSV
     out_dir.mkdir(parents=True, exist_ok=True)
     scan = Scan(spec.audit_range)
     cp = checkpoints.load(log, spec.checkpoint_seq) if spec.checkpoint_seq else None

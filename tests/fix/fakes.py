@@ -9,7 +9,7 @@ from decimal import Decimal
 
 from fix.codec import encode, parse
 from fix.ids import SessionID
-from fix.message import Field
+from fix.message import Field, FixMessage
 from fix.spec import dictionary
 from risk_controls.domain import (
     CancelRequest,
@@ -201,3 +201,20 @@ class RecordingSender:
         out = [s for s in self.sent if session is None or s.session == session]
         self.sent = [s for s in self.sent if s not in out]
         return out
+
+
+def desk_message(msg_type: str, fields: str, sid: SessionID, sender: bytes = b"DESK") -> FixMessage:
+    """An inbound application message as the session layer hands it on: ``fields`` is
+    ``tag=value`` pairs separated by ``|``, after a fixed header from ``sender``."""
+    body: list[Field] = [
+        (35, msg_type.encode()),
+        (49, sender),
+        (56, b"GW"),
+        (34, b"2"),
+        (52, b"20261123-10:00:00.000"),
+    ]
+    for part in fields.split("|"):
+        if part:
+            tag, value = part.split("=", 1)
+            body.append((int(tag), value.encode()))
+    return parse(encode(sid.begin_string.encode(), body))

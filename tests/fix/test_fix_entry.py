@@ -10,7 +10,6 @@ from typing import Any
 import pytest
 
 from fix.application import BusinessReject, UnsupportedMessageType
-from fix.codec import encode, parse
 from fix.config import SessionSettings, Throttle
 from fix.errors import MissingTag
 from fix.ids import SessionID
@@ -28,7 +27,7 @@ from risk_controls.domain import (
 )
 from risk_controls.domain.decisions import deny
 from risk_controls.entry import OrderUpdate
-from tests.fix.fakes import FakeEntry, RecordingSender
+from tests.fix.fakes import FakeEntry, RecordingSender, desk_message
 
 DESK = SessionID("FIX.4.4", "GW", "DESK")
 DESK2 = SessionID("FIX.4.4", "GW", "DESK2")
@@ -55,18 +54,7 @@ class Rig:
         self.adapter.attach(self.sender)
 
     def msg(self, msg_type: str, fields: str, sid: SessionID = DESK) -> FixMessage:
-        body = [
-            (35, msg_type.encode()),
-            (49, b"DESK"),
-            (56, b"GW"),
-            (34, b"2"),
-            (52, b"20261123-10:00:00.000"),
-        ]
-        for part in fields.split("|"):
-            if part:
-                tag, value = part.split("=", 1)
-                body.append((int(tag), value.encode()))
-        return parse(encode(sid.begin_string.encode(), body))
+        return desk_message(msg_type, fields, sid)
 
     async def send(self, msg_type: str, fields: str, sid: SessionID = DESK) -> None:
         self.adapter.from_app(sid, self.msg(msg_type, fields, sid))

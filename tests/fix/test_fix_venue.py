@@ -15,7 +15,6 @@ import pytest
 
 from audit.api import AppendTicket
 from audit.memory import MemoryAuditLog
-from fix.codec import encode, parse
 from fix.config import ConnectionType, SessionSettings, Throttle
 from fix.ids import SessionID
 from fix.venue import FixVenue, _Routed
@@ -39,7 +38,7 @@ from risk_controls.domain import (
 )
 from risk_controls.entry import OrderUpdate
 from risk_controls.venue import RoutedOrder
-from tests.fix.fakes import RecordingSender
+from tests.fix.fakes import RecordingSender, desk_message
 from tests.fix.qf import LoopThread, QfVenue, drain, fields, wait_for
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -350,11 +349,10 @@ def test_a_desks_mass_cancel_after_a_gateway_restart_reaches_its_orders_at_the_v
     adapter = FixOrderEntry(again.pipeline, [session], working_orders=again.pipeline)
     sender = RecordingSender()
     adapter.attach(sender)
-    request = [(35, b"q"), (49, b"DESK1"), (56, b"GW"), (34, b"2"), (52, b"20261123-10:00:00.000")]
-    request += [(11, b"MC-ALL"), (530, b"7"), (60, b"20261123-10:00:00")]
+    request = desk_message("q", "11=MC-ALL|530=7|60=20261123-10:00:00", desk, b"DESK1")
 
     async def mass_cancel() -> None:
-        adapter.from_app(desk, parse(encode(b"FIX.4.4", request)))
+        adapter.from_app(desk, request)
         await adapter.drain()
 
     loop.run(mass_cancel())

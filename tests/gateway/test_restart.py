@@ -12,7 +12,6 @@ import pytest
 
 from audit.factory import open_audit_log
 from audit.memory import MemoryAuditLog
-from fix.codec import encode, parse
 from fix.config import SessionSettings
 from fix.ids import SessionID
 from gateway.app import build_gateway
@@ -33,7 +32,7 @@ from risk_controls.domain import (
 )
 from risk_controls.domain.clock import ManualClock
 from risk_controls.kill_switch import KillScope
-from tests.fix.fakes import RecordingSender
+from tests.fix.fakes import RecordingSender, desk_message
 from tests.gateway.conftest import DESK, POLICY, make_gateway, order
 
 
@@ -325,10 +324,7 @@ def test_a_fix_desk_cannot_reuse_a_client_order_id_after_a_restart(
 
     async def answer(cl_ord_id: str, qty: int = 10) -> tuple[str | None, str | None]:
         order = f"1=ACC-APPLE-TSY|55=AAPL|54=1|38={qty}|40=2|44=228.50|59=0|60=20261123-15:30:00"
-        fields = f"50=jsmith|11={cl_ord_id}|{order}"
-        body = [(35, b"D"), (49, b"DESK1"), (56, b"GW"), (34, b"2"), (52, b"20261123-15:30:00.000")]
-        body += [(int(tag), value.encode()) for tag, value in (p.split("=", 1) for p in fields.split("|"))]
-        adapter.from_app(sid, parse(encode(b"FIX.4.4", body)))
+        adapter.from_app(sid, desk_message("D", f"50=jsmith|11={cl_ord_id}|{order}", sid, b"DESK1"))
         await adapter.drain()
         reply = sender.take(sid)[0]
         return reply.get(150), reply.get(58)

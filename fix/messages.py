@@ -38,6 +38,7 @@ from risk_controls.domain import (
     Side,
     TimeInForce,
 )
+from risk_controls.domain.decisions import deny
 
 E = TypeVar("E")
 
@@ -130,13 +131,24 @@ def cxl_rej_reason(code: DenyCode | None, begin_string: str) -> int:
     return 2
 
 
+ENTRY_CONTROL = "fix_entry"
+"""The control a refusal by the FIX adapter itself names (the chain never saw the order)."""
+
+
 class OrderRefused(Exception):
     """A well-formed order the adapter refuses itself (answered by ExecutionReport Rejected)."""
 
-    def __init__(self, code: DenyCode, text: str) -> None:
-        super().__init__(text)
-        self.code = code
-        self.text = text
+    def __init__(self, code: DenyCode, **context: object) -> None:
+        self.denial = deny(code, ENTRY_CONTROL, **context)
+        super().__init__(self.denial.text())
+
+    @property
+    def code(self) -> DenyCode:
+        return self.denial.code
+
+    @property
+    def text(self) -> str:
+        return self.denial.text()
 
 
 @dataclass(frozen=True, slots=True)
@@ -158,12 +170,9 @@ class EntryContext:
     def account(self, message: FixMessage) -> str:
         account = message.get_str(t.ACCOUNT) or self.default_account
         if account is None:
-            raise OrderRefused(DenyCode.ACCOUNT_UNKNOWN, "ACCOUNT_UNKNOWN Account (1) missing")
+            raise OrderRefused(DenyCode.ACCOUNT_UNKNOWN, missing="Account(1)")
         if account not in self.allowed_accounts:
-            raise OrderRefused(
-                DenyCode.NOT_AUTHORIZED_FOR_ACCOUNT,
-                f"NOT_AUTHORIZED_FOR_ACCOUNT account={account} session={self.session}",
-            )
+            raise OrderRefused(DenyCode.NOT_AUTHORIZED_FOR_ACCOUNT, account=account, session=self.session)
         return account
 
 
@@ -193,7 +202,7 @@ def _enum(
         raise MissingTag(tag)
     value = table.get(raw)
     if value is None:
-        raise OrderRefused(code, f"{code.value} {name}={raw.decode()}")
+        raise OrderRefused(code, **{name: raw.decode(errors="replace")})
     return value
 
 
@@ -222,7 +231,7 @@ def _capacity(message: FixMessage, ctx: EntryContext) -> Capacity | None:
         return ctx.mifid_defaults.capacity
     capacity = ctx.capacity_map.get(raw)
     if capacity is None:
-        raise OrderRefused(DenyCode.MIFID_FIELD_MISSING, f"MIFID_FIELD_MISSING capacity order_capacity={raw}")
+        raise OrderRefused(DenyCode.MIFID_FIELD_MISSING, field="capacity", order_capacity=raw)
     return capacity
 
 

@@ -76,7 +76,14 @@ from risk_controls.domain import (
 )
 from risk_controls.domain import ExecType as DomainExecType
 from risk_controls.domain.clock import Clock, SystemClock
-from risk_controls.entry import AmendResult, OrderEntry, OrderUpdate, SubmitResult
+from risk_controls.entry import (
+    AmendResult,
+    EntryRefusal,
+    OrderEntry,
+    OrderUpdate,
+    Request,
+    SubmitResult,
+)
 
 log = logging.getLogger(__name__)
 ZERO = Decimal(0)
@@ -257,22 +264,42 @@ class FixOrderEntry:
             self._apply(tracked, update)
 
     def _refuse_raw(self, sid: SessionID, message: FixMessage, refused: OrderRefused) -> None:
-        """ExecutionReport Rejected for an order the adapter refused before the pipeline."""
-        side = SIDES.get(message.get(t.SIDE) or b"", Side.BUY)
+        """An order the adapter refused before the pipeline: on record as denied, then Rejected."""
+        context = self._sessions[sid].context
+        refusal = EntryRefusal(
+            Request.NEW,
+            message.require_str(t.CL_ORD_ID),
+            message.get_str(t.ACCOUNT) or context.default_account,
+            context.origin(message),
+            refused.denial,
+            _as_sent(message),
+        )
+        self._spawn(self._refuse_new(sid, message, refusal))
+
+    async def _refuse_new(self, sid: SessionID, message: FixMessage, refusal: EntryRefusal) -> None:
+        order_id = await self._record_refusal(sid, refusal)
         order = NewOrder(
-            cl_ord_id=message.require_str(t.CL_ORD_ID),
-            account=message.get_str(t.ACCOUNT) or "",
+            cl_ord_id=refusal.cl_ord_id,
+            account=refusal.account or "",
             symbol=message.get_str(t.SYMBOL) or "",
-            side=side,
+            side=SIDES.get(message.get(t.SIDE) or b"", Side.BUY),
             quantity=message.get_decimal(t.ORDER_QTY) or _zero(),
             ord_type=OrdType.LIMIT if t.PRICE in message else OrdType.MARKET,
             tif=TimeInForce.DAY,
-            origin=self._sessions[sid].context.origin(message),
+            origin=refusal.origin,
             limit_price=message.get_decimal(t.PRICE),
         )
-        view = rejected_order_view("NONE", order, [])
-        reason = ord_rej_reason(refused.code, sid.begin_string)
-        self._report(sid, Report(view, ExecType.REJECTED, text=refused.text, ord_rej_reason=reason))
+        view = rejected_order_view(order_id or "NONE", order, [])
+        reason = ord_rej_reason(refusal.denial.code, sid.begin_string)
+        self._report(sid, Report(view, ExecType.REJECTED, text=refusal.denial.text(), ord_rej_reason=reason))
+
+    async def _record_refusal(self, sid: SessionID, refusal: EntryRefusal) -> str | None:
+        """The pipeline's record of the refusal; the desk is answered even if it fails."""
+        try:
+            return await self._entry.refuse(refusal)
+        except Exception:
+            log.exception("%s: recording the refusal of %s failed", sid, refusal.cl_ord_id)
+            return None
 
     # ------------------------------------------------------------------ cancel / replace
 
@@ -320,10 +347,7 @@ class FixOrderEntry:
             symbol = message.get_str(t.SYMBOL)
             side = SIDES.get(message.get(t.SIDE) or b"")
             if (symbol and symbol != tracked.order.symbol) or (side and side is not tracked.order.side):
-                change = OrderRefused(
-                    DenyCode.UNSUPPORTED_ORDER_TYPE,
-                    "UNSUPPORTED_ORDER_TYPE symbol and side cannot be replaced",
-                )
+                change = OrderRefused(DenyCode.UNSUPPORTED_ORDER_TYPE, not_replaceable="symbol,side")
                 self._cancel_reject_raw(sid, message, change, replace=True, tracked=tracked)
                 return
             tracked.pending_replace = (request.cl_ord_id, tracked.cl_ord_id)
@@ -395,16 +419,33 @@ class FixOrderEntry:
         replace: bool,
         tracked: TrackedOrder | None = None,
     ) -> None:
+        """A cancel or replace the adapter refused: on record as denied, then OrderCancelReject."""
+        context = self._sessions[sid].context
+        refusal = EntryRefusal(
+            Request.REPLACE if replace else Request.CANCEL,
+            message.require_str(t.CL_ORD_ID),
+            message.get_str(t.ACCOUNT) or context.default_account,
+            context.origin(message),
+            refused.denial,
+            _as_sent(message),
+            order_id=tracked.order_id if tracked else None,
+        )
+        self._spawn(self._refuse_amend(sid, message, refusal, tracked))
+
+    async def _refuse_amend(
+        self, sid: SessionID, message: FixMessage, refusal: EntryRefusal, tracked: TrackedOrder | None
+    ) -> None:
         from fix.messages import ORD_STATUS_CODES
 
+        await self._record_refusal(sid, refusal)
         body = cancel_reject(
             order_id=tracked.order_id if tracked else None,
-            cl_ord_id=message.require_str(t.CL_ORD_ID),
+            cl_ord_id=refusal.cl_ord_id,
             orig_cl_ord_id=message.require_str(t.ORIG_CL_ORD_ID),
             ord_status=ORD_STATUS_CODES[tracked.status] if tracked else b"8",
-            response_to_replace=replace,
+            response_to_replace=refusal.request is Request.REPLACE,
             reason=2,
-            text=refused.text,
+            text=refusal.denial.text(),
         )
         self._send(sid, MsgType.ORDER_CANCEL_REJECT, body)
 
@@ -707,6 +748,30 @@ class FixOrderEntry:
         """Wait for every request in flight (tests and shutdown)."""
         while self._tasks:
             await asyncio.gather(*list(self._tasks), return_exceptions=True)
+
+
+_AS_SENT = (
+    ("symbol", t.SYMBOL),
+    ("side", t.SIDE),
+    ("quantity", t.ORDER_QTY),
+    ("ord_type", t.ORD_TYPE),
+    ("limit_price", t.PRICE),
+    ("time_in_force", t.TIME_IN_FORCE),
+    ("orig_cl_ord_id", t.ORIG_CL_ORD_ID),
+)
+
+
+def _as_sent(message: FixMessage) -> tuple[tuple[str, str], ...]:
+    """The order fields of a refused message as the desk sent them (side as the gateway
+    names it where it knows the value; the rest as on the wire)."""
+    sent: list[tuple[str, str]] = []
+    for name, tag in _AS_SENT:
+        raw = message.get(tag)
+        if raw is None:
+            continue
+        side = SIDES.get(raw) if tag == t.SIDE else None
+        sent.append((name, side.value if side is not None else raw.decode(errors="replace")))
+    return tuple(sent)
 
 
 def _zero() -> Decimal:

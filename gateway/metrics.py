@@ -83,14 +83,12 @@ class GatewayMetrics:
     # ---- PipelineObserver ----------------------------------------------------------
 
     def order_decided(self, order: NewOrder, result: SubmitResult, chain_seconds: float) -> None:
-        code = result.denial.code.value if result.denial is not None else ""
-        key = (order.origin.channel.value, "accepted" if result.accepted else "denied", code)
-        child = self._children.get(key)
-        if child is None:  # labels() costs a few µs: keep the children
-            child = self._children[key] = self.orders.labels(*key)
-        child.inc()
+        self._count_order(order.origin.channel, result)
         if chain_seconds > 0:
             self.chain_seconds.observe(chain_seconds)
+
+    def order_refused(self, channel: Channel, result: SubmitResult) -> None:
+        self._count_order(channel, result)
 
     def checks_timed(self, timings: CheckTimings) -> None:
         """The control chain's sampled per-check timings (see ControlChain.sample_every)."""
@@ -100,6 +98,14 @@ class GatewayMetrics:
             if child is None:
                 child = children[name] = self.check_seconds.labels(name)
             child.observe(seconds)
+
+    def _count_order(self, channel: Channel, result: SubmitResult) -> None:
+        code = result.denial.code.value if result.denial is not None else ""
+        key = (channel.value, "accepted" if result.accepted else "denied", code)
+        child = self._children.get(key)
+        if child is None:  # labels() costs a few µs: keep the children
+            child = self._children[key] = self.orders.labels(*key)
+        child.inc()
 
     def amend_decided(self, kind: str, channel: Channel, result: AmendResult) -> None:
         code = result.denial.code.value if result.denial is not None else ""

@@ -48,7 +48,14 @@ from risk_controls.domain import (
 )
 from risk_controls.domain.clock import Clock
 from risk_controls.domain.decisions import deny
-from risk_controls.entry import AmendResult, OrderListener, OrderUpdate, SubmitResult
+from risk_controls.entry import (
+    AmendResult,
+    EntryRefusal,
+    OrderListener,
+    OrderUpdate,
+    Request,
+    SubmitResult,
+)
 from risk_controls.kill_switch import KillSwitch
 from risk_controls.mifid import tag_order
 from risk_controls.policy import LoadedPolicy
@@ -67,6 +74,9 @@ class PipelineObserver(Protocol):
 
     def amend_decided(self, kind: str, channel: Channel, result: AmendResult) -> None:
         """A cancel or replace request (``kind``) was accepted or denied."""
+
+    def order_refused(self, channel: Channel, result: SubmitResult) -> None:
+        """A new order its entry adapter refused before the chain (see :meth:`OrderPipeline.refuse`)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -199,6 +209,42 @@ class OrderPipeline:
         result = await self._replace(request)
         self._amend_decided("replace", request.origin, result)
         return result
+
+    async def refuse(self, refusal: EntryRefusal) -> str | None:
+        """Put a request its adapter refused on record as denied, like the chain's denials.
+
+        Nothing reaches the state or a venue; the record is what the denials report and
+        the metrics count. A new order gets an order id, as a denied one does; a cancel
+        or replace keeps the one the adapter named, and returns None.
+        """
+        self._loop = self._loop or asyncio.get_running_loop()
+        now = self.clock.now()
+        loaded = self._policy()
+        policy_hash = loaded.content_hash if loaded else None
+        order_id = refusal.order_id
+        new_order = refusal.request is Request.NEW
+        if new_order:
+            self.state.roll_day(now)
+            order_id = self.state.next_order_id(now)
+        payload = ev.refused_payload(
+            order_id,
+            refusal.cl_ord_id,
+            refusal.account,
+            refusal.origin,
+            refusal.denial,
+            refusal.as_sent,
+            policy_hash,
+        )
+        await self._settle(self.audit.append(_REFUSAL_EVENTS[refusal.request], payload))
+        if not new_order:
+            kind = refusal.request.value.lower()
+            self._amend_decided(kind, refusal.origin, AmendResult(order_id, False, refusal.denial))
+            return None
+        assert order_id is not None
+        result = SubmitResult(order_id, False, refusal.denial)
+        for observer in self.observers:
+            observer.order_refused(refusal.origin.channel, result)
+        return order_id
 
     def _amend_decided(self, kind: str, origin: OrderOrigin, result: AmendResult) -> None:
         for observer in self.observers:
@@ -738,6 +784,13 @@ class OrderPipeline:
 
     def current_policy(self) -> LoadedPolicy | None:
         return self._policy()
+
+
+_REFUSAL_EVENTS = {
+    Request.NEW: ev.ORDER_DENIED,
+    Request.CANCEL: ev.CANCEL_DENIED,
+    Request.REPLACE: ev.REPLACE_DENIED,
+}
 
 
 def _alert_payload(alert: AbuseAlert, order_id: str | None, action: str) -> dict[str, Any]:

@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from decimal import Decimal
+from enum import Enum
 from typing import Protocol
 
 from risk_controls.domain import (
@@ -66,6 +67,34 @@ class OrderUpdate:
 OrderListener = Callable[[OrderUpdate], None]
 
 
+class Request(Enum):
+    """What a client asked for: the ``request`` column of the denials report."""
+
+    NEW = "NEW"
+    CANCEL = "CANCEL"
+    REPLACE = "REPLACE"
+
+
+@dataclass(frozen=True, slots=True)
+class EntryRefusal:
+    """A request its entry adapter refused before the control chain could see it.
+
+    A FIX desk naming an account its session may not trade, or a value the gateway
+    does not support, never becomes a domain order; the refusal still goes on record
+    as denied, with what was sent, so the denials report shows every refused request.
+    """
+
+    request: Request
+    cl_ord_id: str
+    account: str | None
+    origin: OrderOrigin
+    denial: Denial
+    as_sent: tuple[tuple[str, str], ...] = ()
+    """The order's fields as the client sent them (``symbol``, ``side``, ``quantity``, ...)."""
+    order_id: str | None = None
+    """The order a refused cancel or replace named, when the adapter knows it."""
+
+
 class OrderEntry(Protocol):
     """The pipeline as seen from an entry adapter."""
 
@@ -74,6 +103,14 @@ class OrderEntry(Protocol):
     async def cancel(self, request: CancelRequest) -> AmendResult: ...
 
     async def replace(self, request: ReplaceRequest) -> AmendResult: ...
+
+    async def refuse(self, refusal: EntryRefusal) -> str | None:
+        """Record a refusal (``order.denied``, ``cancel.denied`` or ``replace.denied``).
+
+        Returns the order id a refused new order is recorded under (None for a cancel
+        or replace). Waits until the record is durable, or the store has failed.
+        """
+        ...
 
     def subscribe(self, listener: OrderListener) -> None:
         """Receive every order update (adapters filter by ``origin``)."""

@@ -298,6 +298,33 @@ def denied_payload(
     }
 
 
+def refused_payload(
+    order_id: str | None,
+    cl_ord_id: str,
+    account: str | None,
+    origin: OrderOrigin,
+    denial: Denial,
+    as_sent: tuple[tuple[str, str], ...],
+    policy_hash: str | None,
+) -> dict[str, Any]:
+    """A request refused at entry, before any check ran: who sent what, and why not.
+
+    ``order.denied`` (with an order id) or a cancel / replace denial (without). No
+    ``order.received`` precedes it: the request never became an order, so ``as_sent``
+    keeps the client's fields as sent.
+    """
+    return {
+        "order_id": order_id,
+        "cl_ord_id": cl_ord_id,
+        "account": account,
+        "origin": origin_payload(origin),
+        "as_sent": dict(as_sent),
+        "denial": denial_payload(denial),
+        "checks": [],
+        "policy_hash": policy_hash,
+    }
+
+
 def withdrawn_payload(
     withdrawn: str,
     order_id: str,

@@ -75,6 +75,9 @@ class _IndexObserver:
     def amend_decided(self, kind: str, channel: Channel, result: AmendResult) -> None:
         return None  # the index keys orders by their first client order id only
 
+    def order_refused(self, channel: Channel, result: SubmitResult) -> None:
+        return None  # only FIX refuses at entry; REST answers a bad request with a problem
+
 
 def create_app(
     gateway: Gateway, *, config: ApiConfig | None = None, keys: TokenKeys | None = None

@@ -9,6 +9,8 @@ as are requests refused with AUDIT_UNAVAILABLE after a commit failed in doubt
 from __future__ import annotations
 
 from collections import Counter, OrderedDict
+from collections.abc import Mapping
+from typing import Any
 
 from reporting.base import Context, Projection
 from reporting.csvout import RowSink
@@ -34,6 +36,21 @@ _WITHDRAWN_REQUEST = {ev.ORDER_ACCEPTED: "NEW", ev.CANCEL_REQUESTED: "CANCEL", e
 def context_text(context: dict[str, str] | None) -> str:
     """``max=100000; notional=100001`` with keys in a stable order."""
     return "; ".join(f"{k}={v}" for k, v in sorted((context or {}).items()))
+
+
+def _order_field(s: OrderState | None, payload: Mapping[str, Any], name: str) -> object:
+    """From the order on record, or, for a request refused at entry (never an order),
+    from what the client sent."""
+    if s is not None:
+        return s.field(name)
+    return (payload.get("as_sent") or {}).get(name)
+
+
+def _entered(s: OrderState | None, payload: Mapping[str, Any], name: str) -> str | None:
+    if s is not None:
+        return origin(s, name)
+    value: str | None = (payload.get("origin") or {}).get(name)
+    return value
 
 
 class Denials(Projection):
@@ -87,8 +104,7 @@ class Denials(Projection):
         self.detail.add(
             (
                 self.ctx.when(record.ts), request, str(p.get("order_id") or ""),
-                str(account or ""),
-                str(s.field("symbol") or "") if s else "", code,
+                str(account or ""), str(_order_field(s, p, "symbol") or ""), code,
                 context_text(denial.get("context")),
             )
         )
@@ -101,9 +117,9 @@ class Denials(Projection):
         p, denial = record.payload, record.payload["denial"]
         return (
             record.seq, record.ts, request, p.get("order_id"), p.get("cl_ord_id"), account,
-            s.field("symbol") if s else None, s.field("side") if s else None,
-            s.field("quantity") if s else None, s.field("limit_price") if s else None,
-            origin(s, "user") if s else None, origin(s, "session") if s else None,
+            _order_field(s, p, "symbol"), _order_field(s, p, "side"),
+            _order_field(s, p, "quantity"), _order_field(s, p, "limit_price"),
+            _entered(s, p, "user"), _entered(s, p, "session"),
             control, code, denial.get("text"), context_text(denial.get("context")),
             checks_text(p.get("checks") or []), p.get("policy_hash"),
         )

@@ -21,7 +21,14 @@ from risk_controls.domain import (
     WorkingOrder,
 )
 from risk_controls.domain.decisions import Denial, deny
-from risk_controls.entry import AmendResult, OrderListener, OrderUpdate, SubmitResult
+from risk_controls.entry import (
+    AmendResult,
+    EntryRefusal,
+    OrderListener,
+    OrderUpdate,
+    Request,
+    SubmitResult,
+)
 
 NOW = datetime(2026, 11, 23, 10, 0, 0, tzinfo=UTC)
 
@@ -35,6 +42,7 @@ class FakeEntry:
     submitted: list[NewOrder] = field(default_factory=list)
     cancels: list[CancelRequest] = field(default_factory=list)
     replaces: list[ReplaceRequest] = field(default_factory=list)
+    refusals: list[EntryRefusal] = field(default_factory=list)
     deny_next: Denial | None = None
     gate: asyncio.Event | None = None  # submit waits on it when set
     counter: int = 0
@@ -46,13 +54,24 @@ class FakeEntry:
         self.submitted.append(order)
         self.counter += 1
         order_id = f"O{self.counter}"
+        taken = self._find(order.account, order.cl_ord_id) is not None  # the pipeline refuses reuse
         if self.gate is not None:
             await self.gate.wait()
         if self.deny_next is not None:
             denial, self.deny_next = self.deny_next, None
             return SubmitResult(order_id, False, denial, self.counter)
+        if taken:
+            duplicate = deny(_code("DUPLICATE_CL_ORD_ID"), "order_entry", cl_ord_id=order.cl_ord_id)
+            return SubmitResult(order_id, False, duplicate, self.counter)
         self.orders[order_id] = WorkingOrder(order_id, order, OrderStatus.NEW, NOW, "SIM")
         return SubmitResult(order_id, True, None, self.counter)
+
+    async def refuse(self, refusal: EntryRefusal) -> str | None:
+        self.refusals.append(refusal)
+        if refusal.request is not Request.NEW:
+            return None
+        self.counter += 1
+        return f"O{self.counter}"
 
     def _find(self, account: str, cl_ord_id: str) -> WorkingOrder | None:
         for working in self.orders.values():

@@ -501,6 +501,14 @@ def test_account_checks() -> None:
         assert (rej.get(150), rej.get(39)) == ("8", "8")
         assert rej.get(58) == f"NOT_AUTHORIZED_FOR_ACCOUNT account=STRANGER session={DESK}"
         assert len(rig.entry.submitted) == 1
+        # refused here, yet handed to the pipeline to go on record, under the id the desk is told
+        [refusal] = rig.entry.refusals
+        assert (refusal.cl_ord_id, refusal.account, refusal.denial.code) == (
+            "C2",
+            "STRANGER",
+            DenyCode.NOT_AUTHORIZED_FOR_ACCOUNT,
+        )
+        assert rej.get(37) == "O2"
 
     run(scenario)
 

@@ -102,6 +102,7 @@ def _apply(  # noqa: C901 - one flat dispatch over the event vocabulary reads be
         out.note_abuse_event(AbuseEvent("order", when, payload["order_id"], order))
     elif kind == ev.ORDER_DENIED:
         pending.pop(payload["order_id"], None)
+        _bump_sequence(state, payload["order_id"])  # one refused at entry was never received
     elif kind == ev.REPLACE_ACCEPTED:
         order_id = payload["order_id"]
         new_order = ev.order_from(payload["order"])

@@ -81,7 +81,9 @@ def test_orders_and_cancels_refused_by_the_fix_adapter_are_denied_on_record(
     assert (cancel_denied["cl_ord_id"], cancel_denied["account"]) == ("R-3", "ACC-SOMEONE-ELSE")
 
     assert spy.received == [] and not any(r.event_type == ev.ORDER_RECEIVED for r in audit.read())
-    assert replay(audit.read()).state.orders == {}
+    replayed = replay(audit.read())
+    assert replayed.state.orders == {}
+    assert replayed.state.order_sequence == gateway.pipeline.state.order_sequence  # ids never repeat
     scrape = metrics.render().decode()
     code = 'code="NOT_AUTHORIZED_FOR_ACCOUNT"'
     assert f'gateway_orders_total{{channel="FIX",{code},outcome="denied"}} 1.0' in scrape

@@ -302,6 +302,13 @@ class AuditLog(Protocol):
         """The last durable sequence number and record hash (0 and the genesis hash)."""
         ...
 
+    def last_seq_of(self, event_type: str) -> int | None:
+        """The sequence number of the last durable record of ``event_type``, if any.
+
+        Found through the stored column; a caller that trusts it reads the record and
+        checks its hashed ``event_type``."""
+        ...
+
     def flush(self, timeout: float | None = None) -> None:
         """Wait until everything appended so far is durable."""
         ...

@@ -53,6 +53,12 @@ class MemoryAuditLog:
         last = self._records[-1]
         return last.seq, last.record_hash
 
+    def last_seq_of(self, event_type: str) -> int | None:
+        for record in reversed(self._records):
+            if record.event_type == event_type:
+                return record.seq
+        return None
+
     def flush(self, timeout: float | None = None) -> None:
         return None
 

@@ -53,6 +53,9 @@ _CONTROL_INDEX = (
     "WHERE event_type >= 'audit.' AND event_type < 'audit/'"
 )
 
+_DAY_INDEX = "CREATE INDEX audit_log_day_opened ON audit_log (seq) WHERE event_type = 'risk.day_opened'"
+"""Finds the last ``risk.day_opened`` without scanning the log (gateway/carry.py)."""
+
 
 def _sqlite_guards(table: str) -> list[str]:
     return [
@@ -104,6 +107,7 @@ STEPS: tuple[Step, ...] = (
         sqlite=[stmt for table in TABLES for stmt in _sqlite_guards(table)],
         postgresql=[_PG_REFUSE, *(stmt for table in TABLES for stmt in _pg_guards(table))],
     ),
+    Step(3, "index of the day openings a restart starts from", sqlite=[_DAY_INDEX], postgresql=[_DAY_INDEX]),
 )
 LATEST = STEPS[-1].version
 

@@ -19,6 +19,7 @@ import asyncio
 import contextlib
 import json
 import logging
+import re
 import threading
 import time
 from collections import deque
@@ -48,6 +49,7 @@ _log = logging.getLogger(__name__)
 
 _GENESIS = bytes.fromhex(GENESIS_HASH)
 _LATENCY_WINDOW = 1024
+_EVENT_TYPE = re.compile(r"[a-z][a-z0-9_]*(\.[a-z0-9_]+)*")
 """Commits whose latency append_latency_p99 looks at."""
 _DEFERRED_WAKE_LIMIT = 0.05
 """Longest idle wait of the writer: bounds the delay if a loop stops before the end of the
@@ -222,6 +224,16 @@ class SqlAuditLog:
     def head(self) -> tuple[int, str]:
         state = self._state
         return state.seq, state.head.hex()
+
+    def last_seq_of(self, event_type: str) -> int | None:
+        # A literal, not a parameter: only then can the planner use the partial index that
+        # answers this for the event types that need it (audit.migrations).
+        if not _EVENT_TYPE.fullmatch(event_type):
+            raise ValueError(f"not an event type: {event_type!r}")
+        sql = f"SELECT max(seq) FROM audit_log WHERE event_type = '{event_type}'"  # noqa: S608 - checked above
+        for (seq,) in self.query(sql, []):
+            return int(seq) if seq is not None else None
+        return None
 
     def flush(self, timeout: float | None = None) -> None:
         if self._closed:

@@ -21,11 +21,12 @@ from audit.checkpoint import Signer
 from audit.proofs import announce_signing_key
 from audit.sql_store import SqlAuditLog
 from audit.verify import keyring
+from gateway.carry import restart
 from gateway.endorsements import load_endorsement
 from gateway.kill import KillSwitchService
 from gateway.pipeline import OrderPipeline
 from gateway.policy_manager import PolicyManager
-from gateway.replay import Replayed, rebuild_abuse_windows, replay
+from gateway.replay import Replayed, rebuild_abuse_windows
 from gateway.router import Router
 from gateway.secrets import SecretsProvider, checkpoint_public_keys, checkpoint_signer, secrets_from_env
 from gateway.settings import Settings
@@ -119,7 +120,7 @@ def build_gateway(
         signer = audit.signer
         endorsement = load_endorsement(settings.data_dir, signer.key_id) if signer else None
         announce_signing_key(audit, endorsement)  # a new or rotated key is named before it signs
-    replayed = replay(audit.read())
+    replayed = restart(audit)
     instruments = InstrumentBook.from_csv(settings.instruments_path)
     policies = PolicyManager(audit, settings.policy_path)
     policies.restore_hash(replayed.policy_hash)
@@ -153,6 +154,7 @@ def build_gateway(
             "version": VERSION,
             "policy_hash": loaded.content_hash if loaded else None,
             "replayed_records": replayed.records,
+            "replayed_from_seq": replayed.first_seq,
             "working_orders": len(pipeline.state.working_orders()),
         },
     ).result(timeout=10)

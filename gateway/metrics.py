@@ -90,6 +90,9 @@ class GatewayMetrics:
     def order_refused(self, channel: Channel, result: SubmitResult) -> None:
         self._count_order(channel, result)
 
+    def day_opened(self) -> None:
+        return None  # counters run on across days (Prometheus takes rates)
+
     def checks_timed(self, timings: CheckTimings) -> None:
         """The control chain's sampled per-check timings (see ControlChain.sample_every)."""
         children = self._check_children

@@ -25,6 +25,7 @@ from decimal import Decimal
 from typing import Any, Protocol
 
 from audit.api import AppendTicket, AuditLog, AuditUnavailable
+from gateway.carry import day_opened_payload
 from gateway.router import Router, UnknownVenue
 from gateway.withdrawals import RETRY_SECONDS, Withdrawals, refused_at_once
 from risk_controls import events as ev
@@ -77,6 +78,9 @@ class PipelineObserver(Protocol):
 
     def order_refused(self, channel: Channel, result: SubmitResult) -> None:
         """A new order its entry adapter refused before the chain (see :meth:`OrderPipeline.refuse`)."""
+
+    def day_opened(self) -> None:
+        """A new UTC day began and the orders that were done are forgotten."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -145,7 +149,7 @@ class OrderPipeline:
 
     async def _submit(self, order: NewOrder) -> SubmitResult:
         now = self.clock.now()
-        self.state.roll_day(now)
+        self._roll_day(now)
         order_id = self.state.next_order_id(now)
         instrument = self.instruments.get(order.symbol)
         # durable in append order: waiting on the decision record below covers this one too
@@ -224,7 +228,7 @@ class OrderPipeline:
         order_id = refusal.order_id
         new_order = refusal.request is Request.NEW
         if new_order:
-            self.state.roll_day(now)
+            self._roll_day(now)
             order_id = self.state.next_order_id(now)
         payload = ev.refused_payload(
             order_id,
@@ -246,12 +250,25 @@ class OrderPipeline:
             observer.order_refused(refusal.origin.channel, result)
         return order_id
 
+    def _roll_day(self, now: datetime) -> None:
+        """On the first event of a new UTC day, forget the orders that are done and put
+        what carries over on record, for a restart to start from (gateway/carry.py)."""
+        if not self.state.roll_day(now):
+            return
+        forgotten = self.state.close_day()
+        unrouted = [order_id for order_id in self.state.working if not self.router.is_placed(order_id)]
+        payload = day_opened_payload(self.state, self.kill_switch, self._policy(), unrouted, forgotten)
+        self.audit.append(ev.DAY_OPENED, payload)
+        for observer in self.observers:
+            observer.day_opened()
+
     def _amend_decided(self, kind: str, origin: OrderOrigin, result: AmendResult) -> None:
         for observer in self.observers:
             observer.amend_decided(kind, origin.channel, result)
 
     async def _cancel(self, request: CancelRequest) -> AmendResult:
         self._loop = self._loop or asyncio.get_running_loop()
+        self._roll_day(self.clock.now())
         working = self.state.order_by_cl_ord_id(request.account, request.orig_cl_ord_id)
         payload = {
             "order_id": working.order_id if working else None,
@@ -289,7 +306,7 @@ class OrderPipeline:
     async def _replace(self, request: ReplaceRequest) -> AmendResult:
         self._loop = self._loop or asyncio.get_running_loop()
         now = self.clock.now()
-        self.state.roll_day(now)
+        self._roll_day(now)
         working = self.state.order_by_cl_ord_id(request.account, request.orig_cl_ord_id)
         order_id = working.order_id if working else None
         loaded = self._policy()
@@ -621,9 +638,12 @@ class OrderPipeline:
 
     def on_venue_report(self, report: ExecutionReport) -> None:
         """Called by a venue (on the loop thread) for each report on one of our orders."""
+        self._roll_day(self.clock.now())
         working = self.state.orders.get(report.order_id)
         if working is None:
+            # an order forgotten at a day's close (a late bust) or never ours: on record all the same
             log.warning("report for unknown order %s", report.order_id)
+            self.audit.append(ev.EXEC_UNMATCHED, ev.unmatched_payload(report))
             return
         fx = self._fx(working)
         if report.exec_type in (ExecType.REPLACED, ExecType.REPLACE_REJECTED):

@@ -14,7 +14,7 @@ from __future__ import annotations
 from collections import deque
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 from typing import Any, NamedTuple
 
@@ -50,6 +50,8 @@ class Replayed:
     policy_content: str | None = None  # the text of the last policy loaded, to fall back on
     policy_source: str | None = None
     records: int = 0
+    first_seq: int = 1
+    """Where the replay started: 1, or the ``risk.day_opened`` record it started from."""
     last_seq: int = 0
     abuse_events: deque[AbuseEvent] = field(default_factory=lambda: deque(maxlen=ABUSE_EVENTS_MAX))
     unrouted: set[str] = field(default_factory=set)
@@ -64,8 +66,9 @@ class Replayed:
             events.popleft()
 
 
-def replay(records: Iterable[AuditRecord]) -> Replayed:
-    out = Replayed()
+def replay(records: Iterable[AuditRecord], start: Replayed | None = None) -> Replayed:
+    """Apply ``records`` in order to ``start`` (a carried day's state) or to an empty state."""
+    out = start or Replayed()
     pending: dict[str, NewOrder] = {}
     for record in records:
         out.records += 1
@@ -150,6 +153,10 @@ def _apply(  # noqa: C901 - one flat dispatch over the event vocabulary reads be
         state.execution_disabled.discard(payload["account"])
     elif kind == ev.DECISION_WITHDRAWN:
         _withdraw(state, payload)
+    elif kind == ev.DAY_OPENED and payload.get("format") == ev.DAY_OPENED_FORMAT:
+        # the day opens here, as it did live, whatever the time stamps around it say
+        state.open_day(date.fromisoformat(payload["trading_day"]))
+        state.close_day()
     elif kind == ev.POLICY_LOADED:
         out.policy_hash = payload["policy_hash"]
         out.policy_content, out.policy_source = payload["content"], payload["source"]

@@ -41,6 +41,7 @@ REPLACE_REQUESTED = "order.replace_requested"
 REPLACE_ACCEPTED = "order.replace_accepted"
 REPLACE_DENIED = "order.replace_denied"
 EXECUTION = "exec.report"  # venue ack, fill, cancel, replace, reject, expiry
+EXEC_UNMATCHED = "exec.unmatched"  # a venue report for no order the gateway holds
 DECISION_WITHDRAWN = "order.decision_withdrawn"
 """A decision record (order.accepted, order.replace_accepted, order.cancel_requested) whose
 commit failed in doubt: the client was told AUDIT_UNAVAILABLE and nothing went to the venue,
@@ -54,6 +55,11 @@ ABUSE_ALERT = "abuse.alert"
 POLICY_LOADED = "policy.loaded"
 POLICY_REJECTED = "policy.rejected"
 GATEWAY_STARTED = "gateway.started"
+DAY_OPENED = "risk.day_opened"
+"""A new UTC day began: the orders that were done are forgotten, and the record carries the
+risk state that goes on (working orders, positions, kill switch, policy), so a restart
+replays from the last one instead of from the log's first record (gateway/carry.py)."""
+DAY_OPENED_FORMAT = 1
 
 
 def dec(value: Decimal | None) -> str | None:
@@ -189,6 +195,23 @@ def execution_payload(report: ExecutionReport) -> dict[str, Any]:
         "last_px": dec(report.last_px),
         "venue_order_id": report.venue_order_id,
         "trade_id": report.trade_id,
+        "text": report.text,
+    }
+
+
+def unmatched_payload(report: ExecutionReport) -> dict[str, Any]:
+    """``exec.unmatched``: a venue's report on an order the gateway does not hold (one done
+    before the day's close, whose late bust or correction someone must reconcile by hand)."""
+    return {
+        "order_id": report.order_id,
+        "exec_id": report.exec_id,
+        "exec_type": report.exec_type._value_,
+        "venue": report.venue,
+        "transact_time": iso_utc(report.transact_time),
+        "last_qty": dec(report.last_qty),
+        "last_px": dec(report.last_px),
+        "ref_exec_id": report.ref_exec_id,
+        "venue_order_id": report.venue_order_id,
         "text": report.text,
     }
 

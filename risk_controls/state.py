@@ -109,6 +109,12 @@ class RestingLadder:
         if index < len(side) and side[index] == key:
             del side[index]
 
+    def entries(self) -> list[tuple[str, bool, Decimal, int]]:
+        """(order id, is buy, price, sequence) of every resting order, to carry it to a new day."""
+        return [
+            (key[2], is_buy, -key[0] if is_buy else key[0], key[1]) for is_buy, key in self._keys.values()
+        ]
+
     def crossing(self, incoming_is_buy: bool, limit: Decimal | None) -> list[RestingKey]:
         """Keys of the resting orders on the other side that ``limit`` (None = market) would
         reach, best price first and, at one price, oldest first."""
@@ -199,16 +205,63 @@ class RiskState:
 
     # ---- updates ---------------------------------------------------------------
 
-    def roll_day(self, now: datetime) -> None:
-        """Daily counters (traded notional, order count) restart on a new UTC day."""
+    def roll_day(self, now: datetime) -> bool:
+        """Daily counters (traded notional, order count) restart on a new UTC day.
+
+        True when ``now`` started a new day (the caller then closes the old one). Days
+        only move forward: a time stamped a little earlier by another clock is ignored."""
         today = now.date()
-        if self.trading_day == today:
-            return
-        self.trading_day = today
+        if self.trading_day is not None and today <= self.trading_day:
+            return False
+        self.open_day(today)
+        return True
+
+    def open_day(self, day: date) -> None:
+        """Start ``day``: today's traded notional and order counts begin at zero."""
+        self.trading_day = day
         self.firm_executed_notional = ZERO
         for book in self.accounts.values():
             book.executed_notional = ZERO
             book.orders_today = 0
+
+    def close_day(self) -> int:
+        """Forget the orders that are done, so the state holds a day, not the log's history.
+
+        Working orders (GTC, GTD, a day order the venue has not yet expired) carry over
+        with their client order ids and reservations; a done order's client order id is
+        free again, as FIX scopes ClOrdID uniqueness to a trading day. Duplicate-order
+        windows (seconds long) start afresh. Returns how many orders were forgotten.
+        """
+        done = [order_id for order_id in self.orders if order_id not in self.working]
+        for order_id in done:
+            del self.orders[order_id]
+            self.reservations.pop(order_id, None)
+        self.cl_ord_ids = {key: oid for key, oid in self.cl_ord_ids.items() if oid in self.working}
+        self.recent_orders.clear()
+        return len(done)
+
+    def carry_resting(self) -> list[tuple[str, str, str, bool, Decimal, int]]:
+        """(account, symbol, order id, is buy, price, sequence) of every resting order."""
+        return [
+            (account, symbol, *entry)
+            for (account, symbol), ladder in self.resting.items()
+            for entry in ladder.entries()
+        ]
+
+    @property
+    def resting_sequence(self) -> int:
+        return self._resting_seq
+
+    def restore_resting(
+        self, entries: Iterable[tuple[str, str, str, bool, Decimal, int]], sequence: int
+    ) -> None:
+        """Put carried resting orders back in the ladders, at their old time priority."""
+        for account, symbol, order_id, is_buy, price, seq in entries:
+            ladder = self.resting.get((account, symbol))
+            if ladder is None:
+                ladder = self.resting[(account, symbol)] = RestingLadder()
+            ladder.add(order_id, is_buy, price, seq)
+        self._resting_seq = sequence
 
     def next_order_id(self, now: datetime) -> str:
         """``YYYYMMDD-NNNNNNNN``: the number never repeats, the date says when it was given."""

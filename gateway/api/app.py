@@ -53,9 +53,11 @@ never mistakes a denied order for a live one. `429` means throttled and `503` th
 fails closed (audit store or policy unavailable): retry the *same* request later.
 `409`: the `cl_ord_id` was already used on that account for a different order.
 
-**Idempotency**: `cl_ord_id` is unique per account. Re-sending the same body with the same
-`cl_ord_id` returns the original answer (`201` or `422`, header `Idempotent-Replayed: true`),
-never a second order, also after a restart.
+**Idempotency**: `cl_ord_id` is unique per account within a UTC day, and for as long as its
+order works. Re-sending the same body with the same `cl_ord_id` that day returns the original
+answer (`201` or `422`, header `Idempotent-Replayed: true`), never a second order, also after a
+restart. Listing orders shows the day's; an account's open orders include earlier days' orders
+that still work.
 
 **Errors** are RFC 9457 problem details (`application/problem+json`).
 Money and quantities are decimal strings, never JSON numbers.
@@ -77,6 +79,9 @@ class _IndexObserver:
 
     def order_refused(self, channel: Channel, result: SubmitResult) -> None:
         return None  # only FIX refuses at entry; REST answers a bad request with a problem
+
+    def day_opened(self) -> None:
+        self._index.close_day()
 
 
 def create_app(
@@ -106,10 +111,11 @@ def create_app(
 
 
 def _rebuild(gateway: Gateway) -> tuple[ClientOrderIndex, ReleaseBook]:
-    """One pass over the log for both the client-order index and the pending releases."""
+    """One pass over the log for both the client-order index and the pending releases,
+    from where the pipeline's replay started (the current day's opening)."""
     replay = IndexReplay()
     releases = ReleaseBook()
-    for record in gateway.audit.read():
+    for record in gateway.audit.read(gateway.replayed.first_seq):
         replay.apply(record)
         releases.apply(record)
     return replay.index, releases

@@ -193,6 +193,15 @@ class ClientOrderIndex:
         insort(self._ids, result.order_id)  # decisions finish out of order: keep the ids sorted
         insort(self._ids_by_account.setdefault(order.account, []), result.order_id)
 
+    def close_day(self) -> None:
+        """A new day: client order ids of done orders are free again, as in the risk state
+        (a working order's id stays taken there). Requests in flight are kept."""
+        self._orders.clear()
+        self._denied.clear()
+        self._amendments.clear()
+        self._ids.clear()
+        self._ids_by_account.clear()
+
     def record_amendment(self, account: str, cl_ord_id: str, amendment: Amendment) -> None:
         if amendment.denial is not None and amendment.denial.code in TRANSIENT:
             return

@@ -142,6 +142,23 @@ def test_read_streams_an_inclusive_range(store: SqlAuditLog) -> None:
     assert list(store.read(31)) == []
 
 
+def test_last_seq_of_finds_the_last_record_of_a_type(store: SqlAuditLog) -> None:
+    """What a restart starts from (the last ``risk.day_opened``), by the partial index."""
+    assert store.last_seq_of("risk.day_opened") is None
+    for n in range(12):
+        store.append("risk.day_opened" if n in (2, 7) else "r", {"n": n})
+    store.flush(5)
+
+    assert store.last_seq_of("risk.day_opened") == 8
+    assert store.last_seq_of("r") == 12
+    with pytest.raises(ValueError, match="not an event type"):
+        store.last_seq_of("r' OR '1'='1")
+    if store.engine.dialect.name == "sqlite":  # PostgreSQL rightly scans a table this small
+        sql = "EXPLAIN QUERY PLAN SELECT max(seq) FROM audit_log WHERE event_type = 'risk.day_opened'"
+        plan = " ".join(str(row) for row in store.query(sql, []))
+        assert "audit_log_day_opened" in plan, plan
+
+
 def test_reopening_continues_the_chain(target: StoreTarget) -> None:
     first = target.open()
     for n in range(300):

@@ -60,7 +60,7 @@ def day_opened_payload(
             str(state.firm_gross_exposure),
         ],
         "execution_disabled": sorted(state.execution_disabled),
-        "kill_switch": [_kill(entry) for entry in kill_switch.entries.values()],
+        "kill_switch": [ev.kill_entry_payload(entry) for entry in kill_switch.entries.values()],
         "unrouted": sorted(unrouted),
         "policy": None
         if policy is None
@@ -194,17 +194,6 @@ def _account(item: Mapping[str, Any]) -> AccountBook:
     book.gross_exposure = Decimal(item["gross_exposure"])
     book.orders_today = item["orders_today"]
     return book
-
-
-def _kill(entry: KillEntry) -> dict[str, Any]:
-    return {
-        "scope": entry.scope.value,
-        "target": entry.target,
-        "mode": entry.mode.value,
-        "reason": entry.reason,
-        "actor": entry.actor,
-        "engaged_at": iso_utc(entry.engaged_at),
-    }
 
 
 def _kill_entry(item: Mapping[str, Any]) -> KillEntry:

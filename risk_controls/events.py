@@ -29,6 +29,7 @@ from risk_controls.domain import (
 )
 from risk_controls.domain.clock import iso_utc, parse_iso_utc
 from risk_controls.domain.money import fmt
+from risk_controls.kill_switch import KillEntry
 
 # Order lifecycle
 ORDER_RECEIVED = "order.received"  # an entry adapter handed us a new order
@@ -202,17 +203,18 @@ def execution_payload(report: ExecutionReport) -> dict[str, Any]:
 def unmatched_payload(report: ExecutionReport) -> dict[str, Any]:
     """``exec.unmatched``: a venue's report on an order the gateway does not hold (one done
     before the day's close, whose late bust or correction someone must reconcile by hand)."""
+    return {**execution_payload(report), "ref_exec_id": report.ref_exec_id}
+
+
+def kill_entry_payload(entry: KillEntry) -> dict[str, Any]:
+    """An engaged kill switch as the day's opening carries it (and the REST API shows it)."""
     return {
-        "order_id": report.order_id,
-        "exec_id": report.exec_id,
-        "exec_type": report.exec_type._value_,
-        "venue": report.venue,
-        "transact_time": iso_utc(report.transact_time),
-        "last_qty": dec(report.last_qty),
-        "last_px": dec(report.last_px),
-        "ref_exec_id": report.ref_exec_id,
-        "venue_order_id": report.venue_order_id,
-        "text": report.text,
+        "scope": entry.scope.value,
+        "target": entry.target,
+        "mode": entry.mode.value,
+        "reason": entry.reason,
+        "actor": entry.actor,
+        "engaged_at": iso_utc(entry.engaged_at),
     }
 
 

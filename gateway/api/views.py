@@ -78,14 +78,7 @@ def denial(value: Denial) -> dict[str, Any]:
 
 
 def kill_entry(entry: KillEntry) -> dict[str, Any]:
-    return {
-        "scope": entry.scope.value,
-        "target": entry.target,
-        "mode": entry.mode.value,
-        "reason": entry.reason,
-        "actor": entry.actor,
-        "engaged_at": iso_utc(entry.engaged_at),
-    }
+    return ev.kill_entry_payload(entry)
 
 
 def release_request(request: ReleaseRequest) -> dict[str, Any]:

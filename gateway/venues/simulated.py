@@ -25,7 +25,7 @@ from __future__ import annotations
 import heapq
 from collections import deque
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 from decimal import Decimal
 
 from gateway.venues.book import ZERO, BookOrder, Fill, Level, OrderBook
@@ -106,7 +106,8 @@ class SimulatedVenue:
 
     ``liquidity=None`` starts with empty books (no provider). ``id_prefix``
     (default: ``name``) starts every exec, trade and venue order id; give each
-    run its own prefix when ids must stay unique across restarts.
+    run its own prefix when ids must stay unique across restarts. DAY orders
+    end with the UTC day: the first operation of a new day expires them first.
     """
 
     def __init__(
@@ -141,6 +142,7 @@ class SimulatedVenue:
         self._order_seq = 0
         self._provider_seq = 0
         self._expiry_seq = 0
+        self._session_day: date | None = None  # DAY orders end when the UTC day does
         if liquidity is not None:
             self.seed_liquidity()
 
@@ -258,16 +260,24 @@ class SimulatedVenue:
     def end_of_day(self) -> None:
         """Expire every DAY order, resting or parked (GTC and GTD stay)."""
         now = self._begin()
+        self._expire_day_orders(now)
+        self._flush()
+
+    def _expire_day_orders(self, now: datetime) -> None:
         for working in [w for w in self._working.values() if w.order.tif is TimeInForce.DAY]:
             self._withdraw(working)
             self._finish(working, ExecType.EXPIRED, now)
-        self._flush()
 
     # ------------------------------------------------------------- internals
     def _begin(self) -> datetime:
         if self._sink is None:
             raise RuntimeError(f"venue {self.name}: connect() before trading")
         now = self._clock.now()
+        today = now.date()
+        if self._session_day != today:
+            if self._session_day is not None and today > self._session_day:
+                self._expire_day_orders(now)  # the close passed since the last operation
+            self._session_day = today
         if self._expiries and self._expiries[0][0] <= now:
             self._expire_due(now)
         return now

@@ -463,6 +463,26 @@ def test_gtd_expires_at_its_time_and_day_orders_at_end_of_day(
     assert [lv.price for lv in sim.depth("AAPL").bids] == [D("97.00")]
 
 
+def test_day_orders_left_from_an_earlier_day_expire_at_the_next_days_first_operation(
+    venue: Pair, clock: ManualClock
+) -> None:
+    """A venue ends DAY orders at its close; one that ran on would hold the desk's credit
+    in the gateway for ever."""
+    sim, reports = venue
+    sim.submit(order("day", "BUY", 1, "98.00"))
+    sim.submit(order("gtc", "BUY", 1, "97.00", tif=TimeInForce.GTC))
+    clock.advance(3600)
+    sim.submit(order("later", "BUY", 1, "96.00"))  # the same day: nothing ends
+    assert reports.kinds("day") == [E.NEW]
+
+    clock.set(START.replace(hour=0, minute=0, second=0, microsecond=0) + timedelta(days=1))
+    sim.submit(order("next", "BUY", 1, "95.00"))
+    assert reports.kinds("day") == [E.NEW, E.EXPIRED] and reports.kinds("later") == [E.NEW, E.EXPIRED]
+    assert reports.for_order("day")[-1].transact_time == clock.now()
+    assert reports.kinds("gtc") == [E.NEW] and reports.kinds("next") == [E.NEW]
+    assert [lv.price for lv in sim.depth("AAPL").bids] == [D("97.00"), D("95.00")]
+
+
 def test_gtd_due_is_expired_before_the_next_order_can_trade_with_it(
     venue: Pair, clock: ManualClock
 ) -> None:

@@ -277,6 +277,7 @@ class SimulatedVenue:
         if self._session_day != today:
             if self._session_day is not None and today > self._session_day:
                 self._expire_day_orders(now)  # the close passed since the last operation
+                self._known = set(self._working)  # done orders' ids: a day's memory, not a log's
             self._session_day = today
         if self._expiries and self._expiries[0][0] <= now:
             self._expire_due(now)

@@ -481,6 +481,10 @@ def test_day_orders_left_from_an_earlier_day_expire_at_the_next_days_first_opera
     assert reports.for_order("day")[-1].transact_time == clock.now()
     assert reports.kinds("gtc") == [E.NEW] and reports.kinds("next") == [E.NEW]
     assert [lv.price for lv in sim.depth("AAPL").bids] == [D("97.00"), D("95.00")]
+    reports.clear()
+    sim.cancel("day")  # yesterday's orders are forgotten, as a venue's are after its close
+    [reject] = reports.all
+    assert reject.text is not None and reject.text.startswith("UNKNOWN_ORDER")
 
 
 def test_gtd_due_is_expired_before_the_next_order_can_trade_with_it(

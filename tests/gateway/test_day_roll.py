@@ -25,9 +25,21 @@ from audit.memory import MemoryAuditLog
 from gateway.carry import day_opened_payload, restart
 from gateway.replay import replay
 from risk_controls import events as ev
-from risk_controls.domain import ExecType, ExecutionReport, NewOrder, TimeInForce
+from risk_controls.domain import (
+    AppliedFill,
+    Capacity,
+    Channel,
+    ExecType,
+    ExecutionReport,
+    MifidOverrides,
+    NewOrder,
+    OrderOrigin,
+    OrdType,
+    Side,
+    TimeInForce,
+)
 from risk_controls.domain.clock import ManualClock, iso_utc
-from risk_controls.kill_switch import KillSwitch
+from risk_controls.kill_switch import KillEntry, KillMode, KillScope, KillSwitch
 from risk_controls.state import RiskState
 from tests.gateway.conftest import make_gateway, order
 from tests.gateway.random_day import START, Step, play, steps
@@ -192,3 +204,62 @@ def test_a_day_opening_this_gateway_cannot_read_means_replaying_the_whole_log(
     assert replayed.first_seq == 1 and replayed.records == audit.head()[0]
     assert replayed.state.order_by_cl_ord_id("ACC-APPLE-TSY", "u-1") is not None
     gateway.close()
+
+
+def test_the_day_opening_carries_every_field_of_a_working_order_through_the_store(tmp_path: Path) -> None:
+    """Through canonical JSON and back: a partly filled short-sale stop-limit GTD order at a
+    FIX venue, with its venue ids, fill (with its FX rate) and reservation, a resting
+    ladder, a REDUCING kill switch and a disabled account."""
+    state = RiskState()
+    state.roll_day(START)
+    new = NewOrder(
+        cl_ord_id="g-1",
+        account="ACC-APPLE-TSY",
+        symbol="AAPL",
+        side=Side.SELL_SHORT,
+        quantity=Decimal("300"),
+        ord_type=OrdType.STOP_LIMIT,
+        tif=TimeInForce.GTD,
+        origin=OrderOrigin(Channel.FIX, "DESK1", "jsmith", "strat-7"),
+        limit_price=Decimal("228.50"),
+        stop_price=Decimal("228.40"),
+        expire_at=START + timedelta(days=3),
+        locate_id="LOC9",
+        venue="XVENUE",
+        mifid=MifidOverrides("CLIENT1", "ID1", "EX1", Capacity.DEAL, "RFPT", False, True),
+    )
+    order_id = "20261123-00000007"
+    resting = dc_replace(new, cl_ord_id="g-2", ord_type=OrdType.LIMIT)
+    for oid, version in ((order_id, new), ("20261123-00000008", resting)):
+        state.on_accepted(oid, version, START, "XVENUE", Decimal("228.50"), Decimal("228.45"))
+    acked = ExecutionReport(
+        order_id, "E1", ExecType.NEW, "XVENUE", START, venue_order_id="V1", venue_cl_ord_id="g-1.2"
+    )
+    fill = ExecutionReport(
+        order_id, "E2", ExecType.PARTIAL_FILL, "XVENUE", START, Decimal("100"), Decimal("228.55")
+    )
+    state.on_execution(acked, Decimal(1))
+    state.on_execution(fill, Decimal("1.0850"))
+    state.execution_disabled.add("ACC-MSFT-TSY")
+    kill = KillSwitch()
+    kill.engage(KillEntry(KillScope.INSTRUMENT, "KO", KillMode.REDUCING, "halt KO", "ro1", START))
+    store = open_audit_log(f"sqlite:///{tmp_path / 'audit.db'}")
+    try:
+        payload = day_opened_payload(state, kill, None, ["20261123-00000008"], 0)
+        store.append(ev.DAY_OPENED, payload).result(timeout=5)
+        back = restart(store)
+    finally:
+        store.close()
+
+    assert back.state.orders == state.orders and back.state.working == state.working
+    assert back.state.orders[order_id].fills == {
+        "E2": AppliedFill(Decimal("100"), Decimal("228.55"), Decimal("1.0850"))
+    }
+    assert back.state.reservations == state.reservations
+    assert back.state.cl_ord_ids == state.cl_ord_ids
+    assert back.state.carry_resting() == state.carry_resting() and back.state.resting_sequence == 1
+    assert back.kill_switch.entries == kill.entries
+    assert back.state.execution_disabled == {"ACC-MSFT-TSY"}
+    assert back.unrouted == {"20261123-00000008"}
+    assert comparable(back.state, back.kill_switch) == comparable(state, kill)
+    assert back.state.trading_day == START.date() and back.state.order_sequence == state.order_sequence

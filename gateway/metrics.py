@@ -218,8 +218,9 @@ def _fix_sessions(gateway: Gateway) -> Iterator[Metric]:
 
 def _venue_reconciliation(gateway: Gateway) -> Iterator[Metric]:
     """What FIX venues reconciled at logon (fills whose reports were missed; orders shown less
-    filled than booked, a missed bust someone has to reconcile by hand) and what they sent
-    that was refused as impossible."""
+    filled than booked, a missed bust someone has to reconcile by hand), what they sent that
+    was refused as impossible, and what any venue reported on orders the gateway no longer
+    holds."""
     fills = CounterMetricFamily(
         "gateway_venue_reconciled_fills",
         "Fills booked from a venue's order status at logon because their reports were missed",
@@ -235,12 +236,19 @@ def _venue_reconciliation(gateway: Gateway) -> Iterator[Metric]:
         "Fills, corrections or status answers a venue sent that no order could have (refused)",
         labels=["venue"],
     )
+    unmatched = CounterMetricFamily(
+        "gateway_venue_unmatched_reports",
+        "Reports a venue sent on orders the gateway does not hold (a bust of a fill from an "
+        "earlier day, say): recorded as exec.unmatched, booked nowhere",
+        labels=["venue"],
+    )
     for name, venue in gateway.venues.items():
         counts = [n for attr in _VENUE_COUNTS if isinstance(n := getattr(venue, attr, None), int)]
         if len(counts) == len(_VENUE_COUNTS):  # venues that check and reconcile (FIX)
             for family, count in zip((fills, discrepancies, refused), counts, strict=True):
                 family.add_metric([name], count)
-    yield from (fills, discrepancies, refused)
+        unmatched.add_metric([name], gateway.pipeline.unmatched_reports.get(name, 0))
+    yield from (fills, discrepancies, refused, unmatched)
 
 
 _VENUE_COUNTS = ("reconciled_fills", "status_discrepancies", "refused_reports")

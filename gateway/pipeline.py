@@ -123,6 +123,8 @@ class OrderPipeline:
         self._policy = policy
         self._listeners: list[OrderListener] = []
         self.observers: list[PipelineObserver] = []
+        self.unmatched_reports: dict[str, int] = {}
+        """Reports per venue for orders the gateway does not hold (``exec.unmatched``)."""
         self._loop: asyncio.AbstractEventLoop | None = None
         self._pending: deque[tuple[AppendTicket, OrderUpdate | None, dict[str, Any]]] = deque()
         self._drain_lock = threading.Lock()
@@ -644,6 +646,7 @@ class OrderPipeline:
             # an order forgotten at a day's close (a late bust) or never ours: on record all the same
             log.warning("report for unknown order %s", report.order_id)
             self.audit.append(ev.EXEC_UNMATCHED, ev.unmatched_payload(report))
+            self.unmatched_reports[report.venue] = self.unmatched_reports.get(report.venue, 0) + 1
             return
         fx = self._fx(working)
         if report.exec_type in (ExecType.REPLACED, ExecType.REPLACE_REJECTED):

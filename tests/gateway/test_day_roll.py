@@ -23,6 +23,7 @@ from hypothesis import strategies as st
 from audit.factory import open_audit_log
 from audit.memory import MemoryAuditLog
 from gateway.carry import day_opened_payload, restart
+from gateway.metrics import GatewayMetrics
 from gateway.replay import replay
 from risk_controls import events as ev
 from risk_controls.domain import (
@@ -170,6 +171,9 @@ def test_done_orders_are_forgotten_at_the_days_close_and_a_restart_reads_one_day
     unmatched = [r.payload for r in gateway.audit.read() if r.event_type == ev.EXEC_UNMATCHED]
     busts = [(u["order_id"], u["ref_exec_id"]) for u in unmatched if u["exec_type"] == "TRADE_CANCEL"]
     assert busts == [(filled_id, "F1")]
+    # the simulated venue never saw the manual fill: it expires the order the next day too
+    scrape = GatewayMetrics(gateway).render().decode()
+    assert 'gateway_venue_unmatched_reports_total{venue="SIM"} 2.0' in scrape, scrape
     opened = gateway.audit.last_seq_of(ev.DAY_OPENED)
     assert opened is not None
     gateway.close()

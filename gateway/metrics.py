@@ -135,6 +135,13 @@ class _StateCollector(Collector):
         working = GaugeMetricFamily("gateway_working_orders", "Orders working at a venue")
         working.add_metric([], len(gateway.pipeline.state.working_orders()))
         yield working
+        held = GaugeMetricFamily(
+            "gateway_risk_state_orders",
+            "Orders the risk state holds: the day's and those still working (done ones are "
+            "forgotten when a new UTC day opens, so this falls back each day)",
+        )
+        held.add_metric([], len(gateway.pipeline.state.orders))
+        yield held
         disabled = GaugeMetricFamily(
             "gateway_execution_disabled_accounts", "Accounts disabled by the repeated-execution throttle"
         )

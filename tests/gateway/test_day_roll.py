@@ -174,6 +174,9 @@ def test_done_orders_are_forgotten_at_the_days_close_and_a_restart_reads_one_day
     # the simulated venue never saw the manual fill: it expires the order the next day too
     scrape = GatewayMetrics(gateway).render().decode()
     assert 'gateway_venue_unmatched_reports_total{venue="SIM"} 2.0' in scrape, scrape
+    # the GTC order carried over and the day's new one (a refused duplicate never is an order)
+    assert f"gateway_risk_state_orders {len(pipeline.state.orders)}.0" in scrape
+    assert len(pipeline.state.orders) == 2
     opened = gateway.audit.last_seq_of(ev.DAY_OPENED)
     assert opened is not None
     gateway.close()

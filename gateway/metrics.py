@@ -9,7 +9,7 @@ own registry, so several gateways (tests) never share counters.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Collection, Iterator
 from typing import Any
 
 from prometheus_client import CollectorRegistry, Counter, Histogram, generate_latest
@@ -90,7 +90,7 @@ class GatewayMetrics:
     def order_refused(self, channel: Channel, result: SubmitResult) -> None:
         self._count_order(channel, result)
 
-    def day_opened(self) -> None:
+    def day_opened(self, held: Collection[str]) -> None:
         return None  # counters run on across days (Prometheus takes rates)
 
     def checks_timed(self, timings: CheckTimings) -> None:

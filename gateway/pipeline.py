@@ -17,7 +17,7 @@ import logging
 import threading
 import time
 from collections import deque
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from dataclasses import dataclass
 from dataclasses import replace as dc_replace
 from datetime import datetime, timedelta
@@ -66,6 +66,9 @@ from risk_controls.venue import RoutedOrder
 log = logging.getLogger(__name__)
 
 PolicySource = Callable[[], LoadedPolicy | None]
+DAY_CLOSE_GRACE = timedelta(minutes=10)
+"""Orders received this long before a new day opens are kept, done or not, until the next
+one: a client's retry that straddles midnight finds its order and enters no second one."""
 
 
 class PipelineObserver(Protocol):
@@ -79,8 +82,8 @@ class PipelineObserver(Protocol):
     def order_refused(self, channel: Channel, result: SubmitResult) -> None:
         """A new order its entry adapter refused before the chain (see :meth:`OrderPipeline.refuse`)."""
 
-    def day_opened(self) -> None:
-        """A new UTC day began and the orders that were done are forgotten."""
+    def day_opened(self, held: Collection[str]) -> None:
+        """A new UTC day began; the orders that were done are forgotten, except ``held``."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -257,12 +260,14 @@ class OrderPipeline:
         what carries over on record, for a restart to start from (gateway/carry.py)."""
         if not self.state.roll_day(now):
             return
-        forgotten = self.state.close_day()
+        since = now - DAY_CLOSE_GRACE
+        recent = [oid for oid, w in self.state.orders.items() if w.received_at >= since]
+        forgotten = self.state.close_day(keep=recent)
         unrouted = [order_id for order_id in self.state.working if not self.router.is_placed(order_id)]
         payload = day_opened_payload(self.state, self.kill_switch, self._policy(), unrouted, forgotten)
         self.audit.append(ev.DAY_OPENED, payload)
         for observer in self.observers:
-            observer.day_opened()
+            observer.day_opened(self.state.orders.keys())
 
     def _amend_decided(self, kind: str, origin: OrderOrigin, result: AmendResult) -> None:
         for observer in self.observers:

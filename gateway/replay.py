@@ -156,7 +156,7 @@ def _apply(  # noqa: C901 - one flat dispatch over the event vocabulary reads be
     elif kind == ev.DAY_OPENED and payload.get("format") == ev.DAY_OPENED_FORMAT:
         # the day opens here, as it did live, whatever the time stamps around it say
         state.open_day(date.fromisoformat(payload["trading_day"]))
-        state.close_day()
+        state.close_day(keep={item["order_id"] for item in payload["orders"]})
     elif kind == ev.POLICY_LOADED:
         out.policy_hash = payload["policy_hash"]
         out.policy_content, out.policy_source = payload["content"], payload["source"]

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from bisect import bisect_left, bisect_right, insort
 from collections import deque
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from decimal import Decimal
@@ -224,19 +224,22 @@ class RiskState:
             book.executed_notional = ZERO
             book.orders_today = 0
 
-    def close_day(self) -> int:
+    def close_day(self, keep: Collection[str] = ()) -> int:
         """Forget the orders that are done, so the state holds a day, not the log's history.
 
         Working orders (GTC, GTD, a day order the venue has not yet expired) carry over
         with their client order ids and reservations; a done order's client order id is
-        free again, as FIX scopes ClOrdID uniqueness to a trading day. Duplicate-order
-        windows (seconds long) start afresh. Returns how many orders were forgotten.
+        free again, as FIX scopes ClOrdID uniqueness to a trading day. Done orders in
+        ``keep`` (the pipeline's: those received in the last minutes before the close)
+        stay until the next close, so a client's retry that straddles midnight is still
+        answered as a retry. Duplicate-order windows (seconds long) start afresh.
+        Returns how many orders were forgotten.
         """
-        done = [order_id for order_id in self.orders if order_id not in self.working]
+        done = [oid for oid in self.orders if oid not in self.working and oid not in keep]
         for order_id in done:
             del self.orders[order_id]
             self.reservations.pop(order_id, None)
-        self.cl_ord_ids = {key: oid for key, oid in self.cl_ord_ids.items() if oid in self.working}
+        self.cl_ord_ids = {key: oid for key, oid in self.cl_ord_ids.items() if oid in self.orders}
         self.recent_orders.clear()
         return len(done)
 

@@ -8,6 +8,7 @@ log when the app is created, and kept current by listening to the pipeline.
 from __future__ import annotations
 
 import logging
+from collections.abc import Collection
 from typing import Any
 
 from fastapi import FastAPI, Request
@@ -80,8 +81,8 @@ class _IndexObserver:
     def order_refused(self, channel: Channel, result: SubmitResult) -> None:
         return None  # only FIX refuses at entry; REST answers a bad request with a problem
 
-    def day_opened(self) -> None:
-        self._index.close_day()
+    def day_opened(self, held: Collection[str]) -> None:
+        self._index.close_day(held)
 
 
 def create_app(

@@ -193,14 +193,19 @@ class ClientOrderIndex:
         insort(self._ids, result.order_id)  # decisions finish out of order: keep the ids sorted
         insort(self._ids_by_account.setdefault(order.account, []), result.order_id)
 
-    def close_day(self) -> None:
-        """A new day: client order ids of done orders are free again, as in the risk state
-        (a working order's id stays taken there). Requests in flight are kept."""
-        self._orders.clear()
+    def close_day(self, held: Collection[str]) -> None:
+        """A new day: client order ids of orders the risk state forgot are free again (it
+        holds working orders and those entered in the minutes before the close, ``held``).
+        Their accepted entries stay, so a retry straddling midnight is answered as one;
+        requests in flight are kept."""
+        self._orders = {k: s for k, s in self._orders.items() if s.accepted and s.order_id in held}
         self._denied.clear()
-        self._amendments.clear()
-        self._ids.clear()
-        self._ids_by_account.clear()
+        self._amendments = {k: a for k, a in self._amendments.items() if a.order_id in held}
+        self._ids = [s.order_id for s in self._orders.values()]
+        self._ids.sort()
+        self._ids_by_account = {}
+        for submission in self._orders.values():
+            insort(self._ids_by_account.setdefault(submission.order.account, []), submission.order_id)
 
     def record_amendment(self, account: str, cl_ord_id: str, amendment: Amendment) -> None:
         if amendment.denial is not None and amendment.denial.code in TRANSIENT:

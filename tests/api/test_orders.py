@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import time
 from concurrent.futures import ThreadPoolExecutor
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import httpx
 
 from audit.memory import MemoryAuditLog
 from risk_controls import events as ev
+from risk_controls.domain.clock import ManualClock
 from tests.api.conftest import LiveApi, live_api, order_body, policy_variant
 
 APPLE = ("ACC-APPLE-TSY",)
@@ -67,6 +69,34 @@ def test_retry_with_same_id_and_body_returns_the_original_order_not_a_second_one
     assert again.headers["idempotent-replayed"] == "true"
     assert again.json()["order_id"] == first.json()["order_id"]
     assert len(live.records(ev.ORDER_RECEIVED)) == 1
+
+
+def test_a_retry_straddling_midnight_is_answered_as_a_retry_not_a_second_order(live: LiveApi) -> None:
+    """A new day forgets the orders that are done, but not those entered in the minutes
+    before it opened: a client retrying across midnight gets its order back. An order
+    entered well before the close is forgotten, and its id is free for a new order."""
+    midnight = datetime(2026, 11, 24, tzinfo=UTC)
+    clock = ManualClock(midnight - timedelta(minutes=20))
+    live.call(lambda: setattr(live.gateway.pipeline, "clock", clock))
+    with trader(live) as client:
+        early = client.post("/v1/orders", json=order_body("mn-early"))
+        clock.set(midnight - timedelta(seconds=1))
+        late = client.post("/v1/orders", json=order_body("mn-late"))
+        for placed in (early, late):
+            assert placed.status_code == 201
+            client.post(f"/v1/orders/{placed.json()['order_id']}/cancel", json={})
+        statuses = live.call(lambda: [o.status.value for o in live.gateway.pipeline.state.orders.values()])
+        assert statuses == ["CANCELED", "CANCELED"]  # both done before the day ends
+        clock.set(midnight + timedelta(seconds=1))
+        opening = client.post("/v1/orders", json=order_body("mn-next", quantity="50"))  # the day opens
+        assert opening.status_code == 201
+        late_again = client.post("/v1/orders", json=order_body("mn-late"))
+        early_again = client.post("/v1/orders", json=order_body("mn-early"))
+    assert late_again.status_code == 201 and late_again.headers["idempotent-replayed"] == "true"
+    assert late_again.json()["order_id"] == late.json()["order_id"]
+    assert early_again.status_code == 201, early_again.json()
+    assert "idempotent-replayed" not in early_again.headers
+    assert early_again.json()["order_id"] != early.json()["order_id"]
 
 
 def test_retry_of_a_denied_order_returns_the_same_denial(live: LiveApi) -> None:

@@ -487,13 +487,25 @@ class FixOrderEntry:
         request_type = message.require(t.MASS_CANCEL_REQUEST_TYPE)
         symbol = message.get_str(t.SYMBOL)
         account = message.get_str(t.ACCOUNT)
-        refusal: tuple[int, str] | None = None
+        refusal: tuple[int | None, str] | None = None
         if request_type not in (b"1", b"7"):
             refusal = (0, "only MassCancelRequestType 1 (security) and 7 (all orders) are supported")
         elif request_type == b"1" and not symbol:
             refusal = (1, "Symbol (55) is required for MassCancelRequestType 1")
         elif account and account not in state.settings.allowed_accounts:
-            refusal = (99, f"NOT_AUTHORIZED_FOR_ACCOUNT account={account} session={sid}")
+            refused = OrderRefused(DenyCode.NOT_AUTHORIZED_FOR_ACCOUNT, account=account, session=str(sid))
+            # No MassCancelRejectReason: 99 (Other) is not a CHAR, as FIX 4.4 types the field,
+            # so a validating engine would reject the report. Text says why.
+            refusal = (None, refused.text)
+            entry_refusal = EntryRefusal(
+                Request.CANCEL,
+                cl_ord_id,
+                account,
+                state.context.origin(message),
+                refused.denial,
+                _as_sent(message),
+            )
+            self._spawn(self._record_refusal(sid, entry_refusal))  # on record, as a single cancel's is
         report_id = f"MC-{self._exec_id()}"
         if refusal is not None:
             body = mass_cancel_report(

@@ -26,7 +26,7 @@ from risk_controls.domain import (
     Side,
 )
 from risk_controls.domain.decisions import deny
-from risk_controls.entry import OrderUpdate
+from risk_controls.entry import OrderUpdate, Request
 from tests.fix.fakes import FakeEntry, RecordingSender, desk_message
 
 DESK = SessionID("FIX.4.4", "GW", "DESK")
@@ -356,6 +356,27 @@ def test_mass_cancel_of_unsupported_scope_is_refused() -> None:
         await rig.send("q", "11=M1|530=3|60=20261123-10:00:00")
         [report] = rig.sender.take(DESK)
         assert (report.get(531), report.get(532), report.get(533)) == ("0", "0", "0")
+
+    run(scenario)
+
+
+def test_mass_cancel_for_an_account_the_session_may_not_trade_is_refused_on_record() -> None:
+    async def scenario() -> None:
+        rig = Rig()
+        await rig.order("C1")
+        rig.sender.take()
+        await rig.send("q", "11=M1|530=7|1=STRANGER|60=20261123-10:00:00")
+        [report] = rig.sender.take(DESK)
+        assert (report.get(531), report.get(532)) == ("0", None)  # "99" is no CHAR: left out
+        assert report.get(58) == f"NOT_AUTHORIZED_FOR_ACCOUNT account=STRANGER session={DESK}"
+        assert rig.entry.cancels == []
+        [refusal] = rig.entry.refusals  # as a refused single cancel is, for the denials report
+        assert (refusal.request, refusal.cl_ord_id, refusal.account, refusal.denial.code) == (
+            Request.CANCEL,
+            "M1",
+            "STRANGER",
+            DenyCode.NOT_AUTHORIZED_FOR_ACCOUNT,
+        )
 
     run(scenario)
 

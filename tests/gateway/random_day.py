@@ -10,7 +10,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import Literal
 
@@ -18,7 +18,7 @@ from hypothesis import strategies as st
 
 from gateway.app import Gateway
 from risk_controls.domain import CancelRequest, ReplaceRequest, Side
-from risk_controls.domain.clock import ManualClock
+from risk_controls.domain.clock import ManualClock, iso_utc
 from risk_controls.kill_switch import KillMode, KillScope
 from tests.gateway.conftest import DESK, order
 
@@ -66,6 +66,18 @@ def steps(max_quantity: int = 60000, new_weight: int = 2) -> st.SearchStrategy[S
 
 
 step = steps()
+
+
+def ticking(clock: ManualClock) -> Callable[[], str]:
+    """Record times from the day's clock, a microsecond apart when the clock stands still
+    (as a real store's would be), so the day's records fall on the day reported."""
+    last = [clock.now()]
+
+    def now() -> str:
+        last[0] = max(clock.now(), last[0] + timedelta(microseconds=1))
+        return iso_utc(last[0])
+
+    return now
 
 
 @dataclass

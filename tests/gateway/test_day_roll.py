@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import asyncio
 import tempfile
-from collections.abc import Callable
 from dataclasses import replace as dc_replace
 from datetime import timedelta
 from decimal import Decimal
@@ -39,21 +38,11 @@ from risk_controls.domain import (
     Side,
     TimeInForce,
 )
-from risk_controls.domain.clock import ManualClock, iso_utc
+from risk_controls.domain.clock import ManualClock
 from risk_controls.kill_switch import KillEntry, KillMode, KillScope, KillSwitch
 from risk_controls.state import RiskState
 from tests.gateway.conftest import make_gateway, order
-from tests.gateway.random_day import START, Step, play, steps
-
-
-def _ticking(clock: ManualClock) -> Callable[[], str]:
-    last = [clock.now()]
-
-    def now() -> str:
-        last[0] = max(clock.now(), last[0] + timedelta(microseconds=1))
-        return iso_utc(last[0])
-
-    return now
+from tests.gateway.random_day import START, Step, play, steps, ticking
 
 
 def comparable(state: RiskState, kill_switch: KillSwitch) -> dict[str, Any]:
@@ -108,7 +97,7 @@ def test_a_restart_from_the_days_opening_rebuilds_what_a_full_replay_does(
     days: list[tuple[timedelta, list[Step]]],
 ) -> None:
     clock = ManualClock(LATE)
-    audit = MemoryAuditLog(now=_ticking(clock))
+    audit = MemoryAuditLog(now=ticking(clock))
     with tempfile.TemporaryDirectory() as tmp:
         gateway, _ = make_gateway(Path(tmp), audit, clock)
         pipeline = gateway.pipeline

@@ -13,8 +13,6 @@ from __future__ import annotations
 import asyncio
 import tempfile
 from collections import defaultdict
-from collections.abc import Callable
-from datetime import timedelta
 from decimal import Decimal
 from pathlib import Path
 
@@ -24,24 +22,11 @@ from hypothesis import strategies as st
 
 from audit.memory import MemoryAuditLog
 from reporting import generate_report, verify_report
-from risk_controls.domain.clock import ManualClock, iso_utc
+from risk_controls.domain.clock import ManualClock
 from risk_controls.entry import OrderUpdate
 from tests.gateway.conftest import make_gateway
-from tests.gateway.random_day import START, Played, Step, play, steps
+from tests.gateway.random_day import START, Played, Step, play, steps, ticking
 from tests.reporting.conftest import read_csv
-
-
-def _ticking(clock: ManualClock) -> Callable[[], str]:
-    """Record times from the day's clock, a microsecond apart when the clock stands still
-    (as a real store's would be), so the day's records fall on the day reported."""
-    last = [clock.now()]
-
-    def now() -> str:
-        last[0] = max(clock.now(), last[0] + timedelta(microseconds=1))
-        return iso_utc(last[0])
-
-    return now
-
 
 KEY = Ed25519PrivateKey.from_private_bytes(bytes(range(1, 33)))
 FILLS = {"PARTIAL_FILL", "FILL"}
@@ -52,7 +37,7 @@ FILLS = {"PARTIAL_FILL", "FILL"}
 def test_the_reports_of_a_random_day_agree_with_the_desks_view(day_steps: list[Step]) -> None:
     clock = ManualClock(START)
     with tempfile.TemporaryDirectory() as tmp:
-        gateway, _ = make_gateway(Path(tmp), MemoryAuditLog(now=_ticking(clock)), clock)
+        gateway, _ = make_gateway(Path(tmp), MemoryAuditLog(now=ticking(clock)), clock)
         told: dict[str, OrderUpdate] = {}  # the last update each order's desk was sent
 
         def listener(update: OrderUpdate) -> None:

@@ -94,6 +94,7 @@ class AppendTicket:
         "_error",
         "_event",
         "_kick",
+        "_kick_on_await",
         "_lock",
         "_queued_at",
         "_raw",
@@ -112,6 +113,8 @@ class AppendTicket:
         self._waiters: list[_Waiter] | None = None
         self._doubt: Doubt | None = None
         self._kick: Callable[[], None] | None = None
+        self._kick_on_await = False
+        """A lazy record's: awaiting it wakes the writer too (see SqlAuditLog.append)."""
         self._queued_at: float | None = None
         """When a store queued it (monotonic), if it stands first in its batch: see
         :meth:`audit.sql_store.SqlAuditLog.append_latency_p99`."""
@@ -203,6 +206,8 @@ class AppendTicket:
 
     def __await__(self) -> Generator[Any, None, AuditRecord]:
         if not self._done:
+            if self._kick_on_await and self._kick is not None:
+                self._kick()
             loop = asyncio.get_running_loop()
             future: asyncio.Future[None] = loop.create_future()
             with self._lock:
@@ -290,8 +295,12 @@ def _resolve_all(futures: list[asyncio.Future[None]]) -> None:
 class AuditLog(Protocol):
     """A hash-chained, append-only log of canonical JSON records."""
 
-    def append(self, event_type: str, payload: Mapping[str, Any]) -> AppendTicket:
-        """Queue a record; the ticket completes once it is durable."""
+    def append(self, event_type: str, payload: Mapping[str, Any], *, lazy: bool = False) -> AppendTicket:
+        """Queue a record; the ticket completes once it is durable.
+
+        ``lazy``: nobody waits for this record right now, so a store that commits in
+        groups may hold it briefly to share the commit of the next record someone does
+        wait on. It is still made durable, in order, within milliseconds."""
         ...
 
     def read(self, start_seq: int = 1, end_seq: int | None = None) -> Iterator[AuditRecord]:

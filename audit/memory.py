@@ -25,7 +25,12 @@ class MemoryAuditLog:
         self.available = True
 
     def append(
-        self, event_type: str, payload: Mapping[str, Any], *, retention: str | None = None
+        self,
+        event_type: str,
+        payload: Mapping[str, Any],
+        *,
+        retention: str | None = None,
+        lazy: bool = False,
     ) -> AppendTicket:
         ticket = AppendTicket()
         if not self.available:

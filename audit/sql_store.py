@@ -54,6 +54,9 @@ _EVENT_TYPE = re.compile(r"[a-z][a-z0-9_]*(\.[a-z0-9_]+)*")
 _DEFERRED_WAKE_LIMIT = 0.05
 """Longest idle wait of the writer: bounds the delay if a loop stops before the end of the
 turn that was to wake it (see SqlAuditLog._wake_writer)."""
+LAZY_LIMIT = 0.005
+"""Longest a lazy record (one nobody waits for) waits for a commit to share: see
+SqlAuditLog.append."""
 SIGN_BACKOFF = 30.0
 """Seconds without checkpoint attempts after the signer failed."""
 
@@ -115,8 +118,12 @@ class SqlAuditLog:
         clock: ChainClock | None = None,
         max_queue: int = 200_000,
         read_only: bool = False,
+        lazy_limit: float = LAZY_LIMIT,
     ) -> None:
         self.engine = engine
+        self.lazy_limit = lazy_limit
+        """Longest a lazy record waits for company; 0: lazy records are committed as eagerly as
+        any (what laziness saves, measured by bench/bench_fix.py with BENCH_AUDIT_LAZY=0)."""
         self.dialect = engine.dialect.name
         self.location: tuple[str, str | None] | None = None
         """(URL, PostgreSQL schema) this store was opened with, for helpers in other processes."""
@@ -144,6 +151,10 @@ class SqlAuditLog:
         """Transactions committed by the writer: records per commit is the group-commit factor."""
         self._latencies: deque[float] = deque(maxlen=_LATENCY_WINDOW)  # see append_latency_p99
         self._kick_scheduled = False  # a wakeup waits for the end of an event-loop turn
+        self._urgent = 0  # records someone waits on, ever queued: commit them without delay
+        self._urgent_seen = 0  # ... as the writer last saw the count
+        self._lazy_since: float | None = None  # when the oldest queued lazy record came
+        self._idle = False  # the writer waits for work: a lazy record must wake it
         self._connect()  # fail loudly at start-up when the store is unreachable
         self._writer = threading.Thread(target=self._run, name="audit-writer", daemon=True)
         self._watchdog = threading.Thread(target=self._watch, name="audit-watchdog", daemon=True)
@@ -158,9 +169,20 @@ class SqlAuditLog:
     # --- the AuditLog interface ---
 
     def append(
-        self, event_type: str, payload: Mapping[str, Any], *, retention: str | None = None
+        self,
+        event_type: str,
+        payload: Mapping[str, Any],
+        *,
+        retention: str | None = None,
+        lazy: bool = False,
     ) -> AppendTicket:
-        """Queue a record; the ticket completes once its batch has committed."""
+        """Queue a record; the ticket completes once its batch has committed.
+
+        A ``lazy`` record does not wake the writer: it waits, at most
+        :data:`LAZY_LIMIT`, for the next record someone waits on and shares
+        that record's commit (one fsync instead of two). Waiting on its ticket
+        with :meth:`AppendTicket.result` or ``await`` wakes the writer at once.
+        """
         pj = payload_json(payload)  # a bad payload raises here, in the caller
         if retention is not None:
             retention_years(retention)  # an unknown class raises here too
@@ -182,9 +204,28 @@ class SqlAuditLog:
             if not self._queue:  # it heads the next batch, and will wait longest in it
                 ticket._queued_at = time.monotonic()
             self._queue.append((ticket, event_type, et_json, payload, pj, retention))
-            if not self._wakeup.is_set():
-                self._wake_writer(ticket)
+            if lazy and self.lazy_limit > 0:
+                self._leave_for_company(ticket)
+            else:
+                self._urgent += 1
+                if not self._wakeup.is_set():
+                    self._wake_writer(ticket)
         return ticket
+
+    def _leave_for_company(self, ticket: AppendTicket) -> None:
+        """A lazy record is queued: the writer commits it with the next urgent one, or once
+        the oldest lazy record has waited ``lazy_limit``."""
+        ticket._kick = self._wake_now
+        ticket._kick_on_await = True
+        if self._lazy_since is None:
+            self._lazy_since = time.monotonic()
+            if self._idle:  # else the writer looks at the queue when its commit is done
+                self._wakeup.set()
+
+    def _wake_now(self) -> None:
+        """Someone waits on a lazy record: commit it without waiting for company."""
+        self._urgent += 1
+        self._wakeup.set()
 
     def _wake_writer(self, ticket: AppendTicket) -> None:
         """Wake the idle writer; from an event loop, once at the end of the loop's turn.
@@ -369,7 +410,19 @@ class SqlAuditLog:
 
     def _enqueue(self, item: _Item) -> None:
         self._queue.append(item)
+        self._urgent += 1
         self._wakeup.set()
+
+    def _lazy_wait(self) -> float | None:
+        """Seconds the writer may still wait before committing what is queued: only lazy
+        records are, and the oldest of them is younger than LAZY_LIMIT. None: commit now."""
+        if self._urgent != self._urgent_seen or self._closed or not self._queue:
+            return None
+        since = self._lazy_since
+        if since is None:  # its append has not stamped it yet
+            return self.lazy_limit
+        remaining = since + self.lazy_limit - time.monotonic()
+        return remaining if remaining > 0 else None
 
     def _run(self) -> None:
         while not (self._closed and not self._queue):
@@ -383,11 +436,23 @@ class SqlAuditLog:
                 continue
             self._wakeup.clear()
             self._kick_scheduled = False  # one whose loop stopped before its turn ended heals here
+            wait = self._lazy_wait()
+            if wait is not None:
+                self._wakeup.wait(wait)
+                continue
+            self._urgent_seen = self._urgent  # before the drain: a later one is seen next turn
+            self._lazy_since = None
             batch = self._drain()
+            if self._queue:  # more than one batch's worth: the rest goes next, whatever it is
+                self._urgent_seen -= 1
             due = self._timed_checkpoint_due()
             if not batch and not due:
                 idle = self._idle_timeout()
-                self._wakeup.wait(_DEFERRED_WAKE_LIMIT if idle is None else min(idle, _DEFERRED_WAKE_LIMIT))
+                wait = _DEFERRED_WAKE_LIMIT if idle is None else min(idle, _DEFERRED_WAKE_LIMIT)
+                self._idle = True
+                if not self._queue:  # a lazy append that missed the flag left its record here
+                    self._wakeup.wait(wait)
+                self._idle = False
                 continue
             try:
                 self._write(batch, due)

@@ -9,6 +9,8 @@ Usage::
     .venv/bin/python bench/bench_fix.py --gc default # the collector as Python sets it (default: as serve)
     BENCH_FIX_STORE=memory .venv/bin/python bench/bench_fix.py --servers audit
                                    # the FIX sequence store in memory: what its fsync costs
+    BENCH_AUDIT_LAZY=0 .venv/bin/python bench/bench_fix.py --servers gateway
+                                   # wire-journal and venue-ack records committed eagerly
     BENCH_LOOP=uvloop .venv/bin/python bench/bench_fix.py --servers gateway
                                    # our servers on uvloop instead of asyncio's loop
 
@@ -215,6 +217,8 @@ async def serve_ours(mode: str, workdir: Path) -> None:
     else:  # "nodisk": the FIX layer alone (memory audit, memory sequence store)
         audit = open_audit_log("memory://")
         entry = AuditOnlyEntry(audit)
+    if os.environ.get("BENCH_AUDIT_LAZY") == "0" and hasattr(audit, "lazy_limit"):
+        audit.lazy_limit = 0.0  # every record committed as soon as it can be: what laziness saves
     adapter = FixOrderEntry(entry, [session])
     memory_store = mode == "nodisk" or os.environ.get("BENCH_FIX_STORE") == "memory"
     store: Any = MemoryStoreFile() if memory_store else SqliteStoreFile(workdir / "fix-sessions.sqlite")

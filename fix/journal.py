@@ -59,7 +59,8 @@ def wire_payload(record: WireRecord) -> dict[str, Any]:
 
 
 class AuditJournal:
-    """Appends each wire record to the audit log (fire and forget: the ticket is not awaited).
+    """Appends each wire record to the audit log (fire and forget: the ticket is not awaited,
+    and the record is lazy: it shares the commit of the next record someone waits on).
 
     The acknowledgement to a client never waits on this record; durability
     of the *order* is the pipeline's promise. An append failure is counted,
@@ -78,6 +79,6 @@ class AuditJournal:
 
     def __call__(self, record: WireRecord) -> None:
         try:
-            self._log.append(self._EVENT[record.direction], wire_payload(record))
+            self._log.append(self._EVENT[record.direction], wire_payload(record), lazy=True)
         except Exception:
             self.failures += 1

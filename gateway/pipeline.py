@@ -458,8 +458,10 @@ class OrderPipeline:
                 )
             )
             return SubmitResult(order_id, True, None, seq)
-        self.audit.append(
-            ev.ORDER_ROUTED, ev.routed_payload(order_id, venue, instrument.mic if instrument else None)
+        self.audit.append(  # lazy: the client has its acknowledgement; this shares the next commit
+            ev.ORDER_ROUTED,
+            ev.routed_payload(order_id, venue, instrument.mic if instrument else None),
+            lazy=True,
         )
         self.router.submit(venue, RoutedOrder(order_id, working.order))
         return SubmitResult(order_id, True, None, seq)
@@ -667,7 +669,9 @@ class OrderPipeline:
         payload = ev.execution_record_payload(
             report, working.order, working.status.value, working.cum_qty, leaves, working.avg_px, fx
         )
-        ticket = self.audit.append(ev.EXECUTION, payload)
+        # A venue's acknowledgement of an order already acknowledged to its client need not
+        # hurry to disk (what it might tell anyone still waits for it to be durable).
+        ticket = self.audit.append(ev.EXECUTION, payload, lazy=report.exec_type is ExecType.NEW)
         alerts: list[AbuseAlert] = []
         if report.exec_type in (ExecType.PARTIAL_FILL, ExecType.FILL):
             alerts = self.abuse.on_fill(report.order_id, report.last_qty or Decimal(0), now)

@@ -206,6 +206,60 @@ def test_flush_waits_for_everything_appended(store: SqlAuditLog) -> None:
     assert store.head()[0] == 1000
 
 
+def test_lazy_records_wait_to_share_the_next_commit_someone_waits_on(store: SqlAuditLog) -> None:
+    """A wire-journal record or a venue's ack of an acknowledged order costs no fsync of its own."""
+    store.lazy_limit = 60.0  # only company commits them here
+    store.append("warm-up", {}).result(5)
+    before = store.commits
+
+    lazy = [store.append("fix.out", {"n": n}, lazy=True) for n in range(3)]
+    time.sleep(0.1)
+    assert not any(ticket.done() for ticket in lazy)
+    urgent = store.append("order.accepted", {"n": 3})
+
+    assert urgent.result(5).seq == 5
+    assert [ticket.result(0).seq for ticket in lazy] == [2, 3, 4]  # in order, before it
+    assert store.commits - before == 1
+    assert_chain(list(store.read()))
+
+
+def test_a_lazy_record_nobody_waits_on_is_durable_within_the_lazy_limit(store: SqlAuditLog) -> None:
+    store.lazy_limit = 0.05
+    store.append("warm-up", {}).result(5)
+
+    ticket = store.append("fix.in", {}, lazy=True)
+    deadline = time.monotonic() + 10
+    while not ticket.done() and time.monotonic() < deadline:
+        time.sleep(0.005)
+
+    assert ticket.landed() is True
+    assert store.head()[0] == 2
+
+
+def test_waiting_on_a_lazy_record_commits_it_at_once(store: SqlAuditLog) -> None:
+    store.lazy_limit = 60.0
+
+    assert store.append("blocking", {}, lazy=True).result(timeout=5).seq == 1
+
+    async def awaited() -> int:
+        return (await store.append("awaited", {}, lazy=True)).seq
+
+    assert asyncio.run(asyncio.wait_for(awaited(), 5)) == 2
+    store.append("flushed", {}, lazy=True)
+    store.flush(5)
+    assert store.head()[0] == 3
+
+
+def test_closing_commits_lazy_records(target: StoreTarget) -> None:
+    store = target.open()
+    store.lazy_limit = 60.0
+    store.append("fix.out", {"last": True}, lazy=True)
+    store.close()
+
+    reopened = target.open()
+    assert [r.event_type for r in reopened.read()] == ["fix.out"]
+
+
 def test_commits_are_durable_settings_not_defaults(store: SqlAuditLog) -> None:
     """WAL + synchronous=FULL on SQLite, synchronous_commit=on on PostgreSQL, whatever the
     server or file defaults were."""

@@ -119,7 +119,12 @@ class LaggingAuditLog(MemoryAuditLog):
         self.fail_next_commit = False
 
     def append(
-        self, event_type: str, payload: Mapping[str, Any], *, retention: str | None = None
+        self,
+        event_type: str,
+        payload: Mapping[str, Any],
+        *,
+        retention: str | None = None,
+        lazy: bool = False,
     ) -> AppendTicket:
         appended = super().append(event_type, payload, retention=retention)
         try:

@@ -232,6 +232,7 @@ async def serve_ours(mode: str, workdir: Path) -> None:
         from gateway.heap import settle_heap
 
         settle_heap()  # as `gateway serve` does once it is up
+    pauses = CollectorPauses()
     print(f"PORT {acceptor.port}", flush=True)
     cpu_start, loop_start = time.process_time(), time.thread_time()
     threads_start = thread_cpu()
@@ -257,6 +258,7 @@ async def serve_ours(mode: str, workdir: Path) -> None:
         f"FIX store commits {getattr(store, 'flushes', 0)}",
         flush=True,
     )
+    print(f"STATS   {pauses.summary()}", flush=True)
     per_thread = sorted(
         ((name, cpu - threads_start.get(name, 0.0)) for name, cpu in threads.items()), key=lambda t: -t[1]
     )
@@ -269,6 +271,32 @@ async def serve_ours(mode: str, workdir: Path) -> None:
         gateway.close()
     else:
         audit.close()
+
+
+class CollectorPauses:
+    """CPU time of each garbage collection on the event-loop thread while the runs go (the
+    interpreter stands still meanwhile: a long pass is a latency spike for every order)."""
+
+    def __init__(self) -> None:
+        import gc
+
+        self.passes: list[float] = []
+        self._started = 0.0
+        gc.callbacks.append(self._callback)
+
+    def _callback(self, phase: str, info: dict[str, Any]) -> None:
+        if phase == "start":
+            self._started = time.thread_time()
+        else:
+            self.passes.append(time.thread_time() - self._started)
+
+    def summary(self) -> str:
+        if not self.passes:
+            return "collector: no passes"
+        return (
+            f"collector: {len(self.passes)} passes, {sum(self.passes) * 1e3:.1f} ms in all, "
+            f"longest {max(self.passes) * 1e3:.2f} ms"
+        )
 
 
 def serve_quickfix(workdir: Path) -> None:

@@ -97,9 +97,9 @@ class FixParser:
             self._check_size(pos)
             return None
         length_raw = bytes(buf[soh + 3 : soh2])
-        if not length_raw.isdigit():
+        if not length_raw.isdigit() or len(length_raw) > _MAX_NUMBER_DIGITS:
             raw = self._resync(pos)
-            raise BadBodyLength(f"BodyLength (9) is not a number: {length_raw!r}", raw)
+            raise BadBodyLength(f"BodyLength (9) is not a number: {length_raw[:20]!r}", raw)
         body_start = soh2 + 1
         end_body = body_start + int(length_raw)
         trailer = buf.find(_TRAILER, soh2)
@@ -182,7 +182,10 @@ def parse(raw: bytes) -> FixMessage:
     return message
 
 
-_WELL_FORMED = re.compile(rb"(?:[0-9]+=[^\x01=][^\x01]*\x01)+")
+_MAX_NUMBER_DIGITS = 9
+"""Longest tag number, BodyLength or data length read as a number: a billion is beyond any
+of them, and Python's int() raises ValueError (not a FIX error) past 4,300 digits."""
+_WELL_FORMED = re.compile(rb"(?:[0-9]{1,9}=[^\x01=][^\x01]*\x01)+")
 _DATA_TAG = re.compile(rb"\x01(?:90|93|95|212|348|350|354)=")
 
 
@@ -214,13 +217,13 @@ def _parse_slowly(raw: bytes) -> tuple[list[Field], FieldError | None]:
     defect: FieldError | None = None
     for part in parts:
         tag, sep, value = part.partition(b"=")
-        if tag.isdigit() and sep:
+        if tag.isdigit() and sep and len(tag) <= _MAX_NUMBER_DIGITS:
             itag = int(tag)
             fields.append((itag, value))
             if not value and defect is None:
                 defect = EmptyTagValue(itag, f"Tag specified without a value: {itag}")
         elif defect is None:
-            defect = InvalidTagNumber(None, f"Invalid tag number: {tag!r}")
+            defect = InvalidTagNumber(None, f"Invalid tag number: {tag[:20]!r}")
     return fields, defect
 
 
@@ -235,8 +238,8 @@ def _parse_with_data(raw: bytes) -> tuple[list[Field], FieldError | None]:
         if eq < 0:
             break
         tag_raw = raw[pos:eq]
-        if not tag_raw.isdigit():
-            defect = defect or InvalidTagNumber(None, f"Invalid tag number: {tag_raw!r}")
+        if not tag_raw.isdigit() or len(tag_raw) > _MAX_NUMBER_DIGITS:
+            defect = defect or InvalidTagNumber(None, f"Invalid tag number: {tag_raw[:20]!r}")
             end = raw.find(SOH, eq)
             pos = len(raw) if end < 0 else end + 1
             continue
@@ -248,7 +251,7 @@ def _parse_with_data(raw: bytes) -> tuple[list[Field], FieldError | None]:
             end = raw.find(SOH, eq)
             end = len(raw) if end < 0 else end
         value = raw[eq + 1 : end]
-        if tag in DATA_FIELDS and value.isdigit():
+        if tag in DATA_FIELDS and value.isdigit() and len(value) <= _MAX_NUMBER_DIGITS:
             data_len = int(value)
         if not value:
             defect = defect or EmptyTagValue(tag, f"Tag specified without a value: {tag}")

@@ -87,7 +87,7 @@ class FixMessage:
     def seq_num(self) -> int | None:
         """MsgSeqNum (34) if present and well formed, else None."""
         raw = self._idx().get(MSG_SEQ_NUM)
-        if raw is None or not raw.isdigit():
+        if raw is None or not raw.isdigit() or len(raw) > values.MAX_INT_DIGITS:
             return None
         return int(raw)
 

@@ -12,13 +12,19 @@ from datetime import UTC, date, datetime
 from decimal import Decimal
 from enum import Enum
 
-from fix.errors import BadTagValue
+from fix.errors import BadTagValue, ValueIncorrect
 from risk_controls.domain.money import fmt
 
 FieldValue = bytes | str | int | Decimal | bool | datetime | Enum
 
 _DECIMAL_RE = re.compile(rb"-?(?:\d+(?:\.\d*)?|\.\d+)\Z")
 _INT_RE = re.compile(rb"-?\d+\Z")
+MAX_INT_DIGITS = 18
+"""A signed 64-bit integer's worth, as FIX engines hold ints. Python's int() refuses
+more than 4,300 digits with a ValueError, which would escape the session."""
+MAX_DECIMAL_DIGITS = 28
+"""Decimal arithmetic here runs at 28 significant digits (the default context): a price or
+quantity with more could not be computed with exactly, so it is refused at the wire."""
 
 
 def to_bytes(value: FieldValue) -> bytes:
@@ -41,9 +47,9 @@ def to_bytes(value: FieldValue) -> bytes:
 
 
 def parse_int(tag: int, raw: bytes) -> int:
-    if raw.isdigit():
-        return int(raw)
-    if _INT_RE.match(raw):
+    if raw.isdigit() or _INT_RE.match(raw):
+        if len(raw) - raw.startswith(b"-") > MAX_INT_DIGITS:
+            raise _too_many_digits(tag, MAX_INT_DIGITS)
         return int(raw)
     raise BadTagValue(tag, f"Incorrect data format for value: tag {tag} is not an integer")
 
@@ -51,6 +57,8 @@ def parse_int(tag: int, raw: bytes) -> int:
 def parse_seq(tag: int, raw: bytes) -> int:
     """A sequence number or length: a positive integer."""
     if raw.isdigit():
+        if len(raw) > MAX_INT_DIGITS:
+            raise _too_many_digits(tag, MAX_INT_DIGITS)
         value = int(raw)
         if value > 0:
             return value
@@ -59,8 +67,16 @@ def parse_seq(tag: int, raw: bytes) -> int:
 
 def parse_decimal(tag: int, raw: bytes) -> Decimal:
     if _DECIMAL_RE.match(raw):
+        if len(raw) - raw.startswith(b"-") - (b"." in raw) > MAX_DECIMAL_DIGITS:
+            raise _too_many_digits(tag, MAX_DECIMAL_DIGITS)
         return Decimal(raw.decode())
     raise BadTagValue(tag, f"Incorrect data format for value: tag {tag} is not a decimal number")
+
+
+def _too_many_digits(tag: int, limit: int) -> ValueIncorrect:
+    return ValueIncorrect(
+        tag, f"Value is incorrect (out of range) for this tag: tag {tag} has more than {limit} digits"
+    )
 
 
 def parse_bool(tag: int, raw: bytes) -> bool:

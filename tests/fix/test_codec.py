@@ -18,9 +18,19 @@ from fix.errors import (
     EmptyTagValue,
     InvalidTagNumber,
     MissingTag,
+    ValueIncorrect,
 )
 from fix.message import FixMessage
-from fix.values import format_utc_timestamp, parse_decimal, parse_utc_timestamp, to_bytes
+from fix.values import (
+    MAX_DECIMAL_DIGITS,
+    MAX_INT_DIGITS,
+    format_utc_timestamp,
+    parse_decimal,
+    parse_int,
+    parse_seq,
+    parse_utc_timestamp,
+    to_bytes,
+)
 
 ORDER = [
     (35, b"D"),
@@ -152,6 +162,31 @@ def test_typed_getters() -> None:
 def test_decimal_rejects_what_fix_does_not_allow(text: bytes) -> None:
     with pytest.raises(BadTagValue):
         parse_decimal(44, text)
+
+
+def test_numbers_are_read_up_to_what_the_arithmetic_holds_and_refused_past_it() -> None:
+    decimal = b"-" + b"1" * (MAX_DECIMAL_DIGITS - 4) + b".1234"
+    assert parse_decimal(44, decimal) == Decimal(decimal.decode())
+    integer = b"-" + b"9" * MAX_INT_DIGITS
+    assert parse_int(38, integer) == int(integer)
+    assert parse_seq(34, integer[1:]) == int(integer[1:])
+    for too_long in (b"1" * (MAX_DECIMAL_DIGITS + 1), b"1." + b"1" * MAX_DECIMAL_DIGITS, b"9" * 5000):
+        with pytest.raises(ValueIncorrect, match="more than 28 digits"):
+            parse_decimal(44, too_long)
+    for reader in (parse_int, parse_seq):
+        with pytest.raises(ValueIncorrect, match="more than 18 digits"):
+            reader(34, b"9" * 5000)
+
+
+def test_a_number_too_long_for_a_tag_or_body_length_is_a_fix_error() -> None:
+    body = b"35=0\x0134=2\x0149=A\x0156=B\x0152=20261123-10:00:00.000\x01" + b"9" * 5000 + b"=x\x01"
+    head = b"8=FIX.4.4\x019=%d\x01" % len(body)
+    frame = head + body + b"10=%03d\x01" % checksum(head + body)
+    assert isinstance(parse(frame).defect, InvalidTagNumber)
+    parser = FixParser()
+    parser.feed(frame.replace(b"\x019=%d" % len(body), b"\x019=" + b"0" * 5000, 1))
+    with pytest.raises(BadBodyLength, match="not a number"):
+        parser.next_message()
 
 
 @pytest.mark.parametrize("text", [b"-1.5", b"0.0001", b"100", b".5", b"7."])

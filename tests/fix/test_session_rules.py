@@ -11,6 +11,7 @@ from fix.journal import Direction, WireRecord
 from fix.schedule import SessionSchedule
 from fix.session import Session, State
 from fix.store import MemoryStore
+from fix.values import format_utc_timestamp
 from risk_controls.domain.clock import ManualClock
 from tests.fix.wire_harness import START, RecordingApp, WireScript, default_settings
 
@@ -176,3 +177,34 @@ def test_initiator_gives_up_when_the_peer_refuses_the_logon() -> None:
     pump(initiator, acceptor)
     assert initiator.disconnect_reason is not None
     assert "authentication failed" in initiator.disconnect_reason
+
+
+def test_numbers_too_long_to_hold_get_a_reject_or_a_logout_and_the_session_goes_on() -> None:
+    """Past 4,300 digits Python's int() raises ValueError, not a FIX error: a hostile peer must
+    not reach it through a quantity, a price, a tag, a BodyLength or a MsgSeqNum."""
+    huge = "9" * 5000
+    now = format_utc_timestamp(START).decode()
+    WireScript(default_settings()).run(f"""
+iCONNECT
+{LOGON}
+E8=FIX.4.4|35=A|49=GW|56=DESK|34=1|52=<TIME>|98=0|108=30|
+I8=FIX.4.4|35=D|34=2|49=DESK|52=<TIME>|56=GW|11=C1|55=X|54=1|60=<TIME>|38={huge}|40=1|
+E8=FIX.4.4|35=3|49=GW|56=DESK|34=2|52=<TIME>|45=2|371=38|372=D|373=5|58=<ANY>|
+I8=FIX.4.4|35=D|34=3|49=DESK|52=<TIME>|56=GW|11=C2|55=X|54=1|60=<TIME>|38=1|40=2|44=1.{"1" * 28}|
+E8=FIX.4.4|35=3|49=GW|56=DESK|34=3|52=<TIME>|45=3|371=44|372=D|373=5|58=<ANY>|
+R{_framed(f"35=1|34=4|49=DESK|52={now}|56=GW|112=T|{huge}=x|")}
+E8=FIX.4.4|35=3|49=GW|56=DESK|34=4|52=<TIME>|45=4|372=1|373=0|58=<ANY>|
+R8=FIX.4.4|9={huge}|35=1|34=5|49=DESK|52=<TIME>|56=GW|112=X|10=000|
+eNOTHING
+I8=FIX.4.4|35=1|34=5|49=DESK|52=<TIME>|56=GW|112=OK|
+E8=FIX.4.4|35=0|49=GW|56=DESK|34=5|52=<TIME>|112=OK|
+I8=FIX.4.4|35=0|34={huge}|49=DESK|52=<TIME>|56=GW|
+E8=FIX.4.4|35=5|49=GW|56=DESK|34=6|52=<TIME>|58=MsgSeqNum (34) missing or not a number|
+""")
+
+
+def _framed(body: str) -> str:
+    """A frame with BodyLength and CheckSum right, in the script's | notation."""
+    head = f"8=FIX.4.4|9={len(body)}|"
+    checksum = sum((head + body).replace("|", "\x01").encode()) % 256
+    return f"{head}{body}10={checksum:03d}|"

@@ -446,6 +446,21 @@ def rejected_order_view(order_id: str, order: NewOrder, parties: list[Party]) ->
     )
 
 
+_RESTATED_AS_SENT: Final = frozenset((t.SIDE, t.ORD_TYPE, t.TIME_IN_FORCE))
+
+
+def restated_as_sent(body: list[Field], sent: FixMessage) -> list[Field]:
+    """A Rejected report with side, order type and time in force as the desk sent them: an
+    order refused for a value the gateway does not support has no value of ours to show,
+    and a desk reconciling its rejects needs its own back, not a stand-in."""
+    restated: list[Field] = []
+    for tag, value in body:
+        if tag in _RESTATED_AS_SENT:
+            value = sent.get(tag) or value
+        restated.append((tag, value))
+    return restated
+
+
 def cancel_reject(
     *,
     order_id: str | None,

@@ -52,6 +52,7 @@ from fix.messages import (
     parse_new_order,
     parse_replace,
     rejected_order_view,
+    restated_as_sent,
     unknown_order_status,
 )
 from fix.orders import OrderTracker, Report, TrackedOrder, report_for
@@ -291,7 +292,8 @@ class FixOrderEntry:
         )
         view = rejected_order_view(order_id or "NONE", order, [])
         reason = ord_rej_reason(refusal.denial.code, sid.begin_string)
-        self._report(sid, Report(view, ExecType.REJECTED, text=refusal.denial.text(), ord_rej_reason=reason))
+        rejected = Report(view, ExecType.REJECTED, text=refusal.denial.text(), ord_rej_reason=reason)
+        self._report(sid, rejected, as_sent=message)
 
     async def _record_refusal(self, sid: SessionID, refusal: EntryRefusal) -> str | None:
         """The pipeline's record of the refusal; the desk is answered even if it fails."""
@@ -653,11 +655,20 @@ class FixOrderEntry:
 
     # ------------------------------------------------------------------ sending
 
-    def _report(self, sid: SessionID, report: Report, update: OrderUpdate | None = None) -> None:
-        """Send an ExecutionReport to its session and a copy to every drop-copy session."""
-        self._send(sid, MsgType.EXECUTION_REPORT, self._er_fields(sid, report, update))
-        for dc in self._drop_copies:
-            self._send(dc, MsgType.EXECUTION_REPORT, self._er_fields(dc, report, update))
+    def _report(
+        self,
+        sid: SessionID,
+        report: Report,
+        update: OrderUpdate | None = None,
+        as_sent: FixMessage | None = None,
+    ) -> None:
+        """Send an ExecutionReport to its session and a copy to every drop-copy session
+        (``as_sent``: the refused message whose side, type and time in force it restates)."""
+        for to in (sid, *self._drop_copies):
+            fields = self._er_fields(to, report, update)
+            if as_sent is not None:
+                fields = restated_as_sent(fields, as_sent)
+            self._send(to, MsgType.EXECUTION_REPORT, fields)
 
     def _er_fields(self, sid: SessionID, report: Report, update: OrderUpdate | None) -> list[Field]:
         venue_report = update.report if update is not None else None

@@ -50,7 +50,7 @@ def test_orders_and_cancels_refused_by_the_fix_adapter_are_denied_on_record(
         adapter.from_app(SID, desk_message(msg_type, f"50=jsmith|{fields}", SID, b"DESK1"))
         await adapter.drain()
         [reply] = sender.take(SID)
-        return {tag: reply.get(tag) for tag in (37, 39, 150, 58, 434)}
+        return {tag: reply.get(tag) for tag in (37, 39, 150, 58, 434, 54, 40, 59)}
 
     async def desk() -> list[dict[int, str | None]]:
         return [
@@ -76,6 +76,7 @@ def test_orders_and_cancels_refused_by_the_fix_adapter_are_denied_on_record(
     assert (first[150], first[39], first[37]) == ("8", "8", denied[0]["order_id"])
     assert (second[150], second[37]) == ("8", denied[1]["order_id"])
     assert second[58] == "UNSUPPORTED_ORDER_TYPE side=8"
+    assert (second[54], second[40], second[59]) == ("8", "2", "0")  # restated as sent, not as a stand-in
     [cancel_denied] = [r.payload for r in audit.read() if r.event_type == ev.CANCEL_DENIED]
     assert cancel[434] == "1"  # an OrderCancelReject answering a cancel
     assert (cancel_denied["cl_ord_id"], cancel_denied["account"]) == ("R-3", "ACC-SOMEONE-ELSE")

@@ -96,7 +96,6 @@ class AppendTicket:
         "_kick",
         "_kick_on_await",
         "_lock",
-        "_queued_at",
         "_raw",
         "_record",
         "_waiters",
@@ -113,13 +112,10 @@ class AppendTicket:
         self._waiters: list[_Waiter] | None = None
         self._doubt: Doubt | None = None
         self._kick: Callable[[], None] | None = None
-        self._kick_on_await = False
-        """A lazy record's: awaiting it wakes the writer too (see SqlAuditLog.append)."""
-        self._queued_at: float | None = None
-        """When a store queued it (monotonic), if it stands first in its batch: see
-        :meth:`audit.sql_store.SqlAuditLog.append_latency_p99`."""
         """Wakes a writer that deferred its wakeup to the end of an event-loop turn: a thread
         that blocks on :meth:`result` (even the loop's own) must not wait for that turn."""
+        self._kick_on_await = False
+        """A lazy record's: awaiting it wakes the writer too (see SqlAuditLog.append)."""
 
     def done(self) -> bool:
         return self._done

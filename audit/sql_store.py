@@ -82,9 +82,12 @@ class _Drained:
     """One batch taken off the queue: appends in order, each checkpoint request with the
     number of appends queued before it, and flush markers (set once the batch is done)."""
 
-    __slots__ = ("appends", "flushes", "requests")
+    __slots__ = ("appends", "flushes", "requests", "urgent_since")
 
     def __init__(self) -> None:
+        self.urgent_since: float | None = None
+        """When its oldest record someone waits on was appended: append_latency_p99's sample
+        (lazy records wait for company by design, so they are not counted)."""
         self.appends: list[Append] = []
         self.requests: list[tuple[int, _CheckpointRequest]] = []
         self.flushes: list[_Flush] = []
@@ -154,6 +157,7 @@ class SqlAuditLog:
         self._urgent = 0  # records someone waits on, ever queued: commit them without delay
         self._urgent_seen = 0  # ... as the writer last saw the count
         self._lazy_since: float | None = None  # when the oldest queued lazy record came
+        self._urgent_since: float | None = None  # ... and the oldest one someone waits on
         self._idle = False  # the writer waits for work: a lazy record must wake it
         self._connect()  # fail loudly at start-up when the store is unreachable
         self._writer = threading.Thread(target=self._run, name="audit-writer", daemon=True)
@@ -201,12 +205,12 @@ class SqlAuditLog:
                 et_json = json_string(event_type)
                 if len(self._event_types) < 4096:
                     self._event_types[event_type] = et_json
-            if not self._queue:  # it heads the next batch, and will wait longest in it
-                ticket._queued_at = time.monotonic()
             self._queue.append((ticket, event_type, et_json, payload, pj, retention))
             if lazy and self.lazy_limit > 0:
                 self._leave_for_company(ticket)
             else:
+                if self._urgent_since is None:  # the first of the next batch someone waits on
+                    self._urgent_since = time.monotonic()
                 self._urgent += 1
                 if not self._wakeup.is_set():
                     self._wake_writer(ticket)
@@ -331,8 +335,8 @@ class SqlAuditLog:
 
     def append_latency_p99(self) -> float | None:
         """Seconds from append to durable, 99th percentile over the last 1,024 commits, each
-        counted by the record that waited longest in it (the first queued); None before
-        the first commit. Read by /metrics."""
+        counted by the record someone waits on that waited longest in it (lazy records
+        wait for company by design); None before the first such commit. Read by /metrics."""
         recent = sorted(self._latencies)
         if not recent:
             return None
@@ -443,6 +447,7 @@ class SqlAuditLog:
             self._urgent_seen = self._urgent  # before the drain: a later one is seen next turn
             self._lazy_since = None
             batch = self._drain()
+            batch.urgent_since, self._urgent_since = self._urgent_since, None
             if self._queue:  # more than one batch's worth: the rest goes next, whatever it is
                 self._urgent_seen -= 1
             due = self._timed_checkpoint_due()
@@ -507,8 +512,8 @@ class SqlAuditLog:
         if timed_checkpoint and batch.since_checkpoint() > 0:
             batch.add_checkpoint(self._sign, None)
         if not batch.rows or self._commit(batch):
-            if appends and appends[0][0]._queued_at is not None:
-                self._latencies.append(time.monotonic() - appends[0][0]._queued_at)
+            if drained.urgent_since is not None:
+                self._latencies.append(time.monotonic() - drained.urgent_since)
             self._state = batch.committed_state()
             if timed_checkpoint and not batch.rows:  # nothing new to sign: restart the timer
                 self._state = self._state.with_checkpoint_time(time.monotonic())

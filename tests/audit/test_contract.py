@@ -223,6 +223,18 @@ def test_lazy_records_wait_to_share_the_next_commit_someone_waits_on(store: SqlA
     assert_chain(list(store.read()))
 
 
+def test_append_latency_counts_only_records_someone_waits_on(store: SqlAuditLog) -> None:
+    """/metrics must show how long an acknowledgement waits for the disk, not how long a
+    lazy record waited, by design, for company."""
+    store.lazy_limit = 60.0
+    store.append("fix.in", {}, lazy=True)
+    time.sleep(0.3)
+    store.append("order.accepted", {}).result(5)
+
+    latency = store.append_latency_p99()
+    assert latency is not None and latency < 0.3
+
+
 def test_a_lazy_record_nobody_waits_on_is_durable_within_the_lazy_limit(store: SqlAuditLog) -> None:
     store.lazy_limit = 0.05
     store.append("warm-up", {}).result(5)

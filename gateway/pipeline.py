@@ -71,6 +71,10 @@ DAY_CLOSE_GRACE = timedelta(minutes=10)
 one: a client's retry that straddles midnight finds its order and enters no second one."""
 
 
+OPENING_RETRY = timedelta(seconds=1)
+"""How often, at most, a day opening that did not land is written again."""
+
+
 class PipelineObserver(Protocol):
     """Told about every decision, whatever the entry point (metrics, monitoring)."""
 
@@ -128,6 +132,9 @@ class OrderPipeline:
         self.observers: list[PipelineObserver] = []
         self.unmatched_reports: dict[str, int] = {}
         """Reports per venue for orders the gateway does not hold (``exec.unmatched``)."""
+        self._opening: AppendTicket | None = None  # the day's opening record, until it lands
+        self._opening_forgotten = 0
+        self._opening_retry_at: datetime | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
         self._pending: deque[tuple[AppendTicket, OrderUpdate | None, dict[str, Any]]] = deque()
         self._drain_lock = threading.Lock()
@@ -259,15 +266,44 @@ class OrderPipeline:
         """On the first event of a new UTC day, forget the orders that are done and put
         what carries over on record, for a restart to start from (gateway/carry.py)."""
         if not self.state.roll_day(now):
+            if self._opening is not None:
+                self._retry_opening(now)
             return
         since = now - DAY_CLOSE_GRACE
         recent = [oid for oid, w in self.state.orders.items() if w.received_at >= since]
         forgotten = self.state.close_day(keep=recent)
-        unrouted = [order_id for order_id in self.state.working if not self.router.is_placed(order_id)]
-        payload = day_opened_payload(self.state, self.kill_switch, self._policy(), unrouted, forgotten)
-        self.audit.append(ev.DAY_OPENED, payload)
+        self._opening_forgotten = forgotten
+        self._open_day_on_record(late=False)
         for observer in self.observers:
             observer.day_opened(self.state.orders.keys())
+
+    def _open_day_on_record(self, late: bool) -> None:
+        """Append ``risk.day_opened`` with the state as it stands; a restart starts there."""
+        unrouted = [order_id for order_id in self.state.working if not self.router.is_placed(order_id)]
+        payload = day_opened_payload(
+            self.state, self.kill_switch, self._policy(), unrouted, self._opening_forgotten
+        )
+        if late:
+            payload["late"] = True
+        self._opening = self.audit.append(ev.DAY_OPENED, payload)
+
+    def _retry_opening(self, now: datetime) -> None:
+        """The day's opening did not land (the store was down as the day opened): write it
+        again, at most once a second, as a snapshot of the state now, which is what the
+        records before it leave. Without it a restart would start from the day before."""
+        opening = self._opening
+        assert opening is not None
+        landed = opening.landed()
+        if landed is None:  # not committed yet, or in doubt until the store reconnects
+            return
+        if landed:
+            self._opening = None
+            return
+        if self._opening_retry_at is not None and now < self._opening_retry_at:
+            return
+        self._opening_retry_at = now + OPENING_RETRY
+        log.warning("the day's opening was not recorded: recording it again")
+        self._open_day_on_record(late=True)
 
     def _amend_decided(self, kind: str, origin: OrderOrigin, result: AmendResult) -> None:
         for observer in self.observers:

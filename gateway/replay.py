@@ -154,9 +154,20 @@ def _apply(  # noqa: C901 - one flat dispatch over the event vocabulary reads be
     elif kind == ev.DECISION_WITHDRAWN:
         _withdraw(state, payload)
     elif kind == ev.DAY_OPENED and payload.get("format") == ev.DAY_OPENED_FORMAT:
-        # the day opens here, as it did live, whatever the time stamps around it say
-        state.open_day(date.fromisoformat(payload["trading_day"]))
+        # the day opens here, as it did live, whatever the time stamps around it say; a late
+        # one (written again after the store was down at the opening) snapshots a day that
+        # records before it may already have opened
+        day = date.fromisoformat(payload["trading_day"])
+        if not payload.get("late") or state.trading_day != day:
+            state.open_day(day)
         state.close_day(keep={item["order_id"] for item in payload["orders"]})
+        # time priority as the opening carried it: numbers that orders which then failed to be
+        # recorded took live are numbers this replay never saw (a restart from here agrees)
+        state.resting.clear()
+        state.restore_resting(
+            ((a, s, oid, buy, Decimal(px), seq) for a, s, oid, buy, px, seq in payload["resting"]),
+            payload["resting_sequence"],
+        )
     elif kind == ev.POLICY_LOADED:
         out.policy_hash = payload["policy_hash"]
         out.policy_content, out.policy_source = payload["content"], payload["source"]

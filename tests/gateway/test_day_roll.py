@@ -194,6 +194,54 @@ def test_done_orders_are_forgotten_at_the_days_close_and_a_restart_reads_one_day
     assert spy.received  # the orders did reach the venue
 
 
+def test_a_day_opening_the_store_missed_is_recorded_once_it_is_back(clock: ManualClock) -> None:
+    """The store is down as the day opens: the opening is written again once it is back,
+    as a snapshot of the state then, and a restart starts from it (not from the day
+    before, which would keep yesterday's done orders and their ClOrdIDs)."""
+    audit = MemoryAuditLog(now=ticking(clock))
+    with tempfile.TemporaryDirectory() as tmp:
+        gateway, _ = make_gateway(Path(tmp), audit, clock)
+        pipeline = gateway.pipeline
+
+        async def store_down_at_the_opening() -> None:
+            first = await pipeline.submit(order("y-1", qty="10", price="228.50"))
+            assert first.accepted
+            pipeline.on_venue_report(
+                ExecutionReport(first.order_id, "Y1", ExecType.FILL, "SIM", clock.now(),
+                                last_qty=Decimal(10), last_px=Decimal("228.50"))
+            )  # fmt: skip
+            await asyncio.sleep(0.01)
+            yesterdays = audit.last_seq_of(ev.DAY_OPENED)  # the first day opened too
+            clock.advance(24 * 3600)
+            audit.available = False
+            down = await pipeline.submit(order("t-1", qty="10", price="228.50"))
+            assert down.denial is not None and down.denial.code.value == "AUDIT_UNAVAILABLE"
+            clock.advance(0.5)
+            await pipeline.submit(order("t-1b", qty="10", price="228.50"))  # a retry, failed too
+            audit.available = True
+            clock.advance(0.1)  # within a second of that retry: not yet
+            assert (await pipeline.submit(order("t-2", qty="5", price="228.50"))).accepted
+            assert audit.last_seq_of(ev.DAY_OPENED) == yesterdays
+            clock.advance(1)
+            assert (await pipeline.submit(order("t-3", qty="5", price="228.50"))).accepted
+            clock.advance(5)
+            assert (await pipeline.submit(order("y-1", qty="5", price="228.50"))).accepted
+            await asyncio.sleep(0.01)
+
+        asyncio.run(store_down_at_the_opening())
+        openings = [r for r in audit.read() if r.event_type == ev.DAY_OPENED]
+        assert len(openings) == 2 and openings[1].payload["late"] is True
+        carried = {item["order"]["cl_ord_id"] for item in openings[1].payload["orders"]}
+        assert "y-1" not in carried and {"t-2"} <= carried  # yesterday's fill is gone
+        live = comparable(pipeline.state, pipeline.kill_switch)
+        fast = restart(audit)
+        full = replay(audit.read())
+        assert fast.first_seq == openings[1].seq
+        assert comparable(fast.state, fast.kill_switch) == live
+        assert comparable(full.state, full.kill_switch) == live
+        gateway.close()
+
+
 def test_a_day_opening_this_gateway_cannot_read_means_replaying_the_whole_log(
     tmp_path: Path, clock: ManualClock
 ) -> None:

@@ -201,6 +201,15 @@ class AppendTicket:
         return waiters
 
     def __await__(self) -> Generator[Any, None, AuditRecord]:
+        yield from self._until_done()
+        return self.result(0)
+
+    def durable(self) -> Durable:
+        """``await ticket.durable()``: as ``await ticket`` (raises AuditUnavailable), without
+        building the :class:`AuditRecord` that callers wanting only the outcome never read."""
+        return Durable(self)
+
+    def _until_done(self) -> Generator[Any, None, None]:
         if not self._done:
             if self._kick_on_await and self._kick is not None:
                 self._kick()
@@ -214,7 +223,21 @@ class AppendTicket:
                     self._waiters.append((loop, future))
             if pending:
                 yield from future.__await__()
-        return self.result(0)
+
+
+class Durable:
+    """What :meth:`AppendTicket.durable` returns: awaited, None once the record is durable."""
+
+    __slots__ = ("_ticket",)
+
+    def __init__(self, ticket: AppendTicket) -> None:
+        self._ticket = ticket
+
+    def __await__(self) -> Generator[Any, None, None]:
+        ticket = self._ticket
+        yield from ticket._until_done()
+        if not ticket._done or ticket._error is not None:
+            ticket.result(0)  # raises AuditUnavailable, as awaiting the ticket itself does
 
 
 def complete_batch(tickets: Sequence[AppendTicket], records: Sequence[AuditRecord]) -> None:

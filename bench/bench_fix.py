@@ -13,6 +13,9 @@ Usage::
                                    # wire-journal and venue-ack records committed eagerly
     BENCH_LOOP=uvloop .venv/bin/python bench/bench_fix.py --servers gateway
                                    # our servers on uvloop instead of asyncio's loop
+    PYTHONPERFSUPPORT=1 BENCH_SERVER_WRAPPER="perf record -F 999 -o /tmp/fix.perf --" \
+        .venv/bin/python bench/bench_fix.py --servers gateway --quick
+                                   # a profile of the server (perf report -i /tmp/fix.perf)
 
 Servers (each in its own process, pinned to one core; the client on the other):
 
@@ -45,6 +48,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import os
+import shlex
 import statistics
 import subprocess
 import sys
@@ -238,9 +242,10 @@ async def serve_ours(mode: str, workdir: Path) -> None:
     threads_start = thread_cpu()
     read_line = sys.stdin.readline
     while await asyncio.get_running_loop().run_in_executor(None, read_line):  # MARK, until EOF
+        by_thread = " ".join(f"{name.split('_')[0]}={cpu}" for name, cpu in thread_cpu().items())
         print(
             f"MARK {time.process_time()} {len(adapter.orders)} {getattr(audit, 'commits', 0)} "
-            f"{getattr(store, 'flushes', 0)}",
+            f"{getattr(store, 'flushes', 0)} {by_thread}",
             flush=True,
         )
     loop_cpu = time.thread_time() - loop_start  # this coroutine runs on the event-loop thread
@@ -512,13 +517,31 @@ async def closed_loop(client: Client, tag: str, n: int, window: int) -> Measured
     return Measured(label, n / elapsed, pct(lat, 0.50), pct(lat, 0.99), max(lat) / 1000)
 
 
-def _per_order(before: list[float] | None, after: list[float] | None) -> str:
-    """CPU and commits per order between two marks: [cpu seconds, orders, audit, store commits]."""
-    if before is None or after is None or after[1] <= before[1]:
+@dataclass
+class Mark:
+    """The server's counters at one moment: [cpu seconds, orders, audit commits, store
+    commits], and CPU seconds by thread name (numbered pool threads summed)."""
+
+    counters: list[float]
+    threads: dict[str, float]
+
+
+def _per_order(before: Mark | None, after: Mark | None) -> str:
+    """CPU (in all and by thread) and commits per order between two marks."""
+    if before is None or after is None or after.counters[1] <= before.counters[1]:
         return ""
-    orders = after[1] - before[1]
-    cpu, audit, store = ((after[i] - before[i]) / orders for i in (0, 2, 3))
-    return f"server cpu {cpu * 1e6:.0f} µs, commits {audit:.2f} audit + {store:.2f} FIX store per order"
+    b, a = before.counters, after.counters
+    orders = a[1] - b[1]
+    cpu, audit, store = ((a[i] - b[i]) / orders for i in (0, 2, 3))
+    split = ", ".join(
+        f"{name} {(used - before.threads.get(name, 0.0)) * 1e6 / orders:.0f}"
+        for name, used in sorted(after.threads.items(), key=lambda t: t[0])
+        if used - before.threads.get(name, 0.0) > 0
+    )
+    return (
+        f"server cpu {cpu * 1e6:.0f} µs ({split}), "
+        f"commits {audit:.2f} audit + {store:.2f} FIX store per order"
+    )
 
 
 async def drive(
@@ -527,7 +550,7 @@ async def drive(
     rates: list[int],
     seconds: float,
     n_closed: int,
-    mark: Callable[[], list[float] | None],
+    mark: Callable[[], Mark | None],
 ) -> list[Measured]:
     loop = asyncio.get_running_loop()
     client = Client()
@@ -570,8 +593,9 @@ LABELS = {
 def run_server(mode: str, rates: list[int], seconds: float, n_closed: int) -> tuple[list[Measured], str]:
     """One fresh server process of ``mode``: its runs, and what it said of its CPU."""
     with tempfile.TemporaryDirectory(prefix="bench-fix-") as tmp:
+        wrapper = shlex.split(os.environ.get("BENCH_SERVER_WRAPPER", ""))  # e.g. "perf record -g --"
         server = subprocess.Popen(
-            [sys.executable, __file__, "--serve", mode, "--dir", tmp],
+            [*wrapper, sys.executable, __file__, "--serve", mode, "--dir", tmp],
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
             text=True,
@@ -579,18 +603,26 @@ def run_server(mode: str, rates: list[int], seconds: float, n_closed: int) -> tu
         )
         assert server.stdout is not None and server.stdin is not None
         line = server.stdout.readline()
+        while wrapper and line and not line.startswith("PORT "):  # a profiler's own chatter
+            line = server.stdout.readline()
         if not line.startswith("PORT "):
             server.kill()
             raise RuntimeError(f"server {mode} did not start: {line!r}")
         port = int(line.split()[1])
         stdin, stdout = server.stdin, server.stdout
 
-        def mark() -> list[float] | None:
+        def mark() -> Mark | None:
             """The server's counters now (between runs, so blocking here costs nothing)."""
             stdin.write("MARK\n")
             stdin.flush()
             said = stdout.readline().split()
-            return [float(x) for x in said[1:]] if len(said) == 5 else None
+            if len(said) < 5:
+                return None
+            threads: dict[str, float] = {}
+            for item in said[5:]:
+                name, _, cpu = item.partition("=")
+                threads[name] = threads.get(name, 0.0) + float(cpu)
+            return Mark([float(x) for x in said[1:5]], threads)
 
         try:
             runs = asyncio.run(drive(port, mode, rates, seconds, n_closed, mark))

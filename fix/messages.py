@@ -25,6 +25,7 @@ from fix.message import Field, FixMessage
 from fix.parties import Party, overrides_from, read_parties
 from fix.values import format_utc_timestamp, parse_local_date, to_bytes
 from risk_controls.domain import (
+    NO_OVERRIDES,
     CancelRequest,
     Capacity,
     Channel,
@@ -188,6 +189,11 @@ class ParsedOrder:
     order: NewOrder
     parties: list[Party]
 
+    def __init__(self, order: NewOrder, parties: list[Party]) -> None:
+        # written out: the dataclass-made __init__ is interpreted (tests/test_initialisers.py)
+        object.__setattr__(self, "order", order)
+        object.__setattr__(self, "parties", parties)
+
 
 def _enum(
     message: FixMessage,
@@ -248,16 +254,13 @@ def _commodity_flag(message: FixMessage) -> bool | None:
     return None
 
 
-_NO_OVERRIDES = MifidOverrides()
-
-
 def _mifid(message: FixMessage, ctx: EntryContext, parties: list[Party]) -> MifidOverrides:
     """Identifiers the order names, the session's defaults filling the gaps."""
     given = overrides_from(message, parties)
     defaults = ctx.mifid_defaults
     capacity = _capacity(message, ctx)
     commodity = _commodity_flag(message) if t.NO_ORDER_ATTRIBUTES in message else None
-    if given == _NO_OVERRIDES and capacity == defaults.capacity and commodity is None:
+    if given is NO_OVERRIDES and capacity == defaults.capacity and commodity is None:
         return defaults
     return MifidOverrides(
         client_id=given.client_id or defaults.client_id,
@@ -340,6 +343,30 @@ class OrderView:
     avg_px: Decimal
     orig_cl_ord_id: str | None = None
     parties: tuple[Party, ...] = ()
+
+    def __init__(
+        self,
+        order_id: str,
+        cl_ord_id: str,
+        order: NewOrder,
+        status: OrderStatus,
+        cum_qty: Decimal,
+        leaves_qty: Decimal,
+        avg_px: Decimal,
+        orig_cl_ord_id: str | None = None,
+        parties: tuple[Party, ...] = (),
+    ) -> None:
+        # written out: the dataclass-made __init__ is interpreted even where this module is
+        # compiled, and every report makes one (tests/test_initialisers.py)
+        object.__setattr__(self, "order_id", order_id)
+        object.__setattr__(self, "cl_ord_id", cl_ord_id)
+        object.__setattr__(self, "order", order)
+        object.__setattr__(self, "status", status)
+        object.__setattr__(self, "cum_qty", cum_qty)
+        object.__setattr__(self, "leaves_qty", leaves_qty)
+        object.__setattr__(self, "avg_px", avg_px)
+        object.__setattr__(self, "orig_cl_ord_id", orig_cl_ord_id)
+        object.__setattr__(self, "parties", parties)
 
 
 @dataclass(frozen=True, slots=True)

@@ -40,6 +40,36 @@ class TrackedOrder:
     pending_cancel_cl: str | None = None
     pending_replace: tuple[str, str] | None = None  # (new ClOrdID, ClOrdID it replaces)
 
+    def __init__(
+        self,
+        session_id: SessionID,
+        order_id: str,
+        cl_ord_id: str,
+        order: NewOrder,
+        status: OrderStatus,
+        cum_qty: Decimal,
+        leaves_qty: Decimal,
+        avg_px: Decimal,
+        parties: tuple[Party, ...] = (),
+        acknowledged: bool = False,
+        pending_cancel_cl: str | None = None,
+        pending_replace: tuple[str, str] | None = None,
+    ) -> None:
+        # written out: the dataclass-made __init__ is interpreted even where this module is
+        # compiled, and every order entered makes one (tests/test_initialisers.py)
+        self.session_id = session_id
+        self.order_id = order_id
+        self.cl_ord_id = cl_ord_id
+        self.order = order
+        self.status = status
+        self.cum_qty = cum_qty
+        self.leaves_qty = leaves_qty
+        self.avg_px = avg_px
+        self.parties = parties
+        self.acknowledged = acknowledged
+        self.pending_cancel_cl = pending_cancel_cl
+        self.pending_replace = pending_replace
+
     def view(self, cl_ord_id: str | None = None, orig: str | None = None) -> OrderView:
         return OrderView(
             self.order_id,
@@ -66,6 +96,25 @@ class Report:
     ord_rej_reason: int | None = None
     exec_ref_id: str | None = None
     """The fill a bust or correction amends (ExecRefID 19)."""
+
+    def __init__(
+        self,
+        view: OrderView,
+        exec_type: bytes,
+        ord_status: bytes | None = None,
+        fill: Fill | None = None,
+        text: str | None = None,
+        ord_rej_reason: int | None = None,
+        exec_ref_id: str | None = None,
+    ) -> None:
+        # written out: the dataclass-made __init__ is interpreted (tests/test_initialisers.py)
+        object.__setattr__(self, "view", view)
+        object.__setattr__(self, "exec_type", exec_type)
+        object.__setattr__(self, "ord_status", ord_status)
+        object.__setattr__(self, "fill", fill)
+        object.__setattr__(self, "text", text)
+        object.__setattr__(self, "ord_rej_reason", ord_rej_reason)
+        object.__setattr__(self, "exec_ref_id", exec_ref_id)
 
 
 class OrderTracker:

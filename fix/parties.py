@@ -18,7 +18,7 @@ from dataclasses import dataclass
 
 from fix import tags as t
 from fix.message import Field, FixMessage
-from risk_controls.domain import MifidOverrides
+from risk_controls.domain import NO_OVERRIDES, MifidOverrides
 
 ROLE_CLIENT = 3
 ROLE_EXECUTION_DECISION = 12
@@ -73,8 +73,11 @@ def overrides_from(message: FixMessage, parties: list[Party]) -> MifidOverrides:
     by_role = {p.role: p.party_id for p in parties}
     investment = by_role.get(ROLE_INVESTMENT_DECISION) or message.get_str(t.INVESTMENT_DECISION_42)
     execution = by_role.get(ROLE_EXECUTION_DECISION) or message.get_str(t.EXECUTION_DECISION_42)
+    client = by_role.get(ROLE_CLIENT)
+    if client is None and investment is None and execution is None:
+        return NO_OVERRIDES
     return MifidOverrides(
-        client_id=by_role.get(ROLE_CLIENT),
+        client_id=client,
         investment_decision=investment,
         execution_decision=execution,
     )

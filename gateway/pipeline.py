@@ -673,7 +673,7 @@ class OrderPipeline:
     @staticmethod
     async def _settle(ticket: AppendTicket) -> bool:
         try:
-            await ticket
+            await ticket.durable()
         except AuditUnavailable:
             log.error("audit store unavailable: failing closed")
             return False

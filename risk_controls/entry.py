@@ -33,6 +33,15 @@ class SubmitResult:
     denial: Denial | None = None
     audit_seq: int | None = None
 
+    def __init__(
+        self, order_id: str, accepted: bool, denial: Denial | None = None, audit_seq: int | None = None
+    ) -> None:
+        # written out: the dataclass-made __init__ is interpreted (tests/test_initialisers.py)
+        object.__setattr__(self, "order_id", order_id)
+        object.__setattr__(self, "accepted", accepted)
+        object.__setattr__(self, "denial", denial)
+        object.__setattr__(self, "audit_seq", audit_seq)
+
 
 @dataclass(frozen=True, slots=True)
 class AmendResult:
@@ -62,6 +71,36 @@ class OrderUpdate:
     avg_px: Decimal
     report: ExecutionReport | None
     text: str | None = None
+
+    def __init__(
+        self,
+        order_id: str,
+        cl_ord_id: str,
+        orig_cl_ord_id: str | None,
+        account: str,
+        origin: OrderOrigin,
+        status: OrderStatus,
+        order: NewOrder,
+        cum_qty: Decimal,
+        leaves_qty: Decimal,
+        avg_px: Decimal,
+        report: ExecutionReport | None,
+        text: str | None = None,
+    ) -> None:
+        # written out: the dataclass-made __init__ is interpreted even where this module is
+        # compiled, and every report to a client makes one (tests/test_initialisers.py)
+        object.__setattr__(self, "order_id", order_id)
+        object.__setattr__(self, "cl_ord_id", cl_ord_id)
+        object.__setattr__(self, "orig_cl_ord_id", orig_cl_ord_id)
+        object.__setattr__(self, "account", account)
+        object.__setattr__(self, "origin", origin)
+        object.__setattr__(self, "status", status)
+        object.__setattr__(self, "order", order)
+        object.__setattr__(self, "cum_qty", cum_qty)
+        object.__setattr__(self, "leaves_qty", leaves_qty)
+        object.__setattr__(self, "avg_px", avg_px)
+        object.__setattr__(self, "report", report)
+        object.__setattr__(self, "text", text)
 
 
 OrderListener = Callable[[OrderUpdate], None]

@@ -71,6 +71,11 @@ class Reservation:
     price_base: Decimal
     valuation_price: Decimal
 
+    def __init__(self, price_base: Decimal, valuation_price: Decimal) -> None:
+        # written out: the dataclass-made __init__ is interpreted (tests/test_initialisers.py)
+        self.price_base = price_base
+        self.valuation_price = valuation_price
+
 
 RestingKey = tuple[Decimal, int, str]
 """(rank, sequence, order id) of a resting order: see :class:`RestingLadder`."""

@@ -25,6 +25,11 @@ class RoutedOrder:
     order_id: str
     order: NewOrder
 
+    def __init__(self, order_id: str, order: NewOrder) -> None:
+        # written out: the dataclass-made __init__ is interpreted (tests/test_initialisers.py)
+        object.__setattr__(self, "order_id", order_id)
+        object.__setattr__(self, "order", order)
+
 
 @dataclass(frozen=True, slots=True)
 class RestoredOrder:

@@ -44,8 +44,8 @@ class CheckContext:
     reference_price: Decimal | None
     fx_rate: Decimal | None
     replacing: WorkingOrder | None = None
-    self_trade_actions: list[SelfTradeAction] = field(default_factory=list)
-    incoming_quantity_override: Decimal | None = None
+    self_trade_actions: list[SelfTradeAction] = field(init=False)
+    incoming_quantity_override: Decimal | None = field(init=False)
     open_quantity: Decimal = field(init=False)
     released_quantity: Decimal = field(init=False)
     released_notional: Decimal = field(init=False)
@@ -54,7 +54,38 @@ class CheckContext:
     reference_base: Decimal | None = field(init=False)
     notional_base: Decimal | None = field(init=False)
 
-    def __post_init__(self) -> None:
+    def __init__(
+        self,
+        order: NewOrder,
+        now: datetime,
+        policy: Policy,
+        state: RiskState,
+        kill_switch: KillSwitch,
+        venue: str,
+        account: AccountPolicy | None,
+        instrument: Instrument | None,
+        instrument_policy: InstrumentPolicy | None,
+        reference_price: Decimal | None,
+        fx_rate: Decimal | None,
+        replacing: WorkingOrder | None = None,
+    ) -> None:
+        # written out: the dataclass-made __init__ is interpreted even where this module is
+        # compiled, and one context is built per order (tests/test_initialisers.py keeps
+        # this in step with the fields)
+        self.order = order
+        self.now = now
+        self.policy = policy
+        self.state = state
+        self.kill_switch = kill_switch
+        self.venue = venue
+        self.account = account
+        self.instrument = instrument
+        self.instrument_policy = instrument_policy
+        self.reference_price = reference_price
+        self.fx_rate = fx_rate
+        self.replacing = replacing
+        self.self_trade_actions = []
+        self.incoming_quantity_override = None
         self.refresh()
 
     def refresh(self) -> None:

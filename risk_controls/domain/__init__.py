@@ -4,6 +4,7 @@ from risk_controls.domain.decisions import CheckOutcome, CheckResult, Denial, De
 from risk_controls.domain.executions import ExecType, ExecutionReport
 from risk_controls.domain.instruments import Instrument, InstrumentBook
 from risk_controls.domain.orders import (
+    NO_OVERRIDES,
     AppliedFill,
     CancelRequest,
     Capacity,
@@ -20,6 +21,7 @@ from risk_controls.domain.orders import (
 )
 
 __all__ = [
+    "NO_OVERRIDES",
     "AppliedFill",
     "CancelRequest",
     "Capacity",

@@ -49,3 +49,33 @@ class ExecutionReport:
     venue_cl_ord_id: str | None = None
     """How the venue knows the order's current version (FIX ClOrdID), on its acks and
     replace confirmations: what a restarted gateway must name to amend it."""
+
+    def __init__(
+        self,
+        order_id: str,
+        exec_id: str,
+        exec_type: ExecType,
+        venue: str,
+        transact_time: datetime,
+        last_qty: Decimal | None = None,
+        last_px: Decimal | None = None,
+        venue_order_id: str | None = None,
+        trade_id: str | None = None,
+        text: str | None = None,
+        ref_exec_id: str | None = None,
+        venue_cl_ord_id: str | None = None,
+    ) -> None:
+        # written out: the dataclass-made __init__ is interpreted even where this module is
+        # compiled, and each order has several reports (tests/test_initialisers.py)
+        object.__setattr__(self, "order_id", order_id)
+        object.__setattr__(self, "exec_id", exec_id)
+        object.__setattr__(self, "exec_type", exec_type)
+        object.__setattr__(self, "venue", venue)
+        object.__setattr__(self, "transact_time", transact_time)
+        object.__setattr__(self, "last_qty", last_qty)
+        object.__setattr__(self, "last_px", last_px)
+        object.__setattr__(self, "venue_order_id", venue_order_id)
+        object.__setattr__(self, "trade_id", trade_id)
+        object.__setattr__(self, "text", text)
+        object.__setattr__(self, "ref_exec_id", ref_exec_id)
+        object.__setattr__(self, "venue_cl_ord_id", venue_cl_ord_id)

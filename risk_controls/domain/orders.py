@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 from datetime import datetime
 from decimal import Decimal
 from enum import StrEnum
@@ -107,6 +107,14 @@ class OrderOrigin:
     user: str
     strategy: str | None = None
 
+    def __init__(self, channel: Channel, session: str, user: str, strategy: str | None = None) -> None:
+        # written out: the dataclass-made __init__ is interpreted even where this module is
+        # compiled (see tests/test_initialisers.py, which keeps it in step with the fields)
+        object.__setattr__(self, "channel", channel)
+        object.__setattr__(self, "session", session)
+        object.__setattr__(self, "user", user)
+        object.__setattr__(self, "strategy", strategy)
+
     @property
     def throttle_key(self) -> str:
         """What the message throttle counts per: a FIX session, the strategies' session, and
@@ -127,6 +135,10 @@ class MifidOverrides:
     sft: bool | None = None
 
 
+NO_OVERRIDES = MifidOverrides()
+"""An order that carries none of its own MiFID attributes (immutable, so shared)."""
+
+
 @dataclass(frozen=True, slots=True)
 class NewOrder:
     """A request for a new order, as normalised by an entry adapter."""
@@ -144,7 +156,41 @@ class NewOrder:
     expire_at: datetime | None = None
     locate_id: str | None = None
     venue: str | None = None
-    mifid: MifidOverrides = field(default_factory=MifidOverrides)
+    mifid: MifidOverrides = NO_OVERRIDES
+
+    def __init__(
+        self,
+        cl_ord_id: str,
+        account: str,
+        symbol: str,
+        side: Side,
+        quantity: Decimal,
+        ord_type: OrdType,
+        tif: TimeInForce,
+        origin: OrderOrigin,
+        limit_price: Decimal | None = None,
+        stop_price: Decimal | None = None,
+        expire_at: datetime | None = None,
+        locate_id: str | None = None,
+        venue: str | None = None,
+        mifid: MifidOverrides = NO_OVERRIDES,
+    ) -> None:
+        # written out, as OrderOrigin's (mypyc makes each object.__setattr__ a plain store):
+        # one is built for every order that comes in
+        object.__setattr__(self, "cl_ord_id", cl_ord_id)
+        object.__setattr__(self, "account", account)
+        object.__setattr__(self, "symbol", symbol)
+        object.__setattr__(self, "side", side)
+        object.__setattr__(self, "quantity", quantity)
+        object.__setattr__(self, "ord_type", ord_type)
+        object.__setattr__(self, "tif", tif)
+        object.__setattr__(self, "origin", origin)
+        object.__setattr__(self, "limit_price", limit_price)
+        object.__setattr__(self, "stop_price", stop_price)
+        object.__setattr__(self, "expire_at", expire_at)
+        object.__setattr__(self, "locate_id", locate_id)
+        object.__setattr__(self, "venue", venue)
+        object.__setattr__(self, "mifid", mifid)
 
 
 @dataclass(frozen=True, slots=True)
@@ -200,6 +246,31 @@ class WorkingOrder:
     venue_cl_ord_id: str | None = None
     fills: dict[str, AppliedFill] | None = None
     """Each fill by the venue's exec id, for a later bust or correction (None until the first)."""
+
+    def __init__(
+        self,
+        order_id: str,
+        order: NewOrder,
+        status: OrderStatus,
+        received_at: datetime,
+        venue: str,
+        cum_qty: Decimal = ZERO,
+        cum_notional: Decimal = ZERO,
+        venue_order_id: str | None = None,
+        venue_cl_ord_id: str | None = None,
+        fills: dict[str, AppliedFill] | None = None,
+    ) -> None:
+        # written out, as OrderOrigin's: one per accepted order
+        self.order_id = order_id
+        self.order = order
+        self.status = status
+        self.received_at = received_at
+        self.venue = venue
+        self.cum_qty = cum_qty
+        self.cum_notional = cum_notional
+        self.venue_order_id = venue_order_id
+        self.venue_cl_ord_id = venue_cl_ord_id
+        self.fills = fills
 
     @property
     def leaves_qty(self) -> Decimal:

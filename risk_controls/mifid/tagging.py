@@ -25,7 +25,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, fields
 from typing import Any
 
-from risk_controls.domain import Denial, DenyCode, MifidOverrides, NewOrder, Side
+from risk_controls.domain import NO_OVERRIDES, Denial, DenyCode, MifidOverrides, NewOrder, Side
 from risk_controls.domain.decisions import deny
 from risk_controls.mifid.resolve import CONTROL, Level, resolve
 from risk_controls.policy.schema import AccountPolicy, MifidDefaults, Policy
@@ -41,7 +41,6 @@ SHORT_SELLING_INDICATOR: Mapping[Side, str | None] = {
 }
 
 _OVERRIDE_FIELDS = tuple(f.name for f in fields(MifidOverrides))
-_NO_OVERRIDES = MifidOverrides()
 _MAX_BASES = 4096  # distinct (account, session, user, strategy) per policy version
 _MAX_TAGGERS = 4  # policy versions kept (the one in force and a few just replaced)
 
@@ -84,7 +83,7 @@ class MifidTagger:
                 self._bases.clear()
             self._bases[key] = base
         result = base.result
-        if order.mifid != _NO_OVERRIDES:
+        if order.mifid is not NO_OVERRIDES and order.mifid != NO_OVERRIDES:
             memo_key = (base, order.mifid)
             memo = self._overridden.get(memo_key)
             if memo is None:

@@ -10,7 +10,7 @@ from typing import TypeVarTuple
 
 import pytest
 
-from audit.api import AppendTicket, AuditUnavailable, Doubt, complete_batch_raw, fail_batch
+from audit.api import AppendTicket, AuditUnavailable, Doubt, Durable, complete_batch_raw, fail_batch
 
 Ts = TypeVarTuple("Ts")
 
@@ -118,3 +118,27 @@ def test_landed_tells_durable_failed_and_in_doubt_apart() -> None:
     complete_batch_raw([overtaken], [_raw(9)])
     fail_batch([overtaken], RuntimeError("late"), doubt)  # a completed ticket keeps its outcome
     assert overtaken.landed() is True
+
+
+def test_durable_waits_for_the_commit_and_fails_as_awaiting_the_ticket_does() -> None:
+    async def scenario() -> None:
+        pending = AppendTicket()
+        durable = asyncio.ensure_future(_await(pending.durable()))
+        await asyncio.sleep(0)
+        assert not durable.done()  # nothing committed yet
+        complete_batch_raw([pending], [_raw(7)])
+        await durable
+        assert durable.exception() is None
+
+        failed = AppendTicket()
+        later = asyncio.ensure_future(_await(failed.durable()))
+        await asyncio.sleep(0)
+        fail_batch([failed], RuntimeError("disk gone"))
+        with pytest.raises(AuditUnavailable, match="disk gone"):
+            await later
+
+    asyncio.run(scenario())
+
+
+async def _await(durable: Durable) -> None:
+    await durable

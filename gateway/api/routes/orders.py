@@ -34,6 +34,7 @@ from gateway.api.schemas.common import ID_PATTERN
 from gateway.api.schemas.orders import DENIED, CancelIn, OrderIn, OrderOut, OrderPage, OrderState, ReplaceIn
 from gateway.api.tokens import Principal, Role
 from risk_controls.domain import (
+    NO_OVERRIDES,
     CancelRequest,
     Channel,
     DenyCode,
@@ -67,9 +68,6 @@ def origin_of(principal: Principal, strategy: str | None = None) -> OrderOrigin:
     return origin
 
 
-_NO_OVERRIDES = MifidOverrides()
-
-
 def to_new_order(body: OrderIn, principal: Principal) -> NewOrder:
     m = body.mifid
     return NewOrder(
@@ -86,7 +84,7 @@ def to_new_order(body: OrderIn, principal: Principal) -> NewOrder:
         expire_at=body.expire_at,
         locate_id=body.locate_id,
         venue=body.venue,
-        mifid=_NO_OVERRIDES
+        mifid=NO_OVERRIDES
         if m is None
         else MifidOverrides(
             client_id=m.client_id,

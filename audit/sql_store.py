@@ -44,6 +44,7 @@ from audit.merkle import Frontier, Hash
 from audit.record import DEFAULT_RETENTION, GENESIS_HASH, json_string, payload_json
 from audit.retention import retention_years
 from audit.store_state import Reader, StoreState, load_state
+from audit.wal import BACKSTOP_PAGES, WalCheckpointer
 
 _log = logging.getLogger(__name__)
 
@@ -159,6 +160,11 @@ class SqlAuditLog:
         self._lazy_since: float | None = None  # when the oldest queued lazy record came
         self._urgent_since: float | None = None  # ... and the oldest one someone waits on
         self._idle = False  # the writer waits for work: a lazy record must wake it
+        self.wal: WalCheckpointer | None = None
+        """SQLite: checkpoints the log off the commit path (see audit/wal.py)."""
+        database = engine.url.database
+        if self.dialect == "sqlite" and not read_only and database and database != ":memory:":
+            self.wal = WalCheckpointer(database)
         self._connect()  # fail loudly at start-up when the store is unreachable
         self._writer = threading.Thread(target=self._run, name="audit-writer", daemon=True)
         self._watchdog = threading.Thread(target=self._watch, name="audit-watchdog", daemon=True)
@@ -168,6 +174,8 @@ class SqlAuditLog:
             self._release_connection(invalidate=False)
         else:
             self._writer.start()
+            if self.wal is not None:
+                self.wal.start()
             self._watchdog.start()
 
     # --- the AuditLog interface ---
@@ -305,6 +313,8 @@ class SqlAuditLog:
         self._closed = True
         self._wakeup.set()
         self._writer.join(self._commit_timeout * 2)
+        if self.wal is not None:
+            self.wal.close()
         self._release_connection(invalidate=False)
         self.engine.dispose()
 
@@ -645,6 +655,9 @@ class SqlAuditLog:
     def _connect(self) -> None:
         raw = self.engine.raw_connection()
         try:
+            driver = raw.driver_connection
+            if self.wal is not None and driver is not None:  # its checkpoints become the backstop
+                driver.execute(f"PRAGMA wal_autocheckpoint = {BACKSTOP_PAGES}")
             if not self._read_only:
                 self._backend.probe(raw.driver_connection)
             state = load_state(raw.driver_connection, self._backend, self._state)

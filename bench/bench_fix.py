@@ -11,9 +11,11 @@ Usage::
                                    # the FIX sequence store in memory: what its fsync costs
     BENCH_AUDIT_LAZY=0 .venv/bin/python bench/bench_fix.py --servers gateway
                                    # wire-journal and venue-ack records committed eagerly
+    BENCH_WAL=writer .venv/bin/python bench/bench_fix.py --servers gateway
+                                   # SQLite checkpoints its log inside commits, as by default
     BENCH_LOOP=uvloop .venv/bin/python bench/bench_fix.py --servers gateway
                                    # our servers on uvloop instead of asyncio's loop
-    PYTHONPERFSUPPORT=1 BENCH_SERVER_WRAPPER="perf record -F 999 -o /tmp/fix.perf --" \
+    BENCH_SERVER_WRAPPER="perf record -F 999 -o /tmp/fix.perf --" \
         .venv/bin/python bench/bench_fix.py --servers gateway --quick
                                    # a profile of the server (perf report -i /tmp/fix.perf)
 
@@ -223,6 +225,9 @@ async def serve_ours(mode: str, workdir: Path) -> None:
         entry = AuditOnlyEntry(audit)
     if os.environ.get("BENCH_AUDIT_LAZY") == "0" and hasattr(audit, "lazy_limit"):
         audit.lazy_limit = 0.0  # every record committed as soon as it can be: what laziness saves
+    if os.environ.get("BENCH_WAL") == "writer" and getattr(audit, "wal", None) is not None:
+        audit.wal.close()  # SQLite's own checkpoints, inside the commit that crosses 1,000 pages
+        audit._raw.driver_connection.execute("PRAGMA wal_autocheckpoint = 1000")  # writer idle now
     adapter = FixOrderEntry(entry, [session])
     memory_store = mode == "nodisk" or os.environ.get("BENCH_FIX_STORE") == "memory"
     store: Any = MemoryStoreFile() if memory_store else SqliteStoreFile(workdir / "fix-sessions.sqlite")

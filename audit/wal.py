@@ -5,18 +5,14 @@ pages: the committing thread copies about 4 MB into the database file and
 fsyncs it, 10 to 35 ms here, and every acknowledgement queued behind that
 commit waits for it. :class:`WalCheckpointer` does the copying on a thread of
 its own, with a connection of its own, while the writer goes on committing:
+every ``interval`` a PASSIVE checkpoint copies what has been committed since.
+It never blocks the writer. Once it has copied everything, the next commit
+starts the log from its beginning again, as after any complete checkpoint.
 
-* every ``interval`` a PASSIVE checkpoint copies what the writer has
-  committed since (it never blocks the writer);
-* once the log holds ``restart_pages`` pages, a RESTART checkpoint, right
-  after a PASSIVE one so little is left to copy, lets the next commit write
-  the log from its beginning again. It holds the writer back for that short
-  copy only; with a reader in the way it gives up after ``busy_ms`` and tries
-  again later rather than hold the writer.
-
-The writer's own automatic checkpoint stays on at :data:`BACKSTOP_PAGES`, far
-above ``restart_pages``: it never runs while this thread keeps up, and keeps
-the log bounded if this thread cannot.
+Under a load that never leaves a gap between commits the copy cannot finish
+first, and the log grows until the writer's own automatic checkpoint, kept on
+at :data:`BACKSTOP_PAGES`, finishes it. By then this thread has copied all
+but the last few pages, so even that checkpoint is short.
 """
 
 from __future__ import annotations
@@ -28,36 +24,26 @@ from dataclasses import dataclass
 
 _log = logging.getLogger(__name__)
 
-BACKSTOP_PAGES = 16_384
-"""The writer's wal_autocheckpoint with a checkpointer running (64 MB of 4 KB pages)."""
+BACKSTOP_PAGES = 4096
+"""The writer's wal_autocheckpoint with a checkpointer running (16 MB of 4 KB pages)."""
 
 
 @dataclass(frozen=True, slots=True)
 class Pass:
-    """One PASSIVE checkpoint: pages in the log, pages copied back; whether it restarted."""
+    """One PASSIVE checkpoint: pages in the log, and how many of them are copied back."""
 
     log_pages: int
     copied_pages: int
-    restarted: bool
 
 
 class WalCheckpointer:
     """A thread that checkpoints one SQLite database in WAL mode; see the module docstring."""
 
-    def __init__(
-        self,
-        path: str,
-        *,
-        interval: float = 0.1,
-        restart_pages: int = 4096,
-        busy_ms: int = 20,
-    ) -> None:
+    def __init__(self, path: str, *, interval: float = 0.1, busy_ms: int = 20) -> None:
         self.path = path
         self.interval = interval
-        self.restart_pages = restart_pages
         self.busy_ms = busy_ms
         self.passes = 0
-        self.restarts = 0
         self.failures = 0
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, name="audit-wal-checkpoint", daemon=True)
@@ -71,15 +57,10 @@ class WalCheckpointer:
             self._thread.join(timeout=5)
 
     def checkpoint(self, db: sqlite3.Connection) -> Pass:
-        """Copy what is committed; restart the log once it holds ``restart_pages``."""
+        """Copy what is committed, as far as no reader still needs the pages it overwrites."""
         _busy, log_pages, copied = db.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchone()
-        restarted = False
-        if log_pages >= self.restart_pages:
-            busy, _, _ = db.execute("PRAGMA wal_checkpoint(RESTART)").fetchone()
-            restarted = not busy
-            self.restarts += restarted
         self.passes += 1
-        return Pass(log_pages, copied, restarted)
+        return Pass(log_pages, copied)
 
     def _run(self) -> None:
         db: sqlite3.Connection | None = None

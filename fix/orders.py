@@ -126,6 +126,7 @@ class OrderTracker:
         self._done: OrderedDict[str, list[tuple[SessionID, str]]] = OrderedDict()
         self._keys: dict[str, list[tuple[SessionID, str]]] = {}
         self._max_done = max_done
+        self._rejected: OrderedDict[tuple[SessionID, str], None] = OrderedDict()
 
     def add(self, order: TrackedOrder) -> TrackedOrder:
         self._by_id[order.order_id] = order
@@ -167,6 +168,16 @@ class OrderTracker:
             for key in keys:
                 if self._by_cl.get(key) is not None and self._by_cl[key].order_id == order_id:
                     del self._by_cl[key]
+
+    def rejected(self, session_id: SessionID, cl_ord_id: str) -> None:
+        """A new order answered Rejected: remembered (the last ``max_done``) so that the same
+        order resent with PossDupFlag or PossResend is not decided, and recorded, twice."""
+        self._rejected[(session_id, cl_ord_id)] = None
+        if len(self._rejected) > self._max_done:
+            self._rejected.popitem(last=False)
+
+    def was_rejected(self, session_id: SessionID, cl_ord_id: str) -> bool:
+        return (session_id, cl_ord_id) in self._rejected
 
     def __len__(self) -> int:
         return len(self._by_id)

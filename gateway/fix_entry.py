@@ -209,18 +209,29 @@ class FixOrderEntry:
     # ------------------------------------------------------------------ new orders
 
     def _new_order(self, sid: SessionID, state: _SessionState, message: FixMessage) -> None:
+        replay = self._is_replay(message)
         try:
             parsed = parse_new_order(message, state.context)
         except OrderRefused as refused:
-            self._refuse_raw(sid, message, refused)
+            if not (replay and self.orders.was_rejected(sid, message.require_str(t.CL_ORD_ID))):
+                self._refuse_raw(sid, message, refused)
             return
         order = parsed.order
-        if self._is_replay(message) and self.orders.by_cl(sid, order.cl_ord_id) is not None:
-            return  # a resent order we already have (session test case 19)
         key = (state.context.session, order.cl_ord_id)
+        if replay and self._decided_or_deciding(sid, key):
+            return  # a resent order we already have (session test case 19)
         self._pending.setdefault(key, [])
         self._in_flight[key] = self._in_flight.get(key, 0) + 1
         self._spawn(self._submit(sid, order, parsed.parties))
+
+    def _decided_or_deciding(self, sid: SessionID, key: tuple[str, str]) -> bool:
+        """Has this session's order with this ClOrdID been answered, or is it in the pipeline?"""
+        cl_ord_id = key[1]
+        return (
+            self.orders.by_cl(sid, cl_ord_id) is not None
+            or self.orders.was_rejected(sid, cl_ord_id)
+            or key in self._in_flight
+        )
 
     async def _submit(self, sid: SessionID, order: NewOrder, parties: list[Party]) -> None:
         key = (order.origin.session, order.cl_ord_id)
@@ -238,6 +249,7 @@ class FixOrderEntry:
             text = result.denial.text() if result and result.denial else "internal error: not accepted"
             code = result.denial.code if result and result.denial else DenyCode.AUDIT_UNAVAILABLE
             order_id = result.order_id if result else "NONE"
+            self.orders.rejected(sid, order.cl_ord_id)
             view = rejected_order_view(order_id, order, parties_for(order.mifid, parties))
             self._report(
                 sid,
@@ -267,6 +279,7 @@ class FixOrderEntry:
     def _refuse_raw(self, sid: SessionID, message: FixMessage, refused: OrderRefused) -> None:
         """An order the adapter refused before the pipeline: on record as denied, then Rejected."""
         context = self._sessions[sid].context
+        self.orders.rejected(sid, message.require_str(t.CL_ORD_ID))
         refusal = EntryRefusal(
             Request.NEW,
             message.require_str(t.CL_ORD_ID),

@@ -613,6 +613,41 @@ def test_resent_order_with_known_clordid_is_not_submitted_twice() -> None:
     run(scenario)
 
 
+def test_a_rejected_order_resent_is_neither_decided_nor_recorded_again() -> None:
+    async def scenario() -> None:
+        rig = Rig()
+        rig.entry.deny_next = deny(DenyCode.ACCOUNT_UNKNOWN, "access")
+        await rig.order("C1")
+        await rig.send("D", "11=C2|1=ACC1|55=AAPL|54=1|38=1|40=P|60=20261123-10:00:00")  # refused
+        assert [r.get(150) for r in rig.sender.take(DESK)] == ["8", "8"]
+
+        await rig.order("C1", "|43=Y|122=20261123-10:00:00")
+        await rig.send("D", "11=C2|1=ACC1|55=AAPL|54=1|38=1|40=P|60=20261123-10:00:00|97=Y")
+
+        assert len(rig.entry.submitted) == 1 and len(rig.entry.refusals) == 1
+        assert rig.sender.take(DESK) == []  # the desk has its Rejected already
+        await rig.order("C1")  # not a resend: a new order that reuses the ClOrdID is decided
+        assert len(rig.entry.submitted) == 2
+
+    run(scenario)
+
+
+def test_an_order_resent_while_the_pipeline_decides_it_is_submitted_once() -> None:
+    async def scenario() -> None:
+        rig = Rig()
+        rig.entry.gate = asyncio.Event()
+        rig.adapter.from_app(DESK, rig.msg("D", "11=C1|1=ACC1|55=AAPL|54=1|38=1|40=1|60=20261123-10:00:00"))
+        resent = rig.msg("D", "11=C1|1=ACC1|55=AAPL|54=1|38=1|40=1|60=20261123-10:00:00|97=Y")
+        rig.adapter.from_app(DESK, resent)
+        rig.entry.gate.set()
+        await rig.adapter.drain()
+
+        assert len(rig.entry.submitted) == 1
+        assert [r.get(150) for r in rig.sender.take(DESK)] == ["0"]
+
+    run(scenario)
+
+
 def test_unsupported_message_types() -> None:
     async def scenario() -> None:
         rig = Rig()

@@ -502,16 +502,27 @@ class FixOrderEntry:
         request_type = message.require(t.MASS_CANCEL_REQUEST_TYPE)
         symbol = message.get_str(t.SYMBOL)
         account = message.get_str(t.ACCOUNT)
-        refusal: tuple[int | None, str] | None = None
-        if request_type not in (b"1", b"7"):
-            refusal = (0, "only MassCancelRequestType 1 (security) and 7 (all orders) are supported")
-        elif request_type == b"1" and not symbol:
-            refusal = (1, "Symbol (55) is required for MassCancelRequestType 1")
+        refused: OrderRefused | None = None
+        reject_reason: int | None = None
+        if request_type not in (b"1", b"7"):  # MassCancelRejectReason 0: type not supported
+            refused = OrderRefused(
+                DenyCode.UNSUPPORTED_REQUEST,
+                mass_cancel_request_type=request_type.decode(errors="replace"),
+                supported="1,7",
+            )
+            reject_reason = 0
+        elif request_type == b"1" and not symbol:  # 1: invalid or unknown security
+            refused = OrderRefused(
+                DenyCode.UNSUPPORTED_REQUEST, mass_cancel_request_type="1", missing="Symbol(55)"
+            )
+            reject_reason = 1
         elif account and account not in state.settings.allowed_accounts:
-            refused = OrderRefused(DenyCode.NOT_AUTHORIZED_FOR_ACCOUNT, account=account, session=str(sid))
             # No MassCancelRejectReason: 99 (Other) is not a CHAR, as FIX 4.4 types the field,
             # so a validating engine would reject the report. Text says why.
-            refusal = (None, refused.text)
+            refused = OrderRefused(DenyCode.NOT_AUTHORIZED_FOR_ACCOUNT, account=account, session=str(sid))
+        refusal: tuple[int | None, str] | None = None
+        if refused is not None:
+            refusal = (reject_reason, refused.text)
             entry_refusal = EntryRefusal(
                 Request.CANCEL,
                 cl_ord_id,

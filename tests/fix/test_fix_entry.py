@@ -350,12 +350,23 @@ def test_mass_cancel_cancels_the_sessions_working_orders() -> None:
     run(scenario)
 
 
-def test_mass_cancel_of_unsupported_scope_is_refused() -> None:
+def test_mass_cancel_of_unsupported_scope_is_refused_on_record() -> None:
     async def scenario() -> None:
         rig = Rig()
         await rig.send("q", "11=M1|530=3|60=20261123-10:00:00")
-        [report] = rig.sender.take(DESK)
-        assert (report.get(531), report.get(532), report.get(533)) == ("0", "0", "0")
+        await rig.send("q", "11=M2|530=1|60=20261123-10:00:00")  # by security, naming none
+        unsupported, no_symbol = rig.sender.take(DESK)
+
+        assert (unsupported.get(531), unsupported.get(532), unsupported.get(533)) == ("0", "0", "0")
+        assert (no_symbol.get(531), no_symbol.get(532)) == ("0", "1")
+        assert unsupported.get(58) == "UNSUPPORTED_REQUEST mass_cancel_request_type=3 supported=1,7"
+        assert no_symbol.get(58) == "UNSUPPORTED_REQUEST mass_cancel_request_type=1 missing=Symbol(55)"
+        assert rig.entry.cancels == []
+        # on record as a refused single cancel is: the denials report shows them
+        assert [(r.request, r.cl_ord_id, r.denial.code) for r in rig.entry.refusals] == [
+            (Request.CANCEL, "M1", DenyCode.UNSUPPORTED_REQUEST),
+            (Request.CANCEL, "M2", DenyCode.UNSUPPORTED_REQUEST),
+        ]
 
     run(scenario)
 

@@ -100,3 +100,41 @@ def test_orders_and_cancels_refused_by_the_fix_adapter_are_denied_on_record(
         ("CANCEL", "R-3", "ACC-SOMEONE-ELSE", "AAPL", "BUY", "jsmith", "DESK1", "NOT_AUTHORIZED_FOR_ACCOUNT"),
     ]
     gateway.close()
+
+
+def test_a_mass_cancel_the_adapter_cannot_carry_out_is_denied_on_record(
+    tmp_path: Path, clock: ManualClock
+) -> None:
+    audit = MemoryAuditLog()
+    gateway, spy = make_gateway(tmp_path, audit, clock)
+    session = SessionSettings(
+        session_id=SID, origin_session="DESK1", allowed_accounts=frozenset({"ACC-APPLE-TSY"})
+    )
+    adapter = FixOrderEntry(gateway.pipeline, [session], working_orders=gateway.pipeline, clock=clock)
+    sender = RecordingSender()
+    adapter.attach(sender)
+
+    async def desk() -> None:
+        mass_cancel = "50=jsmith|11=MC-1|530=3|60=20261123-14:30:00"  # 3: by product, not supported
+        adapter.from_app(SID, desk_message("q", mass_cancel, SID, b"DESK1"))
+        await adapter.drain()
+
+    asyncio.run(desk())
+    gateway.audit.flush(timeout=10)
+
+    [report] = sender.take(SID)
+    assert (report.get(531), report.get(532)) == ("0", "0")  # rejected: type not supported
+    [denied] = [r.payload for r in audit.read() if r.event_type == ev.CANCEL_DENIED]
+    assert (denied["cl_ord_id"], denied["account"], denied["denial"]["code"]) == (
+        "MC-1",
+        None,
+        "UNSUPPORTED_REQUEST",
+    )
+    day = date.fromisoformat(next(iter(audit.read())).ts[:10])
+    generate_report("denials", audit, day, day, "csv", tmp_path / "out", KEY)
+    rows = read_csv(tmp_path / "out" / f"denials_{day.isoformat()}.csv")
+    assert [(r["request"], r["cl_ord_id"], r["entered_by"], r["code"]) for r in rows] == [
+        ("CANCEL", "MC-1", "jsmith", "UNSUPPORTED_REQUEST")
+    ]
+    assert spy.received == []
+    gateway.close()

@@ -37,6 +37,24 @@ class WireRecord:
     seq: int | None = None
     note: str | None = None
 
+    def __init__(
+        self,
+        session: str,
+        direction: Direction,
+        raw: bytes,
+        msg_type: str | None = None,
+        seq: int | None = None,
+        note: str | None = None,
+    ) -> None:
+        # written out: the dataclass-made __init__ is interpreted (tests/test_initialisers.py);
+        # one is built for every message in and out
+        object.__setattr__(self, "session", session)
+        object.__setattr__(self, "direction", direction)
+        object.__setattr__(self, "raw", raw)
+        object.__setattr__(self, "msg_type", msg_type)
+        object.__setattr__(self, "seq", seq)
+        object.__setattr__(self, "note", note)
+
 
 Journal = Callable[[WireRecord], None]
 

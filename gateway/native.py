@@ -44,6 +44,7 @@ _MODULES = (
     "fix/messages.py",
     "fix/orders.py",
     "fix/engine.py",
+    "fix/journal.py",
     "fix/acceptor.py",
     "fix/initiator.py",
     "gateway/fix_entry.py",

@@ -22,6 +22,7 @@ from gateway.api import bodies, problems
 from gateway.api.access import AccessDenied, record_denial
 from gateway.api.config import ApiConfig
 from gateway.api.context import ApiContext
+from gateway.api.hot_path import GatewayApi
 from gateway.api.idempotency import ClientOrderIndex, IndexReplay
 from gateway.api.keys import TokenKeys, load_keys
 from gateway.api.problems import ApiProblem, problem_body, problem_response
@@ -97,16 +98,17 @@ def create_app(
     metrics = GatewayMetrics(gateway)
     gateway.pipeline.observers.append(metrics)
     gateway.pipeline.observers.append(_IndexObserver(index, gateway.pipeline.clock))
-    app = FastAPI(
+    app = GatewayApi(
         title="Compliance gateway API",
         version=f"1 (gateway {VERSION})",
         description=DESCRIPTION,
         openapi_url="/openapi.json",
     )
-    app.state.api = ApiContext(gateway, config, verifier, index, releases, metrics)
+    app.state.api = ctx = ApiContext(gateway, config, verifier, index, releases, metrics)
     for module in (orders, accounts, kill_switch, policies, audit, reports, health):
         app.include_router(module.router)
     _install_handlers(app)
+    app.serve_submissions(orders.submit, ctx)
     app.openapi = lambda: _openapi(app)  # type: ignore[method-assign]
     return app
 

@@ -118,7 +118,7 @@ class ClientOrderIndex:
         self._orders: dict[Key, Submission] = {}
         self._denied: dict[str, Submission] = {}
         self._amendments: dict[Key, Amendment] = {}
-        self._inflight: dict[Key, asyncio.Future[None]] = {}
+        self._inflight: dict[Key, asyncio.Future[None] | None] = {}
         self._ids: list[str] = []  # every decided order id, ascending (= arrival order)
         self._ids_by_account: dict[str, list[str]] = {}
 
@@ -158,12 +158,19 @@ class ClientOrderIndex:
     # ---- in-flight requests: a concurrent retry waits for the first one ----------------
 
     def in_flight(self, key: Key) -> asyncio.Future[None] | None:
-        return self._inflight.get(key)
+        """A future done when the request holding ``key`` ends; None if none holds it.
 
-    def begin(self, key: Key) -> asyncio.Future[None]:
-        future: asyncio.Future[None] = asyncio.get_running_loop().create_future()
-        self._inflight[key] = future
+        The future is made for the first waiter only: nearly every request runs alone.
+        """
+        if key not in self._inflight:
+            return None
+        future = self._inflight[key]
+        if future is None:
+            future = self._inflight[key] = asyncio.get_running_loop().create_future()
         return future
+
+    def begin(self, key: Key) -> None:
+        self._inflight[key] = None
 
     def end(self, key: Key) -> None:
         future = self._inflight.pop(key, None)

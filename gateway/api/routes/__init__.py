@@ -11,6 +11,7 @@ _DESCRIPTIONS = {
     403: "The token's roles or accounts do not allow this",
     404: "No such resource",
     409: "Conflicts with the current state (e.g. a client order id already used for other content)",
+    413: "The request body is larger than the API accepts",
     422: "The body or a parameter is invalid (``errors`` says which field and why)",
     429: "Throttled: retry after the ``Retry-After`` header",
     503: "The gateway is failing closed (audit store or policy unavailable): retry later",

@@ -24,11 +24,12 @@ from fastapi import APIRouter, Path, Query, Request
 from fastapi.responses import JSONResponse
 
 from gateway.api import bodies, problems, views
-from gateway.api.access import Caller, authenticate_request, ensure_may_trade, ensure_may_view
+from gateway.api.access import Caller, authenticate_header, ensure_may_trade, ensure_may_view
 from gateway.api.context import ApiContext, context
 from gateway.api.idempotency import Amendment, Key, Submission, amendment_fingerprint
 from gateway.api.outcomes import denial_problem
 from gateway.api.problems import ApiProblem
+from gateway.api.responses import OrderResponse
 from gateway.api.routes import DeniedProblem, problem_responses
 from gateway.api.schemas.common import ID_PATTERN
 from gateway.api.schemas.orders import DENIED, CancelIn, OrderIn, OrderOut, OrderPage, OrderState, ReplaceIn
@@ -124,6 +125,7 @@ def _dec(text: str | None) -> Decimal | None:
             401,
             403,
             409,
+            413,
             429,
             503,
             overrides={422: (DeniedProblem, "Denied by a pre-trade control, or an invalid body")},
@@ -131,11 +133,19 @@ def _dec(text: str | None) -> Decimal | None:
     },
     openapi_extra=bodies.json_body(OrderIn),
 )
-async def submit_order(request: Request) -> JSONResponse:
-    # The hot path: token and body are read here rather than through FastAPI's dependency solver.
-    principal = authenticate_request(request)
-    body = bodies.parse(OrderIn, await request.body())
-    ctx = context(request)
+async def submit_order(request: Request) -> OrderResponse:
+    # Token and body are read by hand rather than through FastAPI's dependency solver.
+    return await submit(context(request), request.headers.get("authorization"), await request.body())
+
+
+async def submit(ctx: ApiContext, authorization: str | None, raw_body: bytes) -> OrderResponse:
+    """Submit the order in ``raw_body`` for the caller ``authorization`` names.
+
+    ``GatewayApi`` calls this directly for every ``POST /v1/orders``; the route above
+    declares the operation to FastAPI.
+    """
+    principal = authenticate_header(ctx, authorization)
+    body = bodies.parse(OrderIn, raw_body)
     ensure_may_trade(principal, body.account)
     order = to_new_order(body, principal)
     key = (order.account, order.cl_ord_id)
@@ -155,10 +165,8 @@ async def submit_order(request: Request) -> JSONResponse:
             result.denial, order_id=result.order_id, cl_ord_id=order.cl_ord_id, audit_seq=result.audit_seq
         )
     working = ctx.gateway.pipeline.state.orders[result.order_id]
-    return JSONResponse(
-        views.working_order(working, result.audit_seq),
-        status_code=201,
-        headers={"Location": f"/v1/orders/{result.order_id}"},
+    return OrderResponse(
+        views.working_order(working, result.audit_seq), 201, location=f"/v1/orders/{result.order_id}"
     )
 
 
@@ -183,7 +191,7 @@ def _id_in_use(key: Key) -> ApiProblem:
     )
 
 
-def _replay(ctx: ApiContext, existing: Submission, retry: NewOrder) -> JSONResponse:
+def _replay(ctx: ApiContext, existing: Submission, retry: NewOrder) -> OrderResponse:
     order = existing.order
     if not existing.same_content(retry):
         raise ApiProblem(
@@ -205,10 +213,11 @@ def _replay(ctx: ApiContext, existing: Submission, retry: NewOrder) -> JSONRespo
         problem.headers.update(REPLAYED)
         raise problem
     working = ctx.gateway.pipeline.state.orders[existing.order_id]
-    return JSONResponse(
+    return OrderResponse(
         views.working_order(working, existing.audit_seq),
-        status_code=201,
-        headers={"Location": f"/v1/orders/{existing.order_id}", **REPLAYED},
+        201,
+        location=f"/v1/orders/{existing.order_id}",
+        replayed=True,
     )
 
 

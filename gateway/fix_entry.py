@@ -118,8 +118,12 @@ class FixOrderEntry:
         working_orders: WorkingOrderSource | None = None,
         clock: Clock | None = None,
         exec_id_prefix: str | None = None,
+        decided_before: Iterable[tuple[str, str]] = (),
     ) -> None:
+        """``decided_before``: (origin session, ClOrdID) of new orders from these sessions the
+        gateway answered before this process started (see :func:`fix_orders_decided`)."""
         self._entry = entry
+        self._decided_before = set(decided_before)
         self._working_source = working_orders
         self._clock = clock or SystemClock()
         self._sender: Sender | None = None
@@ -213,7 +217,8 @@ class FixOrderEntry:
         try:
             parsed = parse_new_order(message, state.context)
         except OrderRefused as refused:
-            if not (replay and self.orders.was_rejected(sid, message.require_str(t.CL_ORD_ID))):
+            cl_ord_id = message.require_str(t.CL_ORD_ID)
+            if not (replay and self._answered(sid, (state.context.session, cl_ord_id))):
                 self._refuse_raw(sid, message, refused)
             return
         order = parsed.order
@@ -226,11 +231,15 @@ class FixOrderEntry:
 
     def _decided_or_deciding(self, sid: SessionID, key: tuple[str, str]) -> bool:
         """Has this session's order with this ClOrdID been answered, or is it in the pipeline?"""
+        return key in self._in_flight or self._answered(sid, key)
+
+    def _answered(self, sid: SessionID, key: tuple[str, str]) -> bool:
+        """Was this session's new order with this ClOrdID answered, by this process or before?"""
         cl_ord_id = key[1]
         return (
             self.orders.by_cl(sid, cl_ord_id) is not None
             or self.orders.was_rejected(sid, cl_ord_id)
-            or key in self._in_flight
+            or key in self._decided_before
         )
 
     async def _submit(self, sid: SessionID, order: NewOrder, parties: list[Party]) -> None:
@@ -853,6 +862,7 @@ def build_fix_service(
     clock: Clock | None = None,
     store_dir: Path | None = None,
     secrets: SecretLookup | None = None,
+    decided_before: Iterable[tuple[str, str]] = (),
 ) -> FixService:
     """Acceptor + adapter from a QuickFIX-style config file (not started); ``secrets``
     fetches TLS keys the file names as secrets (ServerCertificateKeySecret)."""
@@ -867,12 +877,25 @@ def build_fix_service(
         )
         path.parent.mkdir(parents=True, exist_ok=True)
         store = SqliteStoreFile(path)
-    adapter = FixOrderEntry(entry, config.acceptor_sessions(), working_orders=working_orders, clock=clock)
+    adapter = FixOrderEntry(
+        entry,
+        config.acceptor_sessions(),
+        working_orders=working_orders,
+        clock=clock,
+        decided_before=decided_before,
+    )
     acceptor = FixAcceptor.from_config(
         config, adapter, authenticator=authenticator, store=store, journal=journal, clock=clock
     )
     adapter.attach(acceptor)
     return FixService(acceptor, adapter, store)
+
+
+def fix_orders_decided(decided: Iterable[tuple[str, str, str]]) -> list[tuple[str, str]]:
+    """(origin session, ClOrdID) of the FIX orders among a replay's decided orders
+    (``Replayed.decided``: channel, origin session, ClOrdID)."""
+    fix = Channel.FIX.value
+    return [(session, cl_ord_id) for channel, session, cl_ord_id in decided if channel == fix]
 
 
 async def start_fix(
@@ -898,6 +921,7 @@ async def start_fix(
         working_orders=gateway.pipeline,
         store_dir=data_dir,
         secrets=gateway.secrets.get_secret if gateway.secrets is not None else None,
+        decided_before=fix_orders_decided(gateway.replayed.decided),
     )
     await service.acceptor.start()
     gateway.fix_engines.append(service.acceptor)  # its sessions on /metrics

@@ -30,6 +30,9 @@ ABUSE_HORIZON = timedelta(minutes=10)
 """How far back the abuse monitors' events are kept for a restart (their windows are
 seconds long; a policy with a longer window is only partly rebuilt)."""
 ABUSE_EVENTS_MAX = 500_000
+DECIDED_REMEMBERED = 100_000
+"""How many of the latest decided orders a restart remembers for resends (as many as a FIX
+adapter remembers of its own)."""
 
 
 class AbuseEvent(NamedTuple):
@@ -54,6 +57,10 @@ class Replayed:
     """Where the replay started: 1, or the ``risk.day_opened`` record it started from."""
     last_seq: int = 0
     abuse_events: deque[AbuseEvent] = field(default_factory=lambda: deque(maxlen=ABUSE_EVENTS_MAX))
+    decided: deque[tuple[str, str, str]] = field(default_factory=lambda: deque(maxlen=DECIDED_REMEMBERED))
+    """(channel, origin session, client order id) of the new orders decided, accepted or
+    denied, since the replay started, the latest last: an entry adapter of a new process
+    knows which orders it already answered when a client resends one (FIX PossDupFlag)."""
     unrouted: set[str] = field(default_factory=set)
     """Orders whose acceptance is on record but no routing and no venue report: the gateway
     stopped between the two (or before a withdrawal queued for them landed)."""
@@ -101,10 +108,17 @@ def _apply(  # noqa: C901 - one flat dispatch over the event vocabulary reads be
             Decimal(reservation["valuation_price"]),
         )
         working.received_at = when
+        out.decided.append((order.origin.channel.value, order.origin.session, order.cl_ord_id))
         out.unrouted.add(payload["order_id"])
         out.note_abuse_event(AbuseEvent("order", when, payload["order_id"], order))
     elif kind == ev.ORDER_DENIED:
-        pending.pop(payload["order_id"], None)
+        denied = pending.pop(payload["order_id"], None)
+        if denied is not None:
+            origin = denied.origin
+            out.decided.append((origin.channel.value, origin.session, denied.cl_ord_id))
+        elif "origin" in payload:  # refused at entry: the request as sent is all there is
+            sent_by = payload["origin"]
+            out.decided.append((sent_by["channel"], sent_by["session"], payload["cl_ord_id"]))
         _bump_sequence(state, payload["order_id"])  # one refused at entry was never received
     elif kind == ev.REPLACE_ACCEPTED:
         order_id = payload["order_id"]

@@ -15,7 +15,7 @@ from audit.memory import MemoryAuditLog
 from fix.config import SessionSettings
 from fix.ids import SessionID
 from gateway.app import build_gateway
-from gateway.fix_entry import FixOrderEntry
+from gateway.fix_entry import FixOrderEntry, fix_orders_decided
 from gateway.pipeline import OrderPipeline
 from gateway.replay import replay, snapshot
 from gateway.settings import Settings
@@ -338,4 +338,62 @@ def test_a_fix_desk_cannot_reuse_a_client_order_id_after_a_restart(
     denied = [r.payload for r in restarted.audit.read() if r.event_type == ev.ORDER_DENIED]
     assert [(d["cl_ord_id"], d["denial"]["code"]) for d in denied] == [("f-1", "DUPLICATE_CL_ORD_ID")]
     assert [r.order.cl_ord_id for r in spy.received] == ["f-2"]
+    restarted.close()
+
+
+def test_orders_a_fix_desk_resends_after_a_restart_are_not_answered_twice(
+    tmp_path: Path, clock: ManualClock
+) -> None:
+    """A desk's engine resends (PossDupFlag) orders the gateway already answered before it
+    restarted: accepted, denied by a control, refused at entry. The new process knows them
+    from the log, so none is decided, recorded or answered again: a duplicate ER Rejected
+    would tell the desk that its live order was refused."""
+    url = f"sqlite:///{tmp_path / 'audit.db'}"
+    sid = SessionID("FIX.4.4", "GW", "DESK1")
+    session = SessionSettings(
+        session_id=sid, origin_session="DESK1", allowed_accounts=frozenset({"ACC-APPLE-TSY"})
+    )
+    orders = {
+        "ok-1": "40=2|44=228.50|38=10",
+        "big-1": "40=2|44=228.50|38=30000",  # notional over the per-order limit
+        "odd-1": "40=P|38=10",  # an order type the adapter refuses at entry
+    }
+
+    def message(cl_ord_id: str, extra: str = "") -> Any:
+        fields = f"50=jsmith|11={cl_ord_id}|1=ACC-APPLE-TSY|55=AAPL|54=1|59=0|60=20261123-15:30:00"
+        return desk_message("D", f"{fields}|{orders[cl_ord_id]}{extra}", sid, b"DESK1")
+
+    def adapter_of(gateway: Any, **kw: Any) -> tuple[FixOrderEntry, RecordingSender]:
+        pipeline = gateway.pipeline
+        adapter = FixOrderEntry(pipeline, [session], working_orders=pipeline, clock=clock, **kw)
+        sender = RecordingSender()
+        adapter.attach(sender)
+        return adapter, sender
+
+    gateway, _ = make_gateway(tmp_path, open_audit_log(url), clock)
+    adapter, sender = adapter_of(gateway)
+
+    async def before() -> None:
+        for cl_ord_id in orders:
+            adapter.from_app(sid, message(cl_ord_id))
+        await adapter.drain()
+        await asyncio.sleep(0.05)
+
+    asyncio.run(before())
+    assert [r.get(150) for r in sender.take(sid)] == ["0", "8", "8"]
+    gateway.close()
+    clock.advance(60)
+    restarted, spy = make_gateway(tmp_path, open_audit_log(url), clock)
+    records_before = restarted.audit.head()[0]
+    adapter, sender = adapter_of(restarted, decided_before=fix_orders_decided(restarted.replayed.decided))
+
+    async def after() -> None:
+        for cl_ord_id in orders:
+            adapter.from_app(sid, message(cl_ord_id, "|43=Y|122=20261123-15:30:00"))
+        await adapter.drain()
+
+    asyncio.run(after())
+    assert sender.take(sid) == []
+    assert spy.received == []
+    assert restarted.audit.head()[0] == records_before  # nothing decided, nothing recorded
     restarted.close()

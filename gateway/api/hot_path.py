@@ -8,7 +8,8 @@ pre-trade chain. This app reads that one method and path's token and body
 itself and hands them straight to the route's own implementation; the app's
 exception handlers turn its refusals into the same problem details as
 anywhere else. Every other request goes through FastAPI. The route stays
-declared in FastAPI, so the OpenAPI document is unchanged.
+declared in FastAPI, so the OpenAPI document is unchanged. An app given
+middleware of its own sends every request, this one too, through it.
 """
 
 from __future__ import annotations
@@ -51,6 +52,7 @@ class GatewayApi(FastAPI):
         if (
             submit is None
             or ctx is None
+            or self.user_middleware
             or scope["type"] != "http"
             or scope["method"] != "POST"
             or scope["path"] != ORDERS_PATH

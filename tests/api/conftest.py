@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import threading
-from collections.abc import Callable, Coroutine, Iterator
+from collections.abc import Callable, Coroutine, Iterator, Sequence
 from concurrent.futures import Future
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -80,7 +80,12 @@ class LiveApi:
 
 @contextmanager
 def live_api(
-    data_dir: Path, *, audit: AuditLog | None = None, policy: Path = POLICY, keys: TokenKeys | None = None
+    data_dir: Path,
+    *,
+    audit: AuditLog | None = None,
+    policy: Path = POLICY,
+    keys: TokenKeys | None = None,
+    middleware: Sequence[Any] = (),
 ) -> Iterator[LiveApi]:
     settings = Settings(data_dir=data_dir, policy_path=policy, fix_config=None, watch_policy=False)
     gateway = build_gateway(settings, audit=audit)
@@ -91,6 +96,8 @@ def live_api(
     thread = threading.Thread(target=loop.run_forever, name="api-test-loop", daemon=True)
     thread.start()
     app = create_app(gateway, config=config, keys=keys)
+    for layer in middleware:
+        app.add_middleware(layer)
 
     async def start() -> RestServer:
         return await serve_app(app, "127.0.0.1", 0)

@@ -11,14 +11,17 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
+from pathlib import Path
 
 import httpx
 import pytest
+from starlette.types import ASGIApp, Receive, Scope, Send
 
+from audit.memory import MemoryAuditLog
 from gateway.api import bodies
 from gateway.api.hot_path import MAX_ORDER_BODY
 from risk_controls import events as ev
-from tests.api.conftest import LiveApi, order_body
+from tests.api.conftest import LiveApi, live_api, order_body
 
 APPLE = ("ACC-APPLE-TSY",)
 
@@ -98,3 +101,21 @@ def test_the_openapi_operation_documents_every_answer_of_the_path(live: LiveApi)
         schema = client.get("/openapi.json").json()
     responses = schema["paths"]["/v1/orders"]["post"]["responses"]
     assert {"201", "401", "403", "409", "413", "422", "429", "503"} <= set(responses)
+
+
+def test_middleware_added_to_the_app_sees_order_submissions_too(tmp_path: Path) -> None:
+    seen: list[str] = []
+
+    class Spy:
+        def __init__(self, app: ASGIApp) -> None:
+            self.app = app
+
+        async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+            if scope["type"] == "http":
+                seen.append(f"{scope['method']} {scope['path']}")
+            await self.app(scope, receive, send)
+
+    with live_api(tmp_path, audit=MemoryAuditLog(), middleware=[Spy]) as live, trader(live) as client:
+        response = client.post("/v1/orders", json=order_body("mw-1"))
+    assert response.status_code == 201
+    assert seen == ["POST /v1/orders"]

@@ -159,7 +159,7 @@ def _install_handlers(app: FastAPI) -> None:
             return problem_response(body)
         if exc.status_code == 405:
             headers["Allow"] = ", ".join(sorted(_allowed_methods(request)))
-        kind = {404: problems.NOT_FOUND, 405: problems.METHOD_NOT_ALLOWED}.get(
+        kind = {404: problems.NOT_FOUND, 405: problems.METHOD_NOT_ALLOWED, 413: problems.BODY_TOO_LARGE}.get(
             exc.status_code, (f"http-{exc.status_code}", exc.status_code, "HTTP error")
         )
         body = problem_body(kind, str(exc.detail), status=exc.status_code, instance=request.url.path)
@@ -210,6 +210,10 @@ def _openapi(app: FastAPI) -> dict[str, Any]:
         components.setdefault(name, model_schema)
     for path in schema.get("paths", {}).values():
         for operation in path.values():
+            if "requestBody" in operation:  # every body is limited (gateway/api/body_limits.py)
+                operation.setdefault("responses", {}).setdefault(
+                    "413", {"description": "The request body is larger than the API accepts"}
+                )
             for status, response in operation.get("responses", {}).items():
                 if not status.isdigit() or int(status) < 400:
                     continue

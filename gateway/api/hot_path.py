@@ -10,6 +10,8 @@ exception handlers turn its refusals into the same problem details as
 anywhere else. Every other request goes through FastAPI. The route stays
 declared in FastAPI, so the OpenAPI document is unchanged. An app given
 middleware of its own sends every request, this one too, through it.
+
+Every request's body is limited (:mod:`gateway.api.body_limits`).
 """
 
 from __future__ import annotations
@@ -22,20 +24,19 @@ from starlette.requests import ClientDisconnect, Request
 from starlette.responses import Response
 from starlette.types import Receive, Scope, Send
 
-from gateway.api import problems
+from gateway.api.body_limits import (
+    MAX_ORDER_BODY,
+    MAX_REQUEST_BODY,
+    BodyTooLarge,
+    declared_too_large,
+    limited,
+)
 from gateway.api.context import ApiContext
-from gateway.api.problems import problem_body, problem_response
 
 ORDERS_PATH = "/v1/orders"
-MAX_ORDER_BODY = 64 * 1024
-"""An order body is a few hundred bytes; one past this is refused unread (413)."""
 
 Submit = Callable[[ApiContext, str | None, bytes], Awaitable[Response]]
 """(context, Authorization header value, raw body) -> the answer."""
-
-
-class BodyTooLarge(Exception):
-    """The request body passed :data:`MAX_ORDER_BODY`."""
 
 
 class GatewayApi(FastAPI):
@@ -48,20 +49,34 @@ class GatewayApi(FastAPI):
         self._submit, self._context = submit, ctx
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        submit, ctx = self._submit, self._context
-        if (
-            submit is None
-            or ctx is None
-            or self.user_middleware
-            or scope["type"] != "http"
-            or scope["method"] != "POST"
-            or scope["path"] != ORDERS_PATH
-        ):
+        if scope["type"] != "http":
             await super().__call__(scope, receive, send)
             return
+        submit, ctx = self._submit, self._context
+        if (
+            submit is not None
+            and ctx is not None
+            and not self.user_middleware
+            and scope["method"] == "POST"
+            and scope["path"] == ORDERS_PATH
+        ):
+            await self._submit_order(submit, ctx, scope, receive, send)
+        elif declared_too_large(scope, MAX_REQUEST_BODY):
+            scope["app"] = self
+            response = await self._refusal(Request(scope, receive), BodyTooLarge(MAX_REQUEST_BODY))
+            await response(scope, receive, send)
+        else:
+            await super().__call__(scope, limited(receive, MAX_REQUEST_BODY), send)
+
+    async def _submit_order(
+        self, submit: Submit, ctx: ApiContext, scope: Scope, receive: Receive, send: Send
+    ) -> None:
         scope["app"] = self
         try:
-            response = await submit(ctx, _authorization(scope), await _body(receive))
+            authorization, length = _token_and_length(scope)
+            if length is not None and length > MAX_ORDER_BODY:  # refused unread
+                raise BodyTooLarge(MAX_ORDER_BODY)
+            response = await submit(ctx, authorization, await _body(receive))
         except ClientDisconnect:
             return
         except Exception as exc:
@@ -70,9 +85,6 @@ class GatewayApi(FastAPI):
 
     async def _refusal(self, request: Request, exc: Exception) -> Response:
         """The answer the app's exception handlers give, looked up as Starlette does."""
-        if isinstance(exc, BodyTooLarge):
-            detail = f"an order body is at most {MAX_ORDER_BODY} bytes"
-            return problem_response(problem_body(problems.BODY_TOO_LARGE, detail, instance=ORDERS_PATH))
         for cls in type(exc).__mro__:
             handler: Any = self.exception_handlers.get(cls)
             if handler is not None:
@@ -81,16 +93,20 @@ class GatewayApi(FastAPI):
         raise exc  # create_app registers a handler for Exception
 
 
-def _authorization(scope: Scope) -> str | None:
+def _token_and_length(scope: Scope) -> tuple[str | None, int | None]:
+    """The ``Authorization`` and ``Content-Length`` headers' values, in one pass."""
+    authorization: str | None = None
+    length: int | None = None
     for name, value in scope["headers"]:
         if name == b"authorization":
-            text: str = value.decode("latin-1")
-            return text
-    return None
+            authorization = value.decode("latin-1")
+        elif name == b"content-length" and value.isdigit():
+            length = int(value)
+    return authorization, length
 
 
 async def _body(receive: Receive) -> bytes:
-    """The whole request body; :class:`BodyTooLarge` past the limit."""
+    """The whole request body; :class:`BodyTooLarge` once it passes the order limit."""
     chunks: list[bytes] = []
     size = 0
     while True:
@@ -100,7 +116,7 @@ async def _body(receive: Receive) -> bytes:
         chunk: bytes = message.get("body", b"")
         size += len(chunk)
         if size > MAX_ORDER_BODY:
-            raise BodyTooLarge()
+            raise BodyTooLarge(MAX_ORDER_BODY)
         if not message.get("more_body", False):
             return b"".join(chunks) + chunk if chunks else chunk
         chunks.append(chunk)

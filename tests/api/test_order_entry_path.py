@@ -19,7 +19,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 
 from audit.memory import MemoryAuditLog
 from gateway.api import bodies
-from gateway.api.hot_path import MAX_ORDER_BODY
+from gateway.api.body_limits import MAX_ORDER_BODY, MAX_REQUEST_BODY
 from risk_controls import events as ev
 from tests.api.conftest import LiveApi, live_api, order_body
 
@@ -68,6 +68,44 @@ def test_an_oversized_body_is_a_413_problem_and_never_reaches_the_pipeline(live:
     assert [r["order"]["cl_ord_id"] for r in live.records(ev.ORDER_RECEIVED)] == ["after-huge"]
 
 
+def test_an_oversized_order_sent_in_chunks_is_refused_once_it_passes_the_limit(live: LiveApi) -> None:
+    def pieces() -> Iterator[bytes]:  # no Content-Length: the size shows only as it arrives
+        yield b'{"cl_ord_id":"huge-2","text":"'
+        for _ in range(MAX_ORDER_BODY // 4096 + 1):
+            yield b"x" * 4096
+        yield b'"}'
+
+    with trader(live) as client:
+        response = client.post("/v1/orders", content=pieces(), headers={"content-type": "application/json"})
+    assert response.status_code == 413
+    assert response.json()["type"].endswith("/body-too-large")
+    assert live.records(ev.ORDER_RECEIVED) == []
+
+
+def test_any_other_request_with_a_body_past_the_general_limit_is_a_413(live: LiveApi) -> None:
+    """Declared or chunked, unauthenticated or not: the body is refused, not buffered."""
+    declared = {"content": "x" * (MAX_REQUEST_BODY + 1), "filename": "big.toml"}
+
+    def chunked() -> Iterator[bytes]:
+        yield b'{"content":"'
+        for _ in range(MAX_REQUEST_BODY // 65536 + 1):
+            yield b"x" * 65536
+        yield b'"}'
+
+    with live.client("ro", "risk_officer") as officer, live.client() as anonymous:
+        by_length = officer.post("/v1/policies/dry-run", json=declared)
+        by_chunks = officer.post(
+            "/v1/policies/dry-run", content=chunked(), headers={"content-type": "application/json"}
+        )
+        anonymous_upload = anonymous.post("/v1/kill-switch/engage", json=declared)
+        fine = officer.post("/v1/policies/dry-run", json={"content": 'version = "x"\n'})
+    for response in (by_length, by_chunks, anonymous_upload):
+        assert response.status_code == 413, response.text
+        assert response.headers["content-type"] == "application/problem+json"
+        assert response.json()["type"].endswith("/body-too-large")
+    assert fine.status_code == 200, fine.text
+
+
 def test_a_body_that_is_not_json_is_a_422_problem(live: LiveApi) -> None:
     with trader(live) as client:
         response = client.post("/v1/orders", content=b"{not", headers={"content-type": "application/json"})
@@ -96,11 +134,16 @@ def test_an_unexpected_error_is_a_500_problem_and_the_server_keeps_serving(
     assert after.status_code == 201
 
 
-def test_the_openapi_operation_documents_every_answer_of_the_path(live: LiveApi) -> None:
+def test_the_openapi_documents_every_answer_of_the_path_and_a_413_wherever_a_body_goes(
+    live: LiveApi,
+) -> None:
     with httpx.Client(base_url=live.base_url) as client:
         schema = client.get("/openapi.json").json()
     responses = schema["paths"]["/v1/orders"]["post"]["responses"]
     assert {"201", "401", "403", "409", "413", "422", "429", "503"} <= set(responses)
+    with_bodies = [op for path in schema["paths"].values() for op in path.values() if "requestBody" in op]
+    assert len(with_bodies) >= 5
+    assert all("application/problem+json" in op["responses"]["413"]["content"] for op in with_bodies)
 
 
 def test_middleware_added_to_the_app_sees_order_submissions_too(tmp_path: Path) -> None:

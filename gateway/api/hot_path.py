@@ -98,7 +98,7 @@ def _token_and_length(scope: Scope) -> tuple[str | None, int | None]:
     authorization: str | None = None
     length: int | None = None
     for name, value in scope["headers"]:
-        if name == b"authorization":
+        if name == b"authorization" and authorization is None:  # the first, as Starlette reads it
             authorization = value.decode("latin-1")
         elif name == b"content-length" and value.isdigit():
             length = int(value)

@@ -42,6 +42,23 @@ def test_order_without_a_token_is_a_401_problem_recorded_with_method_and_path(li
     assert live.records(ev.ORDER_RECEIVED) == []
 
 
+def test_the_first_of_two_authorization_headers_is_the_one_checked(live: LiveApi) -> None:
+    good = f"Bearer {live.token('jsmith', 'trader', accounts=APPLE)}"
+    with httpx.Client(base_url=live.base_url) as client:
+        first_good = client.post(
+            "/v1/orders",
+            json=order_body("two-1"),
+            headers=[("authorization", good), ("authorization", "Bearer forged")],
+        )
+        first_forged = client.post(
+            "/v1/orders",
+            json=order_body("two-2"),
+            headers=[("authorization", "Bearer forged"), ("authorization", good)],
+        )
+    assert first_good.status_code == 201, first_good.text
+    assert first_forged.status_code == 401
+
+
 def test_a_body_sent_in_chunks_is_read_whole(live: LiveApi) -> None:
     raw = json.dumps(order_body("chunked-1")).encode()
 

@@ -78,6 +78,7 @@ class Backend(Protocol):
 
 _INSERT_NODE = "INSERT INTO audit_merkle_node (level, idx, hash) VALUES (?,?,?)"
 _LOG_ROW = "(?,?,?,?,?,?,?)"
+_NODE_ROW = "(?,?,?)"
 _MAX_CHUNK = 256
 
 
@@ -116,20 +117,19 @@ class SqliteBackend:
     def __init__(self) -> None:
         _bind_bytes_and_null_directly()
 
-    def _insert_rows(self, raw: Any, rows: Sequence[LogRow]) -> None:
+    @staticmethod
+    def _insert_many(raw: Any, insert: str, row: str, rows: Sequence[tuple[Any, ...]]) -> None:
+        """``insert`` (written for one ``row`` of placeholders) for every row, a chunk per statement."""
         for start, end in _chunks(len(rows)):
-            values = ",".join((_LOG_ROW,) * (end - start))
-            raw.execute(
-                _INSERT_LOG.replace(_LOG_ROW, values),
-                list(itertools.chain.from_iterable(rows[start:end])),
-            )
+            values = ",".join((row,) * (end - start))
+            raw.execute(insert.replace(row, values), list(itertools.chain.from_iterable(rows[start:end])))
 
     def write(self, raw: Any, rows: Sequence[LogRow], nodes: Sequence[NodeRow]) -> None:
         try:
             raw.execute("BEGIN IMMEDIATE")
-            self._insert_rows(raw, rows)
+            self._insert_many(raw, _INSERT_LOG, _LOG_ROW, rows)
             if nodes:
-                raw.executemany(_INSERT_NODE, nodes)
+                self._insert_many(raw, _INSERT_NODE, _NODE_ROW, nodes)
         except Exception as exc:
             _rollback_quietly(raw)
             raise NotCommitted(repr(exc)) from exc

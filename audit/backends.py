@@ -1,6 +1,6 @@
 """The two hot paths per dialect, on the raw driver connection SQLAlchemy pools.
 
-Writing a batch: SQLite ``BEGIN IMMEDIATE`` + ``executemany`` + ``COMMIT``
+Writing a batch: SQLite ``BEGIN IMMEDIATE`` + multi-row ``INSERT`` statements + ``COMMIT``
 (fsynced by ``synchronous=FULL``); PostgreSQL binary ``COPY`` in one
 transaction. Streaming rows: SQLite cursor ``fetchmany``; PostgreSQL a
 server-side (named) cursor, so memory stays flat whatever the range.

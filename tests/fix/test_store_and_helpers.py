@@ -38,6 +38,24 @@ def test_sqlite_store_survives_reopen(tmp_path: Path) -> None:
     assert again.session("FIX.4.4:GW->OTHER").next_sender_seq == 5
 
 
+def test_one_flush_keeps_every_message_of_a_busy_turn(tmp_path: Path) -> None:
+    """A flush carries however many messages the turn produced; a
+    message saved twice under one sequence number keeps its last bytes."""
+    path = tmp_path / "seq.sqlite"
+    file = SqliteStoreFile(path, keep_messages=10_000)
+    store = file.session("S", NOW)
+    for seq in range(1, 700):
+        store.save_outbound(seq, b"m%d" % seq)
+    store.save_outbound(5, b"m5 again")
+    file.flush()
+    file.close()
+
+    sent = SqliteStoreFile(path).session("S").outbound_range(1, 10_000)
+    assert [seq for seq, _ in sent] == list(range(1, 700))
+    assert dict(sent)[5] == b"m5 again"
+    assert dict(sent)[699] == b"m699"
+
+
 def test_sqlite_writes_are_not_durable_before_flush(tmp_path: Path) -> None:
     path = tmp_path / "seq.sqlite"
     file = SqliteStoreFile(path)

@@ -121,6 +121,8 @@ def _rebuild(gateway: Gateway) -> tuple[ClientOrderIndex, ReleaseBook]:
     for record in gateway.audit.read(gateway.replayed.first_seq):
         replay.apply(record)
         releases.apply(record)
+    state = gateway.pipeline.state
+    replay.index.adopt_carried(state.orders, state.cl_ord_ids)
     return replay.index, releases
 
 

@@ -20,7 +20,8 @@ import hashlib
 import heapq
 import json
 from bisect import bisect_left, bisect_right, insort
-from collections.abc import Collection, Iterable, Iterator
+from collections import Counter
+from collections.abc import Collection, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
@@ -28,7 +29,7 @@ from typing import Any
 
 from audit.api import AuditRecord
 from risk_controls import events as ev
-from risk_controls.domain import Denial, DenyCode, NewOrder
+from risk_controls.domain import Denial, DenyCode, NewOrder, WorkingOrder
 from risk_controls.domain.clock import parse_iso_utc
 from risk_controls.entry import SubmitResult
 
@@ -213,6 +214,28 @@ class ClientOrderIndex:
         self._ids_by_account = {}
         for submission in self._orders.values():
             insort(self._ids_by_account.setdefault(submission.order.account, []), submission.order_id)
+
+    def adopt_carried(self, orders: Mapping[str, WorkingOrder], cl_ord_ids: Mapping[Key, str]) -> int:
+        """After a restart, answer retries of the orders the day carried over, as the index
+        did before it (see :meth:`close_day`): the log is replayed from the day's opening,
+        which holds these orders but not their submissions. Returns how many it adopted.
+
+        Only orders never replaced are adopted (one client order id, the order's own): a
+        replaced order's first content is not carried, so a retry of it stays a conflict.
+        The acceptance's audit sequence number is not carried either: a replay of an
+        adopted order answers ``audit_seq`` null.
+        """
+        ids_per_order = Counter(cl_ord_ids.values())
+        adopted = 0
+        for (account, cl_ord_id), order_id in cl_ord_ids.items():
+            working = orders.get(order_id)
+            if working is None or (account, cl_ord_id) in self._orders:
+                continue
+            if ids_per_order[order_id] != 1 or working.order.cl_ord_id != cl_ord_id:
+                continue
+            self.record(working.order, SubmitResult(order_id, True, None, None), working.received_at)
+            adopted += 1
+        return adopted
 
     def record_amendment(self, account: str, cl_ord_id: str, amendment: Amendment) -> None:
         if amendment.denial is not None and amendment.denial.code in TRANSIENT:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -11,6 +12,7 @@ from gateway.api.config import ApiConfig
 from gateway.api.keys import load_keys
 from gateway.api.tokens import Role, TokenVerifier
 from gateway.cli import main
+from risk_controls.domain.clock import ManualClock
 from tests.api.conftest import live_api, order_body, policy_variant
 
 
@@ -50,6 +52,45 @@ def test_client_order_ids_and_pending_releases_survive_a_restart(tmp_path: Path)
     assert [o["order_id"] for o in listed] == [denied["order_id"]]
     assert [p["request_id"] for p in pending] == [request_id]
     assert approved.status_code == 200 and approved.json()["approved_by"] == "rofficer2"
+
+
+def test_a_retry_straddling_midnight_and_a_restart_is_answered_as_a_retry(tmp_path: Path) -> None:
+    """The orders a new day carries keep their client order ids answerable after a
+    restart too: one still working and one entered (and cancelled) in the minutes before
+    the close. Without the restart this is test_orders' midnight test. An id a replace
+    took is never answered as an order submitted under it."""
+    data = tmp_path / "data"
+    midnight = datetime(2026, 11, 24, tzinfo=UTC)
+    clock = ManualClock(midnight - timedelta(hours=1))
+    with live_api(data) as api:
+        api.call(lambda: setattr(api.gateway.pipeline, "clock", clock))
+        with api.client("jsmith", "trader", accounts=("ACC-APPLE-TSY",)) as desk:
+            working = desk.post("/v1/orders", json=order_body("carry-working")).json()
+            replaced = desk.post("/v1/orders", json=order_body("carry-orig", quantity="40")).json()
+            amend = {"cl_ord_id": "carry-amended", "quantity": "60"}
+            r = desk.post(f"/v1/orders/{replaced['order_id']}/replace", json=amend)
+            assert r.status_code == 200, r.json()
+            clock.set(midnight - timedelta(seconds=1))
+            late = desk.post("/v1/orders", json=order_body("carry-late")).json()
+            desk.post(f"/v1/orders/{late['order_id']}/cancel", json={})
+            clock.set(midnight + timedelta(seconds=1))
+            opening = desk.post("/v1/orders", json=order_body("carry-next", quantity="50"))
+            assert opening.status_code == 201  # the day opens on record
+    clock.set(midnight + timedelta(seconds=2))
+    with live_api(data) as api:
+        api.call(lambda: setattr(api.gateway.pipeline, "clock", clock))
+        with api.client("jsmith", "trader", accounts=("ACC-APPLE-TSY",)) as desk:
+            working_again = desk.post("/v1/orders", json=order_body("carry-working"))
+            late_again = desk.post("/v1/orders", json=order_body("carry-late"))
+            conflict = desk.post("/v1/orders", json=order_body("carry-working", quantity="7"))
+            amended_as_new = desk.post("/v1/orders", json=order_body("carry-amended", quantity="60"))
+    for again, first in ((working_again, working), (late_again, late)):
+        assert again.status_code == 201, again.json()
+        assert again.headers["idempotent-replayed"] == "true"
+        assert again.json()["order_id"] == first["order_id"]
+    assert late_again.json()["status"] == "CANCELED"
+    assert conflict.status_code == 409
+    assert amended_as_new.status_code == 409
 
 
 def test_token_command_issues_a_token_the_gateway_accepts(

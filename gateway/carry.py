@@ -103,6 +103,11 @@ def restored(payload: Mapping[str, Any]) -> Replayed:
             price_base, valuation = item["reservation"]
             state.reservations[working.order_id] = Reservation(Decimal(price_base), Decimal(valuation))
     state.cl_ord_ids = {(account, cl): oid for account, cl, oid in payload["cl_ord_ids"]}
+    for (_, cl_ord_id), order_id in state.cl_ord_ids.items():  # decided before the opening
+        carried = state.orders.get(order_id)
+        if carried is not None:  # for a replace's id, the origin of the order as it is now
+            origin = carried.order.origin
+            out.decided.append((origin.channel.value, origin.session, cl_ord_id))
     state.restore_resting(
         ((a, s, oid, buy, Decimal(px), seq) for a, s, oid, buy, px, seq in payload["resting"]),
         payload["resting_sequence"],

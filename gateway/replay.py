@@ -59,8 +59,10 @@ class Replayed:
     abuse_events: deque[AbuseEvent] = field(default_factory=lambda: deque(maxlen=ABUSE_EVENTS_MAX))
     decided: deque[tuple[str, str, str]] = field(default_factory=lambda: deque(maxlen=DECIDED_REMEMBERED))
     """(channel, origin session, client order id) of the new orders decided, accepted or
-    denied, since the replay started, the latest last: an entry adapter of a new process
-    knows which orders it already answered when a client resends one (FIX PossDupFlag)."""
+    denied, since the replay started, the latest last, after those of the orders the day's
+    opening carried: an entry adapter of a new process knows which orders it already
+    answered when a client resends one (FIX PossDupFlag). An order denied before the
+    opening is not carried, so a resend of it after a restart is decided again."""
     unrouted: set[str] = field(default_factory=set)
     """Orders whose acceptance is on record but no routing and no venue report: the gateway
     stopped between the two (or before a withdrawal queued for them landed)."""

@@ -341,6 +341,44 @@ def test_a_fix_desk_cannot_reuse_a_client_order_id_after_a_restart(
     restarted.close()
 
 
+DESK1 = SessionID("FIX.4.4", "GW", "DESK1")
+DESK1_SESSION = SessionSettings(
+    session_id=DESK1, origin_session="DESK1", allowed_accounts=frozenset({"ACC-APPLE-TSY"})
+)
+
+
+def desk1_order(cl_ord_id: str, terms: str, extra: str = "") -> Any:
+    fields = f"50=jsmith|11={cl_ord_id}|1=ACC-APPLE-TSY|55=AAPL|54=1|59=0|60=20261123-15:30:00"
+    return desk_message("D", f"{fields}|{terms}{extra}", DESK1, b"DESK1")
+
+
+def desk1_adapter(gateway: Any, clock: ManualClock, **kw: Any) -> tuple[FixOrderEntry, RecordingSender]:
+    pipeline = gateway.pipeline
+    adapter = FixOrderEntry(pipeline, [DESK1_SESSION], working_orders=pipeline, clock=clock, **kw)
+    sender = RecordingSender()
+    adapter.attach(sender)
+    return adapter, sender
+
+
+def resend_after_restart(data: Path, clock: ManualClock, orders: dict[str, str]) -> RecordingSender:
+    """Restart on the log in ``data`` and resend ``orders`` with PossDupFlag."""
+    restarted, spy = make_gateway(data, open_audit_log(f"sqlite:///{data / 'audit.db'}"), clock)
+    records_before = restarted.audit.head()[0]
+    decided = fix_orders_decided(restarted.replayed.decided)
+    adapter, sender = desk1_adapter(restarted, clock, decided_before=decided)
+
+    async def resend() -> None:
+        for cl_ord_id, terms in orders.items():
+            adapter.from_app(DESK1, desk1_order(cl_ord_id, terms, "|43=Y|122=20261123-15:30:00"))
+        await adapter.drain()
+
+    asyncio.run(resend())
+    assert spy.received == []
+    assert restarted.audit.head()[0] == records_before  # nothing decided, nothing recorded
+    restarted.close()
+    return sender
+
+
 def test_orders_a_fix_desk_resends_after_a_restart_are_not_answered_twice(
     tmp_path: Path, clock: ManualClock
 ) -> None:
@@ -348,52 +386,47 @@ def test_orders_a_fix_desk_resends_after_a_restart_are_not_answered_twice(
     restarted: accepted, denied by a control, refused at entry. The new process knows them
     from the log, so none is decided, recorded or answered again: a duplicate ER Rejected
     would tell the desk that its live order was refused."""
-    url = f"sqlite:///{tmp_path / 'audit.db'}"
-    sid = SessionID("FIX.4.4", "GW", "DESK1")
-    session = SessionSettings(
-        session_id=sid, origin_session="DESK1", allowed_accounts=frozenset({"ACC-APPLE-TSY"})
-    )
     orders = {
         "ok-1": "40=2|44=228.50|38=10",
         "big-1": "40=2|44=228.50|38=30000",  # notional over the per-order limit
         "odd-1": "40=P|38=10",  # an order type the adapter refuses at entry
     }
-
-    def message(cl_ord_id: str, extra: str = "") -> Any:
-        fields = f"50=jsmith|11={cl_ord_id}|1=ACC-APPLE-TSY|55=AAPL|54=1|59=0|60=20261123-15:30:00"
-        return desk_message("D", f"{fields}|{orders[cl_ord_id]}{extra}", sid, b"DESK1")
-
-    def adapter_of(gateway: Any, **kw: Any) -> tuple[FixOrderEntry, RecordingSender]:
-        pipeline = gateway.pipeline
-        adapter = FixOrderEntry(pipeline, [session], working_orders=pipeline, clock=clock, **kw)
-        sender = RecordingSender()
-        adapter.attach(sender)
-        return adapter, sender
-
-    gateway, _ = make_gateway(tmp_path, open_audit_log(url), clock)
-    adapter, sender = adapter_of(gateway)
+    gateway, _ = make_gateway(tmp_path, open_audit_log(f"sqlite:///{tmp_path / 'audit.db'}"), clock)
+    adapter, sender = desk1_adapter(gateway, clock)
 
     async def before() -> None:
-        for cl_ord_id in orders:
-            adapter.from_app(sid, message(cl_ord_id))
+        for cl_ord_id, terms in orders.items():
+            adapter.from_app(DESK1, desk1_order(cl_ord_id, terms))
         await adapter.drain()
         await asyncio.sleep(0.05)
 
     asyncio.run(before())
-    assert [r.get(150) for r in sender.take(sid)] == ["0", "8", "8"]
+    assert [r.get(150) for r in sender.take(DESK1)] == ["0", "8", "8"]
     gateway.close()
     clock.advance(60)
-    restarted, spy = make_gateway(tmp_path, open_audit_log(url), clock)
-    records_before = restarted.audit.head()[0]
-    adapter, sender = adapter_of(restarted, decided_before=fix_orders_decided(restarted.replayed.decided))
+    assert resend_after_restart(tmp_path, clock, orders).take(DESK1) == []
 
-    async def after() -> None:
-        for cl_ord_id in orders:
-            adapter.from_app(sid, message(cl_ord_id, "|43=Y|122=20261123-15:30:00"))
+
+def test_an_order_resent_after_midnight_and_a_restart_is_not_answered_twice(
+    tmp_path: Path, clock: ManualClock
+) -> None:
+    """The same across a new day: the log is replayed from the day's opening, which
+    carries the order still working but not its decision; it is known all the same."""
+    orders = {"gtc-1": "40=2|44=228.50|38=10"}
+    gateway, _ = make_gateway(tmp_path, open_audit_log(f"sqlite:///{tmp_path / 'audit.db'}"), clock)
+    adapter, sender = desk1_adapter(gateway, clock)
+
+    async def before() -> None:
+        adapter.from_app(DESK1, desk1_order("gtc-1", orders["gtc-1"]))
         await adapter.drain()
+        clock.advance(10 * 3600)  # past midnight: the next order opens the day on record
+        adapter.from_app(DESK1, desk1_order("next-1", "40=2|44=228.40|38=5"))
+        await adapter.drain()
+        await asyncio.sleep(0.05)
 
-    asyncio.run(after())
-    assert sender.take(sid) == []
-    assert spy.received == []
-    assert restarted.audit.head()[0] == records_before  # nothing decided, nothing recorded
-    restarted.close()
+    asyncio.run(before())
+    assert sender.take(DESK1)[0].get(150) == "0"
+    assert gateway.audit.last_seq_of(ev.DAY_OPENED) is not None
+    gateway.close()
+    clock.advance(60)
+    assert resend_after_restart(tmp_path, clock, orders).take(DESK1) == []

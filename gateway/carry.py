@@ -18,12 +18,12 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Iterable, Mapping
-from datetime import date
+from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
 from audit.api import AuditLog
-from gateway.replay import Replayed, replay
+from gateway.replay import ABUSE_HORIZON, Replayed, abuse_events_in, replay
 from risk_controls import events as ev
 from risk_controls.domain import AppliedFill, OrderStatus, WorkingOrder
 from risk_controls.domain.clock import iso_utc, parse_iso_utc
@@ -69,7 +69,11 @@ def day_opened_payload(
 
 
 def restart(audit: AuditLog) -> Replayed:
-    """The state a restart needs: from the last ``risk.day_opened`` on, or the whole log."""
+    """The state a restart needs: from the last ``risk.day_opened`` on, or the whole log.
+
+    The abuse monitors' events of the ``ABUSE_HORIZON`` before that opening are read too:
+    a pattern under way at midnight is rebuilt as one under way at any other time is.
+    """
     seq = audit.last_seq_of(ev.DAY_OPENED)
     if seq is None:
         return replay(audit.read())
@@ -83,7 +87,24 @@ def restart(audit: AuditLog) -> Replayed:
         log.error("%s: replaying the whole log", exc)
         return replay(audit.read())
     start.last_seq, start.first_seq = seq, seq
+    horizon = first_seq_since(audit, parse_iso_utc(record.ts) - ABUSE_HORIZON, seq)
+    for event in abuse_events_in(audit.read(horizon, seq - 1)):
+        start.note_abuse_event(event)  # a pattern under way at midnight is not forgotten either
     return replay(audit.read(seq + 1), start=start)
+
+
+def first_seq_since(audit: AuditLog, since: datetime, end: int) -> int:
+    """The first record stamped at or after ``since`` among ``1..end`` (``end`` if none is
+    earlier): a bisection over point reads, as timestamps never decrease along the chain."""
+    stamp = iso_utc(since)
+    low, high = 1, end
+    while low < high:
+        middle = (low + high) // 2
+        if next(audit.read(middle, middle)).ts < stamp:
+            low = middle + 1
+        else:
+            high = middle
+    return low
 
 
 def restored(payload: Mapping[str, Any]) -> Replayed:

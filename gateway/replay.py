@@ -75,6 +75,41 @@ class Replayed:
             events.popleft()
 
 
+def abuse_events_in(records: Iterable[AuditRecord]) -> list[AbuseEvent]:
+    """The monitors' events of ``records``, a stretch of the log read without the state
+    before it (the minutes before a day's opening, which a restart starts after).
+
+    Only orders accepted within the stretch are followed: their fills before a replace
+    are then known exactly. Fills and cancels of older orders are left out, as a replay
+    from the opening leaves them out for the orders it does not know.
+    """
+    events: list[AbuseEvent] = []
+    received: dict[str, NewOrder] = {}
+    filled: dict[str, Decimal] = {}  # the orders followed, with what they have filled
+    for record in records:
+        kind, payload = record.event_type, record.payload
+        if kind == ev.ORDER_RECEIVED:
+            received[payload["order_id"]] = ev.order_from(payload["order"])
+        elif kind == ev.ORDER_ACCEPTED:
+            order = received.pop(payload["order_id"], None)
+            if order is not None:
+                filled[payload["order_id"]] = Decimal(0)
+                events.append(AbuseEvent("order", parse_iso_utc(record.ts), payload["order_id"], order))
+        elif kind == ev.REPLACE_ACCEPTED and payload["order_id"] in filled:
+            order_id, new_order = payload["order_id"], ev.order_from(payload["order"])
+            when = parse_iso_utc(record.ts)
+            events.append(AbuseEvent("replace", when, order_id, new_order, filled[order_id]))
+        elif kind == ev.EXECUTION and payload["order_id"] in filled:
+            order_id, exec_type = payload["order_id"], payload["exec_type"]
+            filled[order_id] = Decimal(payload["cum_qty"])
+            when = parse_iso_utc(record.ts)
+            if exec_type in _FILLS:
+                events.append(AbuseEvent("fill", when, order_id, quantity=Decimal(payload["last_qty"] or 0)))
+            elif exec_type == ExecType.CANCELED._value_:
+                events.append(AbuseEvent("cancel", when, order_id))
+    return events
+
+
 def replay(records: Iterable[AuditRecord], start: Replayed | None = None) -> Replayed:
     """Apply ``records`` in order to ``start`` (a carried day's state) or to an empty state."""
     out = start or Replayed()

@@ -3,18 +3,20 @@
 from __future__ import annotations
 
 import asyncio
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
 import pytest
 
+from audit.clock import ChainClock
 from audit.factory import open_audit_log
 from audit.memory import MemoryAuditLog
 from fix.config import SessionSettings
 from fix.ids import SessionID
 from gateway.app import build_gateway
+from gateway.carry import first_seq_since
 from gateway.fix_entry import FixOrderEntry, fix_orders_decided
 from gateway.pipeline import OrderPipeline
 from gateway.replay import replay, snapshot
@@ -34,6 +36,8 @@ from risk_controls.domain.clock import ManualClock
 from risk_controls.kill_switch import KillScope
 from tests.fix.fakes import RecordingSender, desk_message
 from tests.gateway.conftest import DESK, POLICY, make_gateway, order
+
+EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 
 def test_state_rebuilt_from_the_sqlite_log_equals_the_state_before(
@@ -218,9 +222,60 @@ def test_a_momentum_burst_under_way_is_not_forgotten_by_a_restart(tmp_path: Path
         restarted.close()
 
 
-def test_only_the_abuse_horizon_of_events_is_kept_for_the_monitors() -> None:
-    from datetime import timedelta
+def test_a_momentum_burst_under_way_at_midnight_is_not_forgotten_by_a_restart(tmp_path: Path) -> None:
+    """The same burst, reaching its limit in the last second of a day; the next day opens,
+    the gateway restarts, and the first aggressive order after it, still inside the
+    burst's one-second window, must raise the alert. A restart replays from the day's
+    opening, so the minutes before it are read for the monitors' events."""
+    clock = ManualClock(datetime(2026, 11, 23, 23, 59, 59, 500_000, tzinfo=UTC))
 
+    def stamped_by_clock() -> ChainClock:  # records stamped with the pipeline's clock
+        return ChainClock(source=lambda: (clock.now() - EPOCH) // timedelta(microseconds=1) * 1000)
+
+    url = f"sqlite:///{tmp_path / 'audit.db'}"
+    gateway, _ = make_gateway(tmp_path, open_audit_log(url, clock=stamped_by_clock()), clock)
+    burst = gateway.policies.current.policy.abuse.momentum.max_aggressive_orders  # type: ignore[union-attr]
+
+    async def before() -> None:
+        for i in range(burst):
+            clock.advance(0.01)
+            aggressive = order(f"mm-{i}", symbol="KO", qty=str(i + 1), price=None, account="ACC-MSFT-TSY")
+            assert (await gateway.pipeline.submit(aggressive)).accepted
+        clock.set(datetime(2026, 11, 24, 0, 0, 0, 100_000, tzinfo=UTC))
+        assert (await gateway.pipeline.submit(order("open-1", symbol="AAPL"))).accepted  # opens the day
+
+    asyncio.run(before())
+    gateway.audit.flush(timeout=10)
+    gateway.close()
+
+    clock.advance(0.05)  # still inside the burst's one-second window
+    restarted, _ = make_gateway(tmp_path, open_audit_log(url, clock=stamped_by_clock()), clock)
+    try:
+        assert restarted.replayed.first_seq > 1  # it started from the day's opening
+        one_more = order("mm-after", symbol="KO", qty=str(burst + 1), price=None, account="ACC-MSFT-TSY")
+        result = asyncio.run(restarted.pipeline.submit(one_more))
+        assert result.denial is not None and result.denial.code is DenyCode.MARKET_ABUSE_BLOCKED
+    finally:
+        restarted.close()
+
+
+def test_the_records_of_the_horizon_before_an_opening_are_found_by_bisection(tmp_path: Path) -> None:
+    clock = ManualClock(datetime(2026, 11, 23, 23, 50, tzinfo=UTC))
+    source = ChainClock(source=lambda: (clock.now() - EPOCH) // timedelta(microseconds=1) * 1000)
+    audit = open_audit_log(f"sqlite:///{tmp_path / 'audit.db'}", clock=source)
+    for minute in range(12):  # one record a minute, 23:50 to 00:01
+        audit.append("test.tick", {"minute": minute}).result(timeout=10)
+        clock.advance(60)
+    try:
+        assert first_seq_since(audit, datetime(2026, 11, 23, 23, 52, 30, tzinfo=UTC), 12) == 4
+        assert first_seq_since(audit, datetime(2026, 11, 23, 23, 53, tzinfo=UTC), 12) == 4
+        assert first_seq_since(audit, datetime(2026, 11, 23, 23, 0, tzinfo=UTC), 12) == 1
+        assert first_seq_since(audit, datetime(2026, 11, 24, 1, 0, tzinfo=UTC), 12) == 12
+    finally:
+        audit.close()
+
+
+def test_only_the_abuse_horizon_of_events_is_kept_for_the_monitors() -> None:
     from gateway.replay import ABUSE_HORIZON, AbuseEvent, Replayed
 
     replayed = Replayed()

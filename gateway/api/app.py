@@ -18,6 +18,7 @@ from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.routing import Match
 
+from audit.api import AuditLog
 from gateway.api import bodies, problems
 from gateway.api.access import AccessDenied, record_denial
 from gateway.api.config import ApiConfig
@@ -26,7 +27,7 @@ from gateway.api.hot_path import GatewayApi
 from gateway.api.idempotency import ClientOrderIndex, IndexReplay
 from gateway.api.keys import TokenKeys, load_keys
 from gateway.api.problems import ApiProblem, problem_body, problem_response
-from gateway.api.releases import ReleaseBook
+from gateway.api.releases import RELEASES_CARRIED, ReleaseBook
 from gateway.api.routes import accounts, audit, health, kill_switch, orders, policies, reports
 from gateway.api.tokens import TokenVerifier
 from gateway.app import VERSION, Gateway
@@ -66,11 +67,15 @@ Money and quantities are decimal strings, never JSON numbers.
 """
 
 
-class _IndexObserver:
-    """Keeps the client-order index current for orders from every entry point."""
+class _ApiObserver:
+    """Keeps the client-order index current for orders from every entry point, and puts
+    the pending release requests on record again when a day opens (a restart reads the
+    log from there)."""
 
-    def __init__(self, index: ClientOrderIndex, clock: Clock) -> None:
+    def __init__(self, index: ClientOrderIndex, releases: ReleaseBook, audit: AuditLog, clock: Clock) -> None:
         self._index = index
+        self._releases = releases
+        self._audit = audit
         self._clock = clock
 
     def order_decided(self, order: NewOrder, result: SubmitResult, chain_seconds: float) -> None:
@@ -84,6 +89,9 @@ class _IndexObserver:
 
     def day_opened(self, held: Collection[str]) -> None:
         self._index.close_day(held)
+        carried = self._releases.carried()
+        if carried is not None:  # not waited on: should it not land, officers ask again
+            self._audit.append(RELEASES_CARRIED, carried)
 
 
 def create_app(
@@ -97,7 +105,7 @@ def create_app(
     index, releases = _rebuild(gateway)
     metrics = GatewayMetrics(gateway)
     gateway.pipeline.observers.append(metrics)
-    gateway.pipeline.observers.append(_IndexObserver(index, gateway.pipeline.clock))
+    gateway.pipeline.observers.append(_ApiObserver(index, releases, gateway.audit, gateway.pipeline.clock))
     app = GatewayApi(
         title="Compliance gateway API",
         version=f"1 (gateway {VERSION})",

@@ -5,13 +5,15 @@ request is recorded (``kill.release_requested``) and stays pending until a
 *different* risk officer approves it; the release itself is then recorded
 with both names (``kill.released``: actor and approved_by). A request is tied
 to the engagement it was made for: if that scope is released or re-engaged
-meanwhile, the request lapses. Pending requests are rebuilt from the log.
+meanwhile, the request lapses. Pending requests are rebuilt from the log; a
+restart reads it from the day's opening, so the requests pending when a day
+opens are put on record again just after it (``kill.release_requests_carried``).
 """
 
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -21,6 +23,7 @@ from risk_controls import events as ev
 from risk_controls.domain.clock import iso_utc, parse_iso_utc
 
 RELEASE_REQUESTED = "kill.release_requested"
+RELEASES_CARRIED = "kill.release_requests_carried"
 
 
 @dataclass(frozen=True, slots=True)
@@ -78,18 +81,29 @@ class ReleaseBook:
             book.apply(record)
         return book
 
+    def carried(self) -> dict[str, Any] | None:
+        """The payload of ``kill.release_requests_carried`` for a new day; None if none pends."""
+        pending = self.pending()
+        return {"requests": [request.payload() for request in pending]} if pending else None
+
     def apply(self, record: AuditRecord) -> None:
         payload = record.payload
         if record.event_type == RELEASE_REQUESTED:
-            self.add(
-                ReleaseRequest(
-                    payload["request_id"],
-                    payload["scope"],
-                    payload["target"],
-                    payload["reason"],
-                    payload["requested_by"],
-                    parse_iso_utc(payload["requested_at"]),
-                )
-            )
+            self.add(_request(payload))
+        elif record.event_type == RELEASES_CARRIED:
+            for item in payload["requests"]:
+                if item["request_id"] not in self._pending:
+                    self.add(_request(item))
         elif record.event_type in (ev.KILL_RELEASED, ev.KILL_ENGAGED):
             self.lapse(payload["scope"], payload["target"])
+
+
+def _request(payload: Mapping[str, Any]) -> ReleaseRequest:
+    return ReleaseRequest(
+        payload["request_id"],
+        payload["scope"],
+        payload["target"],
+        payload["reason"],
+        payload["requested_by"],
+        parse_iso_utc(payload["requested_at"]),
+    )

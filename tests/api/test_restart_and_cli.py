@@ -93,6 +93,36 @@ def test_a_retry_straddling_midnight_and_a_restart_is_answered_as_a_retry(tmp_pa
     assert amended_as_new.status_code == 409
 
 
+def test_a_release_request_pending_at_midnight_survives_a_restart(tmp_path: Path) -> None:
+    """A restart reads the log from the day's opening; a four-eyes request made the day
+    before and still pending is put on record again as the day opens, so a second officer
+    can approve it after the restart as before it."""
+    data = tmp_path / "data"
+    policy = policy_variant(
+        tmp_path, ("kill_release_needs_second_officer = false", "kill_release_needs_second_officer = true")
+    )
+    midnight = datetime(2026, 11, 24, tzinfo=UTC)
+    clock = ManualClock(midnight - timedelta(minutes=10))
+    with live_api(data, policy=policy) as api:
+        api.call(lambda: setattr(api.gateway.pipeline, "clock", clock))
+        with api.client("rofficer", "risk_officer") as risk:
+            scope = {"scope": "session", "target": "DESK2"}
+            risk.post("/v1/kill-switch/engage", json={**scope, "reason": "down"})
+            requested = risk.post("/v1/kill-switch/release", json={**scope, "reason": "up"})
+            request_id = requested.json()["request_id"]
+        clock.set(midnight + timedelta(seconds=1))
+        with api.client("jsmith", "trader", accounts=("ACC-APPLE-TSY",)) as desk:
+            assert desk.post("/v1/orders", json=order_body("rel-open")).status_code == 201  # opens the day
+    with live_api(data, policy=policy) as api:
+        api.call(lambda: setattr(api.gateway.pipeline, "clock", clock))
+        assert api.gateway.replayed.first_seq > 1  # the restart read from the opening
+        with api.client("rofficer2", "risk_officer") as other:
+            pending = other.get("/v1/kill-switch").json()["pending_releases"]
+            approved = other.post(f"/v1/kill-switch/release-requests/{request_id}/approve", json={})
+    assert [p["request_id"] for p in pending] == [request_id]
+    assert approved.status_code == 200 and approved.json()["approved_by"] == "rofficer2"
+
+
 def test_token_command_issues_a_token_the_gateway_accepts(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:

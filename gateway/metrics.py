@@ -246,7 +246,8 @@ def _venue_reconciliation(gateway: Gateway) -> Iterator[Metric]:
     unmatched = CounterMetricFamily(
         "gateway_venue_unmatched_reports",
         "Reports a venue sent on orders the gateway does not hold (a bust of a fill from an "
-        "earlier day, say): recorded as exec.unmatched, booked nowhere",
+        "earlier day, say) or repeating a fill already booked: recorded as exec.unmatched, "
+        "booked nowhere",
         labels=["venue"],
     )
     for name, venue in gateway.venues.items():

@@ -73,6 +73,7 @@ one: a client's retry that straddles midnight finds its order and enters no seco
 
 OPENING_RETRY = timedelta(seconds=1)
 """How often, at most, a day opening that did not land is written again."""
+_FILLS = (ExecType.PARTIAL_FILL, ExecType.FILL)
 
 
 class PipelineObserver(Protocol):
@@ -131,7 +132,8 @@ class OrderPipeline:
         self._listeners: list[OrderListener] = []
         self.observers: list[PipelineObserver] = []
         self.unmatched_reports: dict[str, int] = {}
-        """Reports per venue for orders the gateway does not hold (``exec.unmatched``)."""
+        """Reports per venue for orders the gateway does not hold, or fills it has booked
+        already (``exec.unmatched``)."""
         self._opening: AppendTicket | None = None  # the day's opening record, until it lands
         self._opening_forgotten = 0
         self._opening_retry_at: datetime | None = None
@@ -689,6 +691,14 @@ class OrderPipeline:
             # an order forgotten at a day's close (a late bust) or never ours: on record all the same
             log.warning("report for unknown order %s", report.order_id)
             self.audit.append(ev.EXEC_UNMATCHED, ev.unmatched_payload(report))
+            self.unmatched_reports[report.venue] = self.unmatched_reports.get(report.venue, 0) + 1
+            return
+        if report.exec_type in _FILLS and working.fills is not None and report.exec_id in working.fills:
+            # an adapter let a repeat through (its own duplicate check failed): never booked twice
+            log.error("fill %s of order %s is booked already", report.exec_id, report.order_id)
+            repeat = ev.unmatched_payload(report)
+            repeat["reason"] = "fill already booked"
+            self.audit.append(ev.EXEC_UNMATCHED, repeat)
             self.unmatched_reports[report.venue] = self.unmatched_reports.get(report.venue, 0) + 1
             return
         fx = self._fx(working)

@@ -202,7 +202,8 @@ def execution_payload(report: ExecutionReport) -> dict[str, Any]:
 
 def unmatched_payload(report: ExecutionReport) -> dict[str, Any]:
     """``exec.unmatched``: a venue's report on an order the gateway does not hold (one done
-    before the day's close, whose late bust or correction someone must reconcile by hand)."""
+    before the day's close, whose late bust or correction someone must reconcile by hand),
+    or a fill it has booked already (the pipeline adds ``reason``)."""
     return {**execution_payload(report), "ref_exec_id": report.ref_exec_id}
 
 

@@ -511,3 +511,33 @@ def test_a_busted_fill_is_taken_back_from_the_order_position_and_credit_used(
         assert events_of(gateway, ev.EXECUTION)[-1]["ref_exec_id"] == "no-such-fill"
 
     asyncio.run(scenario())
+
+
+def test_a_fill_a_venue_reports_twice_is_booked_once_and_the_repeat_put_on_record(
+    memory_gateway: tuple[Gateway, SpyVenue], clock: ManualClock
+) -> None:
+    """Venue adapters drop their own duplicates (a FIX venue's PossDup resends); the
+    pipeline does not rely on it. A fill whose exec id is already booked on the order
+    changes nothing and is recorded as unmatched, for reconciliation."""
+    gateway, _ = memory_gateway
+    pipeline, state = gateway.pipeline, gateway.pipeline.state
+
+    async def scenario() -> None:
+        oid = (await pipeline.submit(order("dup-f", symbol="JPM", qty="100", price="240.00"))).order_id
+        book = state.book("ACC-APPLE-TSY")
+        executed = book.executed_notional
+        partial = fill(oid, "f-1", "40", "239.90", clock.now(), "T1")
+        pipeline.on_venue_report(partial)
+        pipeline.on_venue_report(partial)
+        working = state.orders[oid]
+        assert (working.cum_qty, working.status) == (Decimal(40), OrderStatus.PARTIALLY_FILLED)
+        assert state.exposure("ACC-APPLE-TSY", "JPM").position == 40
+        assert book.executed_notional == executed + Decimal("9596.00")
+        await asyncio.sleep(0)
+
+    asyncio.run(scenario())
+    fills = [r for r in events_of(gateway, ev.EXECUTION) if r["exec_id"] == "f-1"]
+    repeats = events_of(gateway, ev.EXEC_UNMATCHED)
+    assert len(fills) == 1
+    assert [(r["exec_id"], r["reason"]) for r in repeats] == [("f-1", "fill already booked")]
+    assert pipeline.unmatched_reports == {"SIM": 1}

@@ -188,6 +188,17 @@ def test_an_invalid_policy_file_at_start_keeps_the_last_policy_recorded_in_the_l
         again.close()
 
 
+async def momentum_burst(gateway: Any, clock: ManualClock, prefix: str) -> int:
+    """Aggressive KO orders of ACC-MSFT-TSY (which blocks on abuse alerts), 10 ms apart, up
+    to the momentum monitor's limit; returns how many."""
+    burst: int = gateway.policies.current.policy.abuse.momentum.max_aggressive_orders
+    for i in range(burst):
+        clock.advance(0.01)
+        aggressive = order(f"{prefix}-{i}", symbol="KO", qty=str(i + 1), price=None, account="ACC-MSFT-TSY")
+        assert (await gateway.pipeline.submit(aggressive)).accepted
+    return burst
+
+
 def test_a_momentum_burst_under_way_is_not_forgotten_by_a_restart(tmp_path: Path) -> None:
     """ACC-MSFT-TSY blocks on abuse alerts. Its burst of aggressive orders reaches the limit just
     before a restart; the first aggressive order after it must still raise the alert and be
@@ -197,15 +208,7 @@ def test_a_momentum_burst_under_way_is_not_forgotten_by_a_restart(tmp_path: Path
     clock = ManualClock(datetime.now(UTC))
     url = f"sqlite:///{tmp_path / 'audit.db'}"
     gateway, _ = make_gateway(tmp_path, open_audit_log(url), clock)
-    burst = gateway.policies.current.policy.abuse.momentum.max_aggressive_orders  # type: ignore[union-attr]
-
-    async def before() -> None:
-        for i in range(burst):
-            clock.advance(0.01)
-            aggressive = order(f"m-{i}", symbol="KO", qty=str(i + 1), price=None, account="ACC-MSFT-TSY")
-            assert (await gateway.pipeline.submit(aggressive)).accepted
-
-    asyncio.run(before())
+    burst = asyncio.run(momentum_burst(gateway, clock, "m"))
     gateway.audit.flush(timeout=10)
     gateway.close()
 
@@ -234,17 +237,14 @@ def test_a_momentum_burst_under_way_at_midnight_is_not_forgotten_by_a_restart(tm
 
     url = f"sqlite:///{tmp_path / 'audit.db'}"
     gateway, _ = make_gateway(tmp_path, open_audit_log(url, clock=stamped_by_clock()), clock)
-    burst = gateway.policies.current.policy.abuse.momentum.max_aggressive_orders  # type: ignore[union-attr]
 
-    async def before() -> None:
-        for i in range(burst):
-            clock.advance(0.01)
-            aggressive = order(f"mm-{i}", symbol="KO", qty=str(i + 1), price=None, account="ACC-MSFT-TSY")
-            assert (await gateway.pipeline.submit(aggressive)).accepted
+    async def before() -> int:
+        burst = await momentum_burst(gateway, clock, "mm")
         clock.set(datetime(2026, 11, 24, 0, 0, 0, 100_000, tzinfo=UTC))
         assert (await gateway.pipeline.submit(order("open-1", symbol="AAPL"))).accepted  # opens the day
+        return burst
 
-    asyncio.run(before())
+    burst = asyncio.run(before())
     gateway.audit.flush(timeout=10)
     gateway.close()
 

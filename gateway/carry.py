@@ -23,7 +23,7 @@ from decimal import Decimal
 from typing import Any
 
 from audit.api import AuditLog
-from gateway.replay import ABUSE_HORIZON, Replayed, abuse_events_in, replay
+from gateway.replay import ABUSE_HORIZON, Replayed, read_before_opening, replay
 from risk_controls import events as ev
 from risk_controls.domain import AppliedFill, OrderStatus, WorkingOrder
 from risk_controls.domain.clock import iso_utc, parse_iso_utc
@@ -71,8 +71,9 @@ def day_opened_payload(
 def restart(audit: AuditLog) -> Replayed:
     """The state a restart needs: from the last ``risk.day_opened`` on, or the whole log.
 
-    The abuse monitors' events of the ``ABUSE_HORIZON`` before that opening are read too:
-    a pattern under way at midnight is rebuilt as one under way at any other time is.
+    The ``ABUSE_HORIZON`` before that opening is read too, for the abuse monitors' events
+    (a pattern under way at midnight is rebuilt as one under way at any other time is) and
+    the orders decided in it (a FIX desk's resend of one is not decided twice).
     """
     seq = audit.last_seq_of(ev.DAY_OPENED)
     if seq is None:
@@ -88,8 +89,7 @@ def restart(audit: AuditLog) -> Replayed:
         return replay(audit.read())
     start.last_seq, start.first_seq = seq, seq
     horizon = first_seq_since(audit, parse_iso_utc(record.ts) - ABUSE_HORIZON, seq)
-    for event in abuse_events_in(audit.read(horizon, seq - 1)):
-        start.note_abuse_event(event)  # a pattern under way at midnight is not forgotten either
+    read_before_opening(audit.read(horizon, seq - 1), start)
     return replay(audit.read(seq + 1), start=start)
 
 

@@ -60,9 +60,9 @@ class Replayed:
     decided: deque[tuple[str, str, str]] = field(default_factory=lambda: deque(maxlen=DECIDED_REMEMBERED))
     """(channel, origin session, client order id) of the new orders decided, accepted or
     denied, since the replay started, the latest last, after those of the orders the day's
-    opening carried: an entry adapter of a new process knows which orders it already
-    answered when a client resends one (FIX PossDupFlag). An order denied before the
-    opening is not carried, so a resend of it after a restart is decided again."""
+    opening carried and of the ``ABUSE_HORIZON`` before it: an entry adapter of a new
+    process knows which orders it already answered when a client resends one (FIX
+    PossDupFlag). A resend of an order denied earlier than that is decided again."""
     unrouted: set[str] = field(default_factory=set)
     """Orders whose acceptance is on record but no routing and no venue report: the gateway
     stopped between the two (or before a withdrawal queued for them landed)."""
@@ -75,15 +75,15 @@ class Replayed:
             events.popleft()
 
 
-def abuse_events_in(records: Iterable[AuditRecord]) -> list[AbuseEvent]:
-    """The monitors' events of ``records``, a stretch of the log read without the state
-    before it (the minutes before a day's opening, which a restart starts after).
+def read_before_opening(records: Iterable[AuditRecord], into: Replayed) -> None:
+    """Note in ``into`` the monitors' events and the decided orders of ``records``, a
+    stretch of the log read without the state before it: the minutes before the day's
+    opening a restart starts from.
 
     Only orders accepted within the stretch are followed: their fills before a replace
     are then known exactly. Fills and cancels of older orders are left out, as a replay
     from the opening leaves them out for the orders it does not know.
     """
-    events: list[AbuseEvent] = []
     received: dict[str, NewOrder] = {}
     filled: dict[str, Decimal] = {}  # the orders followed, with what they have filled
     for record in records:
@@ -94,20 +94,31 @@ def abuse_events_in(records: Iterable[AuditRecord]) -> list[AbuseEvent]:
             order = received.pop(payload["order_id"], None)
             if order is not None:
                 filled[payload["order_id"]] = Decimal(0)
-                events.append(AbuseEvent("order", parse_iso_utc(record.ts), payload["order_id"], order))
+                into.decided.append((order.origin.channel.value, order.origin.session, order.cl_ord_id))
+                into.note_abuse_event(
+                    AbuseEvent("order", parse_iso_utc(record.ts), payload["order_id"], order)
+                )
+        elif kind == ev.ORDER_DENIED:
+            denied = received.pop(payload["order_id"], None)
+            if denied is not None:
+                into.decided.append((denied.origin.channel.value, denied.origin.session, denied.cl_ord_id))
+            elif "origin" in payload:  # refused at entry
+                sent_by = payload["origin"]
+                into.decided.append((sent_by["channel"], sent_by["session"], payload["cl_ord_id"]))
         elif kind == ev.REPLACE_ACCEPTED and payload["order_id"] in filled:
             order_id, new_order = payload["order_id"], ev.order_from(payload["order"])
             when = parse_iso_utc(record.ts)
-            events.append(AbuseEvent("replace", when, order_id, new_order, filled[order_id]))
+            into.note_abuse_event(AbuseEvent("replace", when, order_id, new_order, filled[order_id]))
         elif kind == ev.EXECUTION and payload["order_id"] in filled:
             order_id, exec_type = payload["order_id"], payload["exec_type"]
             filled[order_id] = Decimal(payload["cum_qty"])
             when = parse_iso_utc(record.ts)
             if exec_type in _FILLS:
-                events.append(AbuseEvent("fill", when, order_id, quantity=Decimal(payload["last_qty"] or 0)))
+                into.note_abuse_event(
+                    AbuseEvent("fill", when, order_id, quantity=Decimal(payload["last_qty"] or 0))
+                )
             elif exec_type == ExecType.CANCELED._value_:
-                events.append(AbuseEvent("cancel", when, order_id))
-    return events
+                into.note_abuse_event(AbuseEvent("cancel", when, order_id))
 
 
 def replay(records: Iterable[AuditRecord], start: Replayed | None = None) -> Replayed:

@@ -466,13 +466,15 @@ def test_an_order_resent_after_midnight_and_a_restart_is_not_answered_twice(
     tmp_path: Path, clock: ManualClock
 ) -> None:
     """The same across a new day: the log is replayed from the day's opening, which
-    carries the order still working but not its decision; it is known all the same."""
-    orders = {"gtc-1": "40=2|44=228.50|38=10"}
+    carries the order still working but not its decision, and not the order denied just
+    before it; both are known all the same."""
+    orders = {"gtc-1": "40=2|44=228.50|38=10", "big-2": "40=2|44=228.50|38=30000"}
     gateway, _ = make_gateway(tmp_path, open_audit_log(f"sqlite:///{tmp_path / 'audit.db'}"), clock)
     adapter, sender = desk1_adapter(gateway, clock)
 
     async def before() -> None:
-        adapter.from_app(DESK1, desk1_order("gtc-1", orders["gtc-1"]))
+        for cl_ord_id, terms in orders.items():
+            adapter.from_app(DESK1, desk1_order(cl_ord_id, terms))
         await adapter.drain()
         clock.advance(10 * 3600)  # past midnight: the next order opens the day on record
         adapter.from_app(DESK1, desk1_order("next-1", "40=2|44=228.40|38=5"))
@@ -480,7 +482,7 @@ def test_an_order_resent_after_midnight_and_a_restart_is_not_answered_twice(
         await asyncio.sleep(0.05)
 
     asyncio.run(before())
-    assert sender.take(DESK1)[0].get(150) == "0"
+    assert [r.get(150) for r in sender.take(DESK1)][:2] == ["0", "8"]
     assert gateway.audit.last_seq_of(ev.DAY_OPENED) is not None
     gateway.close()
     clock.advance(60)

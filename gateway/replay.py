@@ -53,6 +53,9 @@ class Replayed:
     policy_content: str | None = None  # the text of the last policy loaded, to fall back on
     policy_source: str | None = None
     records: int = 0
+    read_before_opening: int = 0
+    """Records of the minutes before the day's opening read for what they leave besides the
+    state (see :func:`read_before_opening`), not counted in ``records``."""
     first_seq: int = 1
     """Where the replay started: 1, or the ``risk.day_opened`` record it started from."""
     last_seq: int = 0
@@ -87,6 +90,7 @@ def read_before_opening(records: Iterable[AuditRecord], into: Replayed) -> None:
     received: dict[str, NewOrder] = {}
     filled: dict[str, Decimal] = {}  # the orders followed, with what they have filled
     for record in records:
+        into.read_before_opening += 1
         kind, payload = record.event_type, record.payload
         if kind == ev.ORDER_RECEIVED:
             received[payload["order_id"]] = ev.order_from(payload["order"])

@@ -664,9 +664,16 @@ async def main_async(args: argparse.Namespace, ports: dict[str, Any], data_dir: 
     bare_rate = sum(b.rate for b, _ in runs) / len(runs)
     rest_rate = sum(r.rate for _, r in runs) / len(runs)
     rest_p99 = max(r.pct(0.99) for _, r in runs)
+    pair_ratios = [r.rate / b.rate for b, r in runs]
     print(
         f"  gateway / bare throughput: {rest_rate / bare_rate:.0%} (target >= 50%); "
         f"gateway p99 {rest_p99:.2f} ms (target <= 10 ms)",
+        file=out,
+    )
+    print(  # the machine's pace drifts within a run: each pair's own ratio, and their median
+        "  each pair: "
+        + ", ".join(f"{ratio:.0%}" for ratio in pair_ratios)
+        + f"; median {statistics.median(pair_ratios):.0%}",
         file=out,
     )
     last = runs[-1][1]

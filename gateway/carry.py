@@ -170,6 +170,7 @@ def _order(working: WorkingOrder, reservation: Reservation | None) -> dict[str, 
         "fills": None
         if working.fills is None
         else [_fill(exec_id, f) for exec_id, f in working.fills.items()],
+        "accepted_seq": working.accepted_seq,
         "reservation": None
         if reservation is None
         else [str(reservation.price_base), str(reservation.valuation_price)],
@@ -195,6 +196,7 @@ def _working(item: Mapping[str, Any]) -> WorkingOrder:
         None
         if fills is None
         else {exec_id: AppliedFill(Decimal(q), Decimal(p), Decimal(fx)) for exec_id, q, p, fx in fills},
+        item.get("accepted_seq"),  # absent from openings written before it was carried
     )
 
 

@@ -482,7 +482,7 @@ class OrderPipeline:
                 accepted, refused, ev.ORDER_ACCEPTED, order_id, order.cl_ord_id, order.account
             )
             return SubmitResult(order_id, False, unavailable)
-        seq = accepted.seq(0)
+        seq = working.accepted_seq = accepted.seq(0)
         if working.status is OrderStatus.PENDING_CANCEL:
             # cancelled (kill switch, self-trade prevention) while its acceptance was being made durable
             self.on_venue_report(

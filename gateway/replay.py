@@ -160,6 +160,7 @@ def _apply(  # noqa: C901 - one flat dispatch over the event vocabulary reads be
             Decimal(reservation["valuation_price"]),
         )
         working.received_at = when
+        working.accepted_seq = record.seq
         out.decided.append((order.origin.channel.value, order.origin.session, order.cl_ord_id))
         out.unrouted.add(payload["order_id"])
         out.note_abuse_event(AbuseEvent("order", when, payload["order_id"], order))

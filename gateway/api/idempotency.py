@@ -222,8 +222,6 @@ class ClientOrderIndex:
 
         Only orders never replaced are adopted (one client order id, the order's own): a
         replaced order's first content is not carried, so a retry of it stays a conflict.
-        The acceptance's audit sequence number is not carried either: a replay of an
-        adopted order answers ``audit_seq`` null.
         """
         ids_per_order = Counter(cl_ord_ids.values())
         adopted = 0
@@ -233,7 +231,8 @@ class ClientOrderIndex:
                 continue
             if ids_per_order[order_id] != 1 or working.order.cl_ord_id != cl_ord_id:
                 continue
-            self.record(working.order, SubmitResult(order_id, True, None, None), working.received_at)
+            accepted = SubmitResult(order_id, True, None, working.accepted_seq)
+            self.record(working.order, accepted, working.received_at)
             adopted += 1
         return adopted
 

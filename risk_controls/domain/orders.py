@@ -246,6 +246,8 @@ class WorkingOrder:
     venue_cl_ord_id: str | None = None
     fills: dict[str, AppliedFill] | None = None
     """Each fill by the venue's exec id, for a later bust or correction (None until the first)."""
+    accepted_seq: int | None = None
+    """The audit sequence number of its acceptance, once durable (an answer quotes it)."""
 
     def __init__(
         self,
@@ -259,6 +261,7 @@ class WorkingOrder:
         venue_order_id: str | None = None,
         venue_cl_ord_id: str | None = None,
         fills: dict[str, AppliedFill] | None = None,
+        accepted_seq: int | None = None,
     ) -> None:
         # written out, as OrderOrigin's: one per accepted order
         self.order_id = order_id
@@ -271,6 +274,7 @@ class WorkingOrder:
         self.venue_order_id = venue_order_id
         self.venue_cl_ord_id = venue_cl_ord_id
         self.fills = fills
+        self.accepted_seq = accepted_seq
 
     @property
     def leaves_qty(self) -> Decimal:

@@ -88,6 +88,7 @@ def test_a_retry_straddling_midnight_and_a_restart_is_answered_as_a_retry(tmp_pa
         assert again.status_code == 201, again.json()
         assert again.headers["idempotent-replayed"] == "true"
         assert again.json()["order_id"] == first["order_id"]
+        assert again.json()["audit_seq"] == first["audit_seq"] is not None
     assert late_again.json()["status"] == "CANCELED"
     assert conflict.status_code == 409
     assert amended_as_new.status_code == 409

@@ -290,6 +290,7 @@ def test_the_day_opening_carries_every_field_of_a_working_order_through_the_stor
     )
     state.on_execution(acked, Decimal(1))
     state.on_execution(fill, Decimal("1.0850"))
+    state.orders[order_id].accepted_seq = 41  # the other never became durable
     state.execution_disabled.add("ACC-MSFT-TSY")
     kill = KillSwitch()
     kill.engage(KillEntry(KillScope.INSTRUMENT, "KO", KillMode.REDUCING, "halt KO", "ro1", START))

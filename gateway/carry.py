@@ -17,12 +17,12 @@ earlier one would do as well (replay from it is just longer). Decimals travel as
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from datetime import date, datetime
 from decimal import Decimal
-from typing import Any
+from typing import Any, Protocol
 
-from audit.api import AuditLog
+from audit.api import AuditLog, AuditRecord
 from gateway.replay import ABUSE_HORIZON, Replayed, read_before_opening, replay
 from risk_controls import events as ev
 from risk_controls.domain import AppliedFill, OrderStatus, WorkingOrder
@@ -93,14 +93,22 @@ def restart(audit: AuditLog) -> Replayed:
     return replay(audit.read(seq + 1), start=start)
 
 
-def first_seq_since(audit: AuditLog, since: datetime, end: int) -> int:
+class RecordReader(Protocol):
+    """All :func:`first_seq_since` needs of an audit log."""
+
+    def read(self, start_seq: int = 1, end_seq: int | None = None) -> Iterator[AuditRecord]: ...
+
+
+def first_seq_since(audit: RecordReader, since: datetime, end: int) -> int:
     """The first record stamped at or after ``since`` among ``1..end`` (``end`` if none is
-    earlier): a bisection over point reads, as timestamps never decrease along the chain."""
+    earlier): a bisection over point reads, as timestamps never decrease along the chain.
+    A record no longer in primary storage (archived after its retention) counts as earlier."""
     stamp = iso_utc(since)
     low, high = 1, end
     while low < high:
         middle = (low + high) // 2
-        if next(audit.read(middle, middle)).ts < stamp:
+        found = next(audit.read(middle, middle), None)
+        if found is None or found.ts < stamp:
             low = middle + 1
         else:
             high = middle

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
@@ -10,6 +11,7 @@ from typing import Any
 
 import pytest
 
+from audit.api import AuditLog, AuditRecord
 from audit.clock import ChainClock
 from audit.factory import open_audit_log
 from audit.memory import MemoryAuditLog
@@ -271,8 +273,21 @@ def test_the_records_of_the_horizon_before_an_opening_are_found_by_bisection(tmp
         assert first_seq_since(audit, datetime(2026, 11, 23, 23, 53, tzinfo=UTC), 12) == 4
         assert first_seq_since(audit, datetime(2026, 11, 23, 23, 0, tzinfo=UTC), 12) == 1
         assert first_seq_since(audit, datetime(2026, 11, 24, 1, 0, tzinfo=UTC), 12) == 12
+        archived = ArchivedBefore(audit, 6)  # records 1..5 have left primary storage
+        assert first_seq_since(archived, datetime(2026, 11, 23, 23, 0, tzinfo=UTC), 12) == 6
+        assert first_seq_since(archived, datetime(2026, 11, 23, 23, 57, tzinfo=UTC), 12) == 8
     finally:
         audit.close()
+
+
+class ArchivedBefore:
+    """An audit log whose records below ``first`` are no longer in primary storage."""
+
+    def __init__(self, log: AuditLog, first: int) -> None:
+        self._log, self._first = log, first
+
+    def read(self, start_seq: int = 1, end_seq: int | None = None) -> Iterator[AuditRecord]:
+        return self._log.read(max(start_seq, self._first), end_seq)
 
 
 def test_only_the_abuse_horizon_of_events_is_kept_for_the_monitors() -> None:

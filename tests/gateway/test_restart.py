@@ -430,6 +430,13 @@ def desk1_adapter(gateway: Any, clock: ManualClock, **kw: Any) -> tuple[FixOrder
     return adapter, sender
 
 
+async def desk1_sends(adapter: FixOrderEntry, orders: dict[str, str], extra: str = "") -> None:
+    """DESK1 sends ``orders`` (ClOrdID: terms), each with ``extra`` fields, and waits for them."""
+    for cl_ord_id, terms in orders.items():
+        adapter.from_app(DESK1, desk1_order(cl_ord_id, terms, extra))
+    await adapter.drain()
+
+
 def resend_after_restart(data: Path, clock: ManualClock, orders: dict[str, str]) -> RecordingSender:
     """Restart on the log in ``data`` and resend ``orders`` with PossDupFlag."""
     restarted, spy = make_gateway(data, open_audit_log(f"sqlite:///{data / 'audit.db'}"), clock)
@@ -437,12 +444,7 @@ def resend_after_restart(data: Path, clock: ManualClock, orders: dict[str, str])
     decided = fix_orders_decided(restarted.replayed.decided)
     adapter, sender = desk1_adapter(restarted, clock, decided_before=decided)
 
-    async def resend() -> None:
-        for cl_ord_id, terms in orders.items():
-            adapter.from_app(DESK1, desk1_order(cl_ord_id, terms, "|43=Y|122=20261123-15:30:00"))
-        await adapter.drain()
-
-    asyncio.run(resend())
+    asyncio.run(desk1_sends(adapter, orders, "|43=Y|122=20261123-15:30:00"))
     assert spy.received == []
     assert restarted.audit.head()[0] == records_before  # nothing decided, nothing recorded
     restarted.close()
@@ -465,9 +467,7 @@ def test_orders_a_fix_desk_resends_after_a_restart_are_not_answered_twice(
     adapter, sender = desk1_adapter(gateway, clock)
 
     async def before() -> None:
-        for cl_ord_id, terms in orders.items():
-            adapter.from_app(DESK1, desk1_order(cl_ord_id, terms))
-        await adapter.drain()
+        await desk1_sends(adapter, orders)
         await asyncio.sleep(0.05)
 
     asyncio.run(before())
@@ -488,12 +488,9 @@ def test_an_order_resent_after_midnight_and_a_restart_is_not_answered_twice(
     adapter, sender = desk1_adapter(gateway, clock)
 
     async def before() -> None:
-        for cl_ord_id, terms in orders.items():
-            adapter.from_app(DESK1, desk1_order(cl_ord_id, terms))
-        await adapter.drain()
+        await desk1_sends(adapter, orders)
         clock.advance(10 * 3600)  # past midnight: the next order opens the day on record
-        adapter.from_app(DESK1, desk1_order("next-1", "40=2|44=228.40|38=5"))
-        await adapter.drain()
+        await desk1_sends(adapter, {"next-1": "40=2|44=228.40|38=5"})
         await asyncio.sleep(0.05)
 
     asyncio.run(before())
